@@ -1,0 +1,188 @@
+//! The one error type of the crate.
+
+use nix::errno::Errno;
+
+/// Everything that can go wrong in sharedctypes.
+///
+/// Every message names the offending values (index and length, capacity and length, typecode,
+/// OS error), so that a failure in a worker process can be understood from its log line alone.
+/// `Error` is `Clone + PartialEq`, so tests can compare against an exact expected error.
+///
+/// ```
+/// use sharedctypes::{Error, RawArray};
+///
+/// let arr = RawArray::<i32>::from_slice(&[1, 2, 3])?;
+/// let err = arr.set(7, 0).unwrap_err();
+/// assert_eq!(err, Error::IndexOutOfRange { index: 7, len: 3 });
+/// assert_eq!(err.to_string(), "index 7 is out of range for an array of length 3");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An element index past the end of an array (Python's `IndexError`).
+    #[error("index {index} is out of range for an array of length {len}")]
+    IndexOutOfRange {
+        /// The index that was asked for.
+        index: usize,
+        /// The length of the array.
+        len: usize,
+    },
+
+    /// A range that does not lie inside an array, or whose start is past its end.
+    #[error("range {start}..{end} is out of bounds for an array of length {len}")]
+    RangeOutOfBounds {
+        /// First index of the range.
+        start: usize,
+        /// One past the last index of the range.
+        end: usize,
+        /// The length of the array.
+        len: usize,
+    },
+
+    /// A bulk assignment whose source and destination lengths differ (CPython: "Can only
+    /// assign sequence of same size").
+    #[error(
+        "can only assign a sequence of the same size: the destination holds {expected} elements but {actual} were given"
+    )]
+    LengthMismatch {
+        /// Number of elements in the destination.
+        expected: usize,
+        /// Number of elements supplied.
+        actual: usize,
+    },
+
+    /// A string value longer than the character array it is written to (CPython: "byte string
+    /// too long").
+    #[error("{what} too long: {len} characters do not fit in an array of {capacity}")]
+    TooLong {
+        /// `"byte string"` for `CChar` arrays, `"string"` for `WChar` arrays.
+        what: &'static str,
+        /// Length of the value, in characters.
+        len: usize,
+        /// Length of the array, in characters.
+        capacity: usize,
+    },
+
+    /// A typecode that is not one of `c u b B h H i I l L q Q f d`.
+    #[error("unknown typecode {code:?}: valid typecodes are c u b B h H i I l L q Q f d")]
+    UnknownTypeCode {
+        /// The character that was given.
+        code: char,
+    },
+
+    /// `len * size_of::<T>()` does not fit in the address space.
+    #[error("{len} elements of {elem_size} bytes overflow the address space")]
+    SizeOverflow {
+        /// Requested number of elements.
+        len: usize,
+        /// Size of one element in bytes.
+        elem_size: usize,
+    },
+
+    /// A request for more shared memory than the machine has (memory plus swap).
+    #[error(
+        "cannot allocate {requested} bytes of shared memory: this machine has {available} bytes of memory and swap"
+    )]
+    OutOfMemory {
+        /// Bytes asked for.
+        requested: usize,
+        /// Total memory plus swap of the machine, in bytes.
+        available: u64,
+    },
+
+    /// An alignment the shared heap cannot provide.
+    #[error(
+        "alignment {align} is not supported: shared objects can be aligned to at most {max} bytes"
+    )]
+    UnsupportedAlignment {
+        /// Alignment that was asked for.
+        align: usize,
+        /// Largest supported alignment (the page size).
+        max: usize,
+    },
+
+    /// The previous holder of a lock died while holding it. The lock has been made consistent
+    /// and released again, so the next acquisition works; the data it guards may be
+    /// half-updated. Operations that return a guard report this through
+    /// [`LockGuard::owner_died`](crate::LockGuard::owner_died) instead, so the caller can repair
+    /// the data while still holding the lock.
+    #[error(
+        "the previous holder of the lock (pid {pid}) died while holding it: the lock is usable again, but the data it guards may be half-updated"
+    )]
+    OwnerDied {
+        /// Process id of the holder that died (the last process recorded as holder).
+        pid: i32,
+    },
+
+    /// The lock's holder died and the lock was released without being marked consistent; no
+    /// one can acquire it any more. sharedctypes never does this itself.
+    #[error(
+        "the lock is not recoverable: a holder died and the lock was released without being made consistent"
+    )]
+    NotRecoverable,
+
+    /// Acquiring a non-recursive [`Lock`](crate::Lock) that this thread already holds.
+    #[error(
+        "this thread already holds the lock: acquiring a non-recursive Lock again would deadlock (use RLock to re-enter)"
+    )]
+    WouldDeadlock,
+
+    /// [`Process::join`](crate::Process::join) called on a process that was already joined.
+    #[error("process {pid} was already joined (exit code {exitcode})")]
+    AlreadyJoined {
+        /// Process id of the child.
+        pid: i32,
+        /// Its exit code, as `join` returned it the first time.
+        exitcode: i32,
+    },
+
+    /// A wide character that is not a Unicode scalar value.
+    #[error("invalid wide character {value:#x} at index {index}: not a Unicode scalar value")]
+    InvalidWideChar {
+        /// Position in the array.
+        index: usize,
+        /// The raw `wchar_t` value.
+        value: u32,
+    },
+
+    /// A system call failed.
+    #[error("{op} failed: {errno}")]
+    Os {
+        /// The call that failed, e.g. `"memfd_create"`.
+        op: &'static str,
+        /// The OS error.
+        errno: Errno,
+    },
+}
+
+impl Error {
+    /// An [`Error::Os`] for `op` with the given error number.
+    pub(crate) fn os(op: &'static str, errno: i32) -> Self {
+        Error::Os {
+            op,
+            errno: Errno::from_raw(errno),
+        }
+    }
+
+    /// An [`Error::Os`] for `op` from `errno` as the failing call left it.
+    pub(crate) fn last_os(op: &'static str) -> Self {
+        Error::Os {
+            op,
+            errno: Errno::last(),
+        }
+    }
+}
+
+impl From<Error> for std::io::Error {
+    fn from(err: Error) -> Self {
+        let kind = match err {
+            Error::Os { errno, .. } => std::io::Error::from_raw_os_error(errno as i32).kind(),
+            _ => std::io::ErrorKind::Other,
+        };
+        std::io::Error::new(kind, err)
+    }
+}
+
+/// `Result` with [`Error`] as its default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

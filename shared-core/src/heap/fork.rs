@@ -1,0 +1,92 @@
+//! What the heap does around `fork`.
+//!
+//! A forked child inherits the parent's arenas (they are `MAP_SHARED`, so inherited objects
+//! stay valid and shared), but it must never allocate from their free space: the parent keeps
+//! allocating there too, and both would hand out the same bytes. CPython re-creates its heap
+//! when the pid changes; we do the same, eagerly, with `pthread_atfork`:
+//!
+//! - *prepare* (in the parent, before the fork) takes the heap lock, so no other thread of the
+//!   parent is half-way through the allocator when the address space is copied;
+//! - *parent* releases it;
+//! - *child* leaks the inherited allocator state (its mappings stay mapped for the objects the
+//!   child inherited), starts an empty heap, bumps the heap [generation](generation), refreshes
+//!   the cached pid, and releases the lock.
+//!
+//! Blocks remember the generation that allocated them; a block dropped in a later generation
+//! (an inherited object dropped in the child) is not returned to any free list.
+//!
+//! This covers `fork(2)` as called through libc (`libc::fork`, `nix::unistd::fork`,
+//! [`Process::start`](crate::Process::start)); a raw `clone` system call bypasses it.
+
+use std::cell::RefCell;
+use std::sync::MutexGuard;
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+use super::{HEAP, Heap, heap_lock};
+
+static REGISTER: Once = Once::new();
+static GENERATION: AtomicU32 = AtomicU32::new(0);
+static PID: AtomicI32 = AtomicI32::new(0);
+
+thread_local! {
+    /// The heap lock, held by the forking thread between *prepare* and *parent*/*child*.
+    static HELD_ACROSS_FORK: RefCell<Option<MutexGuard<'static, Heap>>> = const { RefCell::new(None) };
+}
+
+/// Installs the fork handlers once per process (children inherit them).
+pub(crate) fn ensure_registered() {
+    REGISTER.call_once(|| {
+        PID.store(std::process::id() as i32, Ordering::Relaxed);
+        // SAFETY: the three handlers are `extern "C"` functions that never unwind (they only
+        // lock/unlock a mutex and move values), which is all pthread_atfork requires.
+        let rc = unsafe {
+            libc::pthread_atfork(
+                Some(prepare as unsafe extern "C" fn()),
+                Some(parent as unsafe extern "C" fn()),
+                Some(child as unsafe extern "C" fn()),
+            )
+        };
+        assert_eq!(rc, 0, "pthread_atfork failed: out of memory");
+    });
+}
+
+/// The heap generation of this process: 0 in the first process, one more in each forked
+/// generation below it.
+pub(crate) fn generation() -> u32 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
+/// This process's id, without a system call (glibc no longer caches `getpid`).
+pub(crate) fn current_pid() -> i32 {
+    ensure_registered();
+    PID.load(Ordering::Relaxed)
+}
+
+extern "C" fn prepare() {
+    let guard = heap_lock();
+    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(guard));
+}
+
+extern "C" fn parent() {
+    HELD_ACROSS_FORK.with(|held| drop(held.borrow_mut().take()));
+}
+
+extern "C" fn child() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+    PID.store(std::process::id() as i32, Ordering::Relaxed);
+    let held = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());
+    let mut guard = match held {
+        Some(guard) => guard,
+        // Only reachable if the handlers were registered between prepare and child, which
+        // cannot happen (registration and fork both run under glibc's atfork lock).
+        None => HEAP
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    };
+    let inherited = std::mem::replace(&mut *guard, Heap::new());
+    // The inherited arenas stay mapped for as long as the child lives: objects it inherited
+    // point into them. Their bookkeeping belongs to the parent and is simply dropped from
+    // view, never used to allocate.
+    std::mem::forget(inherited);
+}

@@ -1,0 +1,522 @@
+//! The shared heap: one process-wide allocator that carves every shared object out of large
+//! `MAP_SHARED` arenas (CPython's `multiprocessing.heap` idea).
+//!
+//! - Many small objects share pages: a locked `Value<i64>` costs 8 bytes for the value and
+//!   48 for its lock, not a mapping each (CPython maps one file per lock and runs into the
+//!   kernel's map limit near 65k locks).
+//! - Arenas are memfd mappings, shared with forked children. They grow geometrically, from
+//!   64 KiB to 64 MiB; an object of 1 MiB or more gets an arena of its own, unmapped when the
+//!   object is dropped.
+//! - Blocks are aligned to `max(8, align)`, up to [`MAX_ALIGN`] (4096). Sizes are rounded up
+//!   to [`GRANULE`] (8 bytes).
+//! - Every new block reads as zeroes, including reused ones: freed blocks are cleared when
+//!   they are freed (big ones by giving their pages back with `MADV_REMOVE`).
+//! - A block is freed when its handle drops and is reused best-fit; neighbouring free ranges
+//!   are coalesced. An arena whose last block is freed is unmapped, except for one empty
+//!   arena kept for reuse (see [`trim`]).
+//! - After `fork`, the child starts a fresh heap and never allocates from the arenas it
+//!   inherited, while everything it inherited stays valid (see the `fork` submodule docs).
+//! - Thread-safe: one mutex around the bookkeeping, which lives in process-local memory, so a
+//!   misbehaving process that scribbles over shared memory cannot corrupt another process's
+//!   allocator.
+//!
+//! Most users never touch this module: [`RawValue`](crate::RawValue),
+//! [`RawArray`](crate::RawArray) and the locks allocate from it. [`Block`] is the raw
+//! interface (Python's `heap.BufferWrapper`), and [`stats`] tells how much shared memory is in
+//! use.
+//!
+//! ```
+//! use sharedctypes::heap::{self, Block};
+//!
+//! let before = heap::stats().used_bytes;
+//! let block = Block::alloc(100, 64)?;
+//! assert_eq!(block.as_ptr() as usize % 64, 0);
+//! assert_eq!(block.len(), 100);
+//! assert_eq!(heap::stats().used_bytes, before + 104); // rounded up to 8 bytes
+//! drop(block);
+//! assert_eq!(heap::stats().used_bytes, before);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+
+mod arena;
+mod fork;
+
+use std::collections::BTreeSet;
+use std::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use arena::{Arena, PAGE};
+
+use crate::error::{Error, Result};
+
+pub(crate) use fork::current_pid;
+
+/// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
+/// least this much.
+pub const GRANULE: usize = 8;
+
+/// The largest alignment the heap provides (one page).
+pub const MAX_ALIGN: usize = PAGE;
+
+/// Size of the first arena; each new arena is twice the previous one, up to [`MAX_ARENA`].
+const FIRST_ARENA: usize = 64 * 1024;
+
+/// Arenas stop growing at this size.
+const MAX_ARENA: usize = 64 * 1024 * 1024;
+
+/// Blocks at least this big get a mapping of their own.
+const DEDICATED_MIN: usize = 1024 * 1024;
+
+static HEAP: Mutex<Heap> = Mutex::new(Heap::new());
+
+fn heap_lock() -> MutexGuard<'static, Heap> {
+    // The bookkeeping is only ever changed by code that cannot panic half-way (no user code
+    // runs under this lock), so a poisoned lock still guards consistent state.
+    HEAP.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A block of zero-initialised shared memory from the process-wide heap: the raw material of
+/// every shared object (Python's `multiprocessing.heap.BufferWrapper`).
+///
+/// The block is returned to the heap when the handle drops, in the process that allocated it.
+/// A forked child that inherits a block can use it, but dropping it there does not free it
+/// (the parent still owns it).
+///
+/// A `Block` hands out only a raw pointer: another process may write the memory at any time,
+/// so turning it into `&T`/`&mut T` is the caller's (unsafe) responsibility. Typed objects
+/// ([`RawValue`](crate::RawValue), [`RawArray`](crate::RawArray)) do this soundly.
+///
+/// ```
+/// use sharedctypes::heap::Block;
+///
+/// let block = Block::alloc(16, 16)?;
+/// assert_eq!(block.as_ptr() as usize % 16, 0);
+/// assert!(block.is_owned());
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Block {
+    ptr: NonNull<u8>,
+    len: usize,
+    span: usize,
+    arena: u32,
+    generation: u32,
+}
+
+// SAFETY: a `Block` is a pointer into a shared mapping that stays mapped for as long as the
+// block exists (the heap unmaps an arena only once all its blocks are freed, and a forked
+// child never unmaps inherited arenas); it has no thread affinity. All bookkeeping happens
+// under the heap mutex.
+unsafe impl Send for Block {}
+// SAFETY: `&Block` only exposes the pointer and sizes; reading through the pointer is the
+// caller's business (and done with atomics by this crate's typed objects).
+unsafe impl Sync for Block {}
+
+impl Block {
+    /// Allocates `len` zeroed bytes aligned to `align` (a power of two, at most
+    /// [`MAX_ALIGN`]; alignments below [`GRANULE`] are raised to it).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlignment`] for a bad alignment, [`Error::SizeOverflow`] for a
+    /// length that cannot be mapped, [`Error::OutOfMemory`] for more than the machine's
+    /// memory and swap, [`Error::Os`] when the kernel refuses a new arena.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, heap::Block};
+    /// assert_eq!(
+    ///     Block::alloc(8, 3).unwrap_err(),
+    ///     Error::UnsupportedAlignment { align: 3, max: 4096 }
+    /// );
+    /// ```
+    pub fn alloc(len: usize, align: usize) -> Result<Block> {
+        if !align.is_power_of_two() || align > MAX_ALIGN {
+            return Err(Error::UnsupportedAlignment {
+                align,
+                max: MAX_ALIGN,
+            });
+        }
+        if len > isize::MAX as usize - 2 * MAX_ALIGN {
+            return Err(Error::SizeOverflow { len, elem_size: 1 });
+        }
+        fork::ensure_registered();
+        let span = len.max(1).next_multiple_of(GRANULE);
+        let align = align.max(GRANULE);
+        let mut heap = heap_lock();
+        let (ptr, arena) = heap.alloc(span, align)?;
+        Ok(Block {
+            ptr,
+            len,
+            span,
+            arena,
+            generation: fork::generation(),
+        })
+    }
+
+    /// Start of the block.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Start of the block, non-null.
+    pub fn as_non_null(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// Length asked for when the block was allocated.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for a block of length 0 (which still occupies [`GRANULE`] bytes).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes the block occupies in its arena: the length rounded up to [`GRANULE`].
+    pub fn span(&self) -> usize {
+        self.span
+    }
+
+    /// True if this process allocated the block (it was not inherited through `fork`), so
+    /// dropping it here returns it to the heap.
+    pub fn is_owned(&self) -> bool {
+        self.generation == fork::generation()
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        if self.is_owned() {
+            heap_lock().free(self.arena, self.ptr, self.span);
+        }
+    }
+}
+
+/// Totals of the shared heap of this process.
+///
+/// ```
+/// use sharedctypes::{Value, heap};
+/// let v = Value::new(0i64)?;
+/// let stats = heap::stats();
+/// assert!(stats.live_blocks >= 2); // the value and its lock
+/// assert_eq!(stats.used_bytes + stats.free_bytes, stats.mapped_bytes);
+/// # drop(v);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeapStats {
+    /// Arenas currently mapped.
+    pub arenas: usize,
+    /// Bytes of shared memory mapped by those arenas.
+    pub mapped_bytes: usize,
+    /// Bytes in live blocks (each rounded up to [`GRANULE`]).
+    pub used_bytes: usize,
+    /// Bytes not in any live block (`mapped_bytes - used_bytes`).
+    pub free_bytes: usize,
+    /// Number of live blocks.
+    pub live_blocks: usize,
+}
+
+/// Current totals of this process's heap (blocks inherited through `fork` are not counted).
+pub fn stats() -> HeapStats {
+    heap_lock().stats()
+}
+
+/// One arena as [`snapshot`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArenaInfo {
+    /// Address of the first byte of the arena.
+    pub base: usize,
+    /// Size of the arena in bytes.
+    pub size: usize,
+    /// True for an arena that holds a single big block.
+    pub dedicated: bool,
+    /// Bytes in live blocks.
+    pub used: usize,
+    /// Number of live blocks.
+    pub live_blocks: usize,
+    /// Free ranges as `(offset, len)`, sorted by offset.
+    pub free: Vec<(usize, usize)>,
+}
+
+/// The layout of every arena of this process's heap, for tests and diagnostics.
+///
+/// ```
+/// use sharedctypes::heap::{self, Block};
+/// let block = Block::alloc(24, 8)?;
+/// let arena = heap::snapshot()
+///     .into_iter()
+///     .find(|a| (a.base..a.base + a.size).contains(&(block.as_ptr() as usize)))
+///     .expect("the block lies in an arena");
+/// let offset = block.as_ptr() as usize - arena.base;
+/// assert!(arena.free.iter().all(|&(start, len)| start + len <= offset || start >= offset + 24));
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub fn snapshot() -> Vec<ArenaInfo> {
+    heap_lock().snapshot()
+}
+
+/// Unmaps the empty arena the heap keeps for reuse, if any. After every object has been
+/// dropped and `trim` called, the heap maps nothing.
+///
+/// ```
+/// use sharedctypes::heap;
+/// heap::trim();
+/// let stats = heap::stats();
+/// assert!(stats.used_bytes > 0 || stats.arenas == 0);
+/// ```
+pub fn trim() {
+    let mut heap = heap_lock();
+    if let Some(id) = heap.spare.take() {
+        heap.release(id);
+    }
+}
+
+/// The machine's memory plus swap, the most shared memory that can ever be backed.
+fn memory_limit() -> u64 {
+    static LIMIT: OnceLock<u64> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let mut info = std::mem::MaybeUninit::<libc::sysinfo>::zeroed();
+        // SAFETY: `info` is a valid, writable `struct sysinfo`.
+        let rc = unsafe { libc::sysinfo(info.as_mut_ptr()) };
+        if rc != 0 {
+            return u64::MAX;
+        }
+        // SAFETY: sysinfo succeeded and filled the struct (and it was zeroed before).
+        let info = unsafe { info.assume_init() };
+        let unit = u64::from(info.mem_unit.max(1));
+        #[allow(clippy::useless_conversion)] // c_ulong is u32 on 32-bit targets
+        u64::from(info.totalram)
+            .saturating_add(u64::from(info.totalswap))
+            .saturating_mul(unit)
+    })
+}
+
+/// The allocator's bookkeeping. Lives in process-local memory.
+struct Heap {
+    /// Arenas by id; `None` for ids of unmapped arenas, reused via `vacant`.
+    arenas: Vec<Option<Arena>>,
+    vacant: Vec<u32>,
+    /// Every free range of every shared (non-dedicated) arena as `(len, arena, start)`, for
+    /// best-fit search.
+    by_size: BTreeSet<(usize, u32, usize)>,
+    /// Size of the next arena to map.
+    next_arena: usize,
+    /// An empty arena kept mapped for reuse.
+    spare: Option<u32>,
+}
+
+impl Heap {
+    const fn new() -> Heap {
+        Heap {
+            arenas: Vec::new(),
+            vacant: Vec::new(),
+            by_size: BTreeSet::new(),
+            next_arena: FIRST_ARENA,
+            spare: None,
+        }
+    }
+
+    fn arena(&self, id: u32) -> &Arena {
+        self.arenas[id as usize]
+            .as_ref()
+            .expect("a live block's arena is mapped")
+    }
+
+    fn arena_mut(&mut self, id: u32) -> &mut Arena {
+        self.arenas[id as usize]
+            .as_mut()
+            .expect("a live block's arena is mapped")
+    }
+
+    /// Allocates `span` bytes (a multiple of GRANULE) aligned to `align` (GRANULE..=MAX_ALIGN).
+    fn alloc(&mut self, span: usize, align: usize) -> Result<(NonNull<u8>, u32)> {
+        if span >= DEDICATED_MIN {
+            return self.alloc_dedicated(span);
+        }
+        // Any free range this long can hold the block whatever its start's alignment.
+        let need = span + (align - GRANULE);
+        let found = self.by_size.range((need, 0, 0)..).next().copied();
+        let (len, id, start) = match found {
+            Some(range) => range,
+            None => self.grow(need)?,
+        };
+        Ok(self.carve(id, start, len, span, align))
+    }
+
+    /// Maps a new shared arena big enough for `need` bytes and returns its free range.
+    fn grow(&mut self, need: usize) -> Result<(usize, u32, usize)> {
+        let size = self.next_arena.max(need.next_multiple_of(PAGE));
+        let arena = self.map_arena(size, need, false)?;
+        self.next_arena = (self.next_arena * 2).min(MAX_ARENA);
+        let id = self.insert(arena);
+        self.add_free(id, 0, size);
+        Ok((size, id, 0))
+    }
+
+    fn alloc_dedicated(&mut self, span: usize) -> Result<(NonNull<u8>, u32)> {
+        let size = span.next_multiple_of(PAGE);
+        let mut arena = self.map_arena(size, span, true)?;
+        arena.used = span;
+        arena.live = 1;
+        let ptr = arena.base();
+        Ok((ptr, self.insert(arena)))
+    }
+
+    fn map_arena(&self, size: usize, requested: usize, dedicated: bool) -> Result<Arena> {
+        let available = memory_limit();
+        if size as u64 > available {
+            return Err(Error::OutOfMemory {
+                requested,
+                available,
+            });
+        }
+        Arena::create(size, dedicated)
+    }
+
+    fn insert(&mut self, arena: Arena) -> u32 {
+        match self.vacant.pop() {
+            Some(id) => {
+                self.arenas[id as usize] = Some(arena);
+                id
+            }
+            None => {
+                self.arenas.push(Some(arena));
+                u32::try_from(self.arenas.len() - 1).expect("fewer than 4 billion arenas")
+            }
+        }
+    }
+
+    /// Takes `span` bytes aligned to `align` out of the free range `start..start + len`.
+    fn carve(
+        &mut self,
+        id: u32,
+        start: usize,
+        len: usize,
+        span: usize,
+        align: usize,
+    ) -> (NonNull<u8>, u32) {
+        self.remove_free(id, start, len);
+        let aligned = start.next_multiple_of(align);
+        if aligned > start {
+            self.add_free(id, start, aligned - start);
+        }
+        let end = aligned + span;
+        if start + len > end {
+            self.add_free(id, end, start + len - end);
+        }
+        if self.spare == Some(id) {
+            self.spare = None;
+        }
+        let arena = self.arena_mut(id);
+        arena.used += span;
+        arena.live += 1;
+        // SAFETY: `aligned + span <= start + len <= arena size`, so the offset stays inside
+        // the mapping.
+        let ptr = unsafe { arena.base().add(aligned) };
+        (ptr, id)
+    }
+
+    fn free(&mut self, id: u32, ptr: NonNull<u8>, span: usize) {
+        let arena = self.arena_mut(id);
+        if arena.dedicated {
+            self.arenas[id as usize] = None;
+            self.vacant.push(id);
+            return;
+        }
+        let offset = ptr.as_ptr() as usize - arena.base().as_ptr() as usize;
+        arena.zero(offset, span);
+        arena.used -= span;
+        arena.live -= 1;
+        let now_empty = arena.live == 0;
+        let prev = arena
+            .free
+            .range(..offset)
+            .next_back()
+            .map(|(&s, &l)| (s, l))
+            .filter(|&(s, l)| s + l == offset);
+        let next = arena.free.get(&(offset + span)).copied();
+        let (mut start, mut len) = (offset, span);
+        if let Some((s, l)) = prev {
+            self.remove_free(id, s, l);
+            start = s;
+            len += l;
+        }
+        if let Some(l) = next {
+            self.remove_free(id, offset + span, l);
+            len += l;
+        }
+        self.add_free(id, start, len);
+        if now_empty {
+            self.retire(id);
+        }
+    }
+
+    /// Keeps the bigger of `id` and the current spare as the spare empty arena; unmaps the
+    /// other.
+    fn retire(&mut self, id: u32) {
+        let keep = match self.spare {
+            Some(spare) if self.arena(spare).size() >= self.arena(id).size() => {
+                self.release(id);
+                spare
+            }
+            Some(spare) => {
+                self.release(spare);
+                id
+            }
+            None => id,
+        };
+        self.spare = Some(keep);
+    }
+
+    /// Unmaps an empty shared arena.
+    fn release(&mut self, id: u32) {
+        let arena = self.arenas[id as usize]
+            .take()
+            .expect("released arenas are mapped");
+        debug_assert_eq!(arena.live, 0);
+        for (&start, &len) in &arena.free {
+            self.by_size.remove(&(len, id, start));
+        }
+        self.vacant.push(id);
+    }
+
+    fn add_free(&mut self, id: u32, start: usize, len: usize) {
+        self.arena_mut(id).free.insert(start, len);
+        self.by_size.insert((len, id, start));
+    }
+
+    fn remove_free(&mut self, id: u32, start: usize, len: usize) {
+        self.arena_mut(id).free.remove(&start);
+        self.by_size.remove(&(len, id, start));
+    }
+
+    fn mapped(&self) -> impl Iterator<Item = &Arena> {
+        self.arenas.iter().flatten()
+    }
+
+    fn stats(&self) -> HeapStats {
+        let mut stats = HeapStats::default();
+        for arena in self.mapped() {
+            stats.arenas += 1;
+            stats.mapped_bytes += arena.size();
+            stats.used_bytes += arena.used;
+            stats.live_blocks += arena.live;
+        }
+        stats.free_bytes = stats.mapped_bytes - stats.used_bytes;
+        stats
+    }
+
+    fn snapshot(&self) -> Vec<ArenaInfo> {
+        self.mapped()
+            .map(|arena| ArenaInfo {
+                base: arena.base().as_ptr() as usize,
+                size: arena.size(),
+                dedicated: arena.dedicated,
+                used: arena.used,
+                live_blocks: arena.live,
+                free: arena.free.iter().map(|(&s, &l)| (s, l)).collect(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,83 @@
+//! [`LockGuard`]: proof that this thread holds a lock; dropping it releases the lock.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use super::mutex::{Acquired, SharedMutex};
+
+/// Holds a [`Lock`](crate::Lock) or [`RLock`](crate::RLock) until dropped.
+///
+/// Only the thread that acquired a lock can release it, and only once: the guard is not
+/// `Send`, and release is its `Drop`. If the previous holder died while holding the lock, the
+/// guard says so ([`owner_died`](Self::owner_died)): you hold the lock, the lock is consistent
+/// again, and the data it guards may be half-updated — repair it before dropping the guard.
+///
+/// ```
+/// use sharedctypes::Lock;
+///
+/// let lock = Lock::new()?;
+/// let guard = lock.acquire()?;
+/// assert!(!guard.owner_died());
+/// assert!(lock.try_acquire()?.is_none()); // held (even by this thread, like CPython's Lock)
+/// drop(guard);
+/// assert!(lock.try_acquire()?.is_some());
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard<'a> {
+    mutex: &'a SharedMutex,
+    acquired: Acquired,
+    _not_send: PhantomData<*const ()>,
+}
+
+// SAFETY: sharing `&LockGuard` between threads only lets them read `owner_died`; releasing
+// (Drop) still happens on the owning thread because the guard is not `Send`.
+unsafe impl Sync for LockGuard<'_> {}
+
+impl<'a> LockGuard<'a> {
+    /// # Safety
+    /// The calling thread must just have acquired `mutex`, with this outcome.
+    pub(super) unsafe fn new(mutex: &'a SharedMutex, acquired: Acquired) -> Self {
+        LockGuard {
+            mutex,
+            acquired,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// True if the previous holder died while holding the lock: the data it guards may be
+    /// inconsistent. The lock itself has been made consistent; dropping this guard releases
+    /// it normally.
+    pub fn owner_died(&self) -> bool {
+        matches!(self.acquired, Acquired::OwnerDied(_))
+    }
+
+    /// The pid of the holder that died, if [`owner_died`](Self::owner_died).
+    pub fn dead_owner_pid(&self) -> Option<i32> {
+        match self.acquired {
+            Acquired::OwnerDied(pid) => Some(pid),
+            Acquired::Clean => None,
+        }
+    }
+
+    /// Releases the lock (the same as dropping the guard; Python's `lock.release()`).
+    pub fn release(self) {}
+}
+
+impl Drop for LockGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: a guard exists only for an acquisition by this thread (constructor
+        // contract), it is not Send, and this drop runs once.
+        unsafe { self.mutex.unlock() };
+    }
+}
+
+impl fmt::Debug for LockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockGuard")
+            .field("mutex", &self.mutex.raw())
+            .field("owner_died", &self.owner_died())
+            .finish()
+    }
+}

@@ -1,0 +1,127 @@
+//! [`Place`]: the location of one value in shared memory, accessed only by copy.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::layout::SharedLayout;
+use crate::slice::SharedSlice;
+
+/// The location of a `T` in shared memory, valid for `'a`.
+///
+/// A `Place` is what every view and accessor is built on. It never hands out `&T` or
+/// `&mut T` — another process may write the memory at any moment — only copies:
+/// [`load`](Self::load), [`store`](Self::store), [`update`](Self::update), and the type's
+/// accessor [`view`](Self::view).
+///
+/// ```
+/// use sharedctypes::RawValue;
+///
+/// let v = RawValue::new(41i64)?;
+/// let place = v.place();
+/// assert_eq!(place.update(|x| x + 1), 42);
+/// assert_eq!(v.get(), 42);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub struct Place<'a, T> {
+    ptr: NonNull<T>,
+    _life: PhantomData<&'a T>,
+}
+
+impl<T> Clone for Place<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Place<'_, T> {}
+
+// SAFETY: a `Place` is a pointer to shared memory that every thread accesses only through
+// atomic operations (the `SharedLayout` contract), so it can move between threads.
+unsafe impl<T: Sync> Send for Place<'_, T> {}
+// SAFETY: as above; `&Place` only allows the same atomic copies.
+unsafe impl<T: Sync> Sync for Place<'_, T> {}
+
+impl<T> fmt::Debug for Place<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Place({:p})", self.ptr)
+    }
+}
+
+impl<'a, T: SharedLayout> Place<'a, T> {
+    /// Wraps a pointer to a `T` in shared memory.
+    ///
+    /// # Safety
+    ///
+    /// For all of `'a`, `ptr` must be aligned for `T` and valid for reads and writes of
+    /// `size_of::<T>()` initialised bytes, and no code in this process may access those bytes
+    /// other than through `Place`s or atomic operations (in particular no `&T`/`&mut T` to them
+    /// may exist).
+    #[inline]
+    pub const unsafe fn new(ptr: NonNull<T>) -> Self {
+        Place {
+            ptr,
+            _life: PhantomData,
+        }
+    }
+
+    /// The raw pointer (for FFI or for handing to C code).
+    #[inline]
+    pub fn as_ptr(self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    /// Copies the value out.
+    #[inline]
+    pub fn load(self) -> T {
+        T::load(self)
+    }
+
+    /// Copies `value` in.
+    #[inline]
+    pub fn store(self, value: T) {
+        T::store(self, value)
+    }
+
+    /// Stores `f(old)` and returns it. A load followed by a store: atomic with respect to
+    /// other processes only while a lock guarding the value is held.
+    #[inline]
+    pub fn update(self, f: impl FnOnce(T) -> T) -> T {
+        let new = f(self.load());
+        self.store(new);
+        new
+    }
+
+    /// The accessor view of the value: field accessors for derived structs, a
+    /// [`SharedSlice`] for arrays, the value itself for scalars.
+    #[inline]
+    pub fn view(self) -> T::View<'a> {
+        T::view(self)
+    }
+
+    /// The place of a field of type `F` at `offset` bytes into this value; used by the code
+    /// `#[derive(SharedLayout)]` generates.
+    ///
+    /// # Safety
+    ///
+    /// `T` must have a field of type `F` at byte `offset` (as given by `offset_of!`).
+    #[inline]
+    pub unsafe fn field<F: SharedLayout>(self, offset: usize) -> Place<'a, F> {
+        // SAFETY: the caller guarantees a field of type F at `offset` inside T, so the
+        // result stays inside the same value and is aligned for F.
+        let ptr = unsafe { self.ptr.byte_add(offset) }.cast::<F>();
+        // SAFETY: the field's bytes are part of this place's bytes, so they inherit its
+        // validity, lifetime and atomic-only access discipline.
+        unsafe { Place::new(ptr) }
+    }
+}
+
+impl<'a, T: SharedLayout, const N: usize> Place<'a, [T; N]> {
+    /// The elements of an array in shared memory.
+    #[inline]
+    pub fn elements(self) -> SharedSlice<'a, T> {
+        // SAFETY: a `[T; N]` is N contiguous `T`s, so this place's guarantees cover each of
+        // them for the same lifetime.
+        unsafe { SharedSlice::from_raw_parts(self.ptr.cast::<T>(), N) }
+    }
+}

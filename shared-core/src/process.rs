@@ -1,0 +1,296 @@
+//! [`Process`]: run a closure in a forked child process (Python's `Process(target=f).start()`
+//! with the `fork` start method).
+
+use core::cell::Cell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::time::Duration;
+use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::error::{Error, Result};
+
+/// A child process running a closure, forked from this one.
+///
+/// The child gets a copy of the parent's memory, and shares its shared objects
+/// ([`Value`](crate::Value), [`RawArray`](crate::RawArray), locks, …): the closure borrows
+/// them like any closure would. It ends with `_exit` — never returning into the parent's code
+/// (test harness, `main`) — with exit code 0, or 1 if it panicked (the panic message goes to
+/// stderr), or the code it returns (see [`ProcessResult`]).
+///
+/// The `Process` borrows whatever the closure borrows and **joins on drop**, so the borrow
+/// checker rejects a parent that frees a shared object while a child still uses it (CPython
+/// bug gh-110660):
+///
+/// ```compile_fail
+/// use sharedctypes::{Process, Value};
+/// let n = Value::new(0i32).unwrap();
+/// let child = Process::start(|| n.set(1).unwrap()).unwrap();
+/// drop(n); // error: `n` is borrowed by the running child
+/// child.join().unwrap();
+/// ```
+///
+/// ```
+/// use sharedctypes::{Process, Value};
+///
+/// let n = Value::new(7i32)?;
+/// let child = Process::start(|| n.update(|v| v * v).map(drop))?;
+/// assert_eq!(child.join()?, 0);
+/// assert_eq!(n.get()?, 49);
+///
+/// let crashing = Process::start(|| panic!("boom"))?;
+/// assert_eq!(crashing.join()?, 1);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+///
+/// # What is safe in the child
+///
+/// `fork` copies only the calling thread. Other threads of the parent do not exist in the
+/// child; a process-local mutex one of them held stays locked there forever. sharedctypes
+/// makes its own state fork-safe (its heap is re-initialised in the child, its locks are
+/// process-shared), and glibc does the same for `malloc`. Stdout and stderr are flushed
+/// before forking so buffered output is not printed twice. Avoid, in the child of a
+/// multi-threaded parent, other libraries' process-local locks (including `std`'s stdout lock
+/// if another thread may be printing at the moment of the fork).
+pub struct Process<'scope> {
+    pid: i32,
+    state: Cell<State>,
+    _scope: PhantomData<&'scope mut &'scope ()>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Running,
+    /// Reaped (by `is_alive`/`exitcode`), not yet returned by `join`.
+    Exited(i32),
+    Joined(i32),
+}
+
+/// What a child's closure may return: how it becomes the child's exit code (like
+/// `std::process::Termination` for `main`).
+///
+/// - `()` → 0;
+/// - [`Exit(n)`](Exit) → `n` (the OS keeps the low 8 bits), like Python's `sys.exit(n)`;
+/// - `Result<T, E>` → `T`'s code, or 1 after printing `Error: {e:?}` to stderr.
+///
+/// ```
+/// use sharedctypes::{Exit, Process};
+/// let p = Process::start(|| Exit(3))?;
+/// assert_eq!(p.join()?, 3);
+/// let q = Process::start(|| -> Result<(), String> { Err("no input".into()) })?;
+/// assert_eq!(q.join()?, 1);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub trait ProcessResult {
+    /// The exit code of the child.
+    fn exit_code(self) -> i32;
+}
+
+/// An explicit exit code for a child process (Python's `sys.exit(n)`); see [`ProcessResult`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub i32);
+
+impl ProcessResult for () {
+    fn exit_code(self) -> i32 {
+        0
+    }
+}
+
+impl ProcessResult for Exit {
+    fn exit_code(self) -> i32 {
+        self.0
+    }
+}
+
+impl<T: ProcessResult, E: fmt::Debug> ProcessResult for core::result::Result<T, E> {
+    fn exit_code(self) -> i32 {
+        match self {
+            Ok(value) => value.exit_code(),
+            Err(err) => {
+                eprintln!("Error: {err:?}");
+                1
+            }
+        }
+    }
+}
+
+impl<'scope> Process<'scope> {
+    /// Forks a child that runs `f` and exits.
+    ///
+    /// # Errors
+    /// [`Error::Os`] if `fork` fails (e.g. the process limit).
+    pub fn start<F, R>(f: F) -> Result<Process<'scope>>
+    where
+        F: FnOnce() -> R + 'scope,
+        R: ProcessResult,
+    {
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: fork has no memory-safety preconditions of its own; what the child may do
+        // afterwards is discussed in the type's documentation. The child never returns from
+        // this function (run_child ends in _exit).
+        match unsafe { libc::fork() } {
+            -1 => Err(Error::last_os("fork")),
+            0 => run_child(f),
+            pid => Ok(Process {
+                pid,
+                state: Cell::new(State::Running),
+                _scope: PhantomData,
+            }),
+        }
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Waits for the child to end and returns its exit code, as CPython's `exitcode`: 0 on
+    /// success, 1 if the closure panicked, the code it returned, or `-N` if signal `N` killed
+    /// it.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyJoined`] on a second call (the first one's code is in the error and in
+    /// [`exitcode`](Self::exitcode)); [`Error::Os`] if `waitpid` fails (e.g. `SIGCHLD` is
+    /// ignored, so the child was reaped by the kernel).
+    pub fn join(&self) -> Result<i32> {
+        let code = match self.state.get() {
+            State::Joined(exitcode) => {
+                return Err(Error::AlreadyJoined {
+                    pid: self.pid,
+                    exitcode,
+                });
+            }
+            State::Exited(code) => code,
+            State::Running => self.wait(0)?.expect("a blocking waitpid returns a status"),
+        };
+        self.state.set(State::Joined(code));
+        Ok(code)
+    }
+
+    /// Waits at most `timeout` for the child to end; `Ok(None)` if it is still running
+    /// (Python's `join(timeout)`, which then leaves `exitcode` as `None`).
+    ///
+    /// # Errors
+    /// As for [`join`](Self::join).
+    pub fn join_timeout(&self, timeout: Duration) -> Result<Option<i32>> {
+        let start = std::time::Instant::now();
+        let mut pause = Duration::from_micros(100);
+        while self.exitcode().is_none() {
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            std::thread::sleep(pause.min(left));
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+        self.join().map(Some)
+    }
+
+    /// The exit code if the child has ended (checked without blocking), else `None`.
+    pub fn exitcode(&self) -> Option<i32> {
+        match self.state.get() {
+            State::Exited(code) | State::Joined(code) => Some(code),
+            State::Running => {
+                let code = self.wait(libc::WNOHANG).ok().flatten()?;
+                self.state.set(State::Exited(code));
+                Some(code)
+            }
+        }
+    }
+
+    /// True while the child runs.
+    pub fn is_alive(&self) -> bool {
+        self.exitcode().is_none()
+    }
+
+    /// Sends `SIGTERM` (Python's `terminate()`). Does nothing once the child has been reaped
+    /// (its pid may belong to another process by then).
+    ///
+    /// # Errors
+    /// [`Error::Os`] if `kill` fails.
+    pub fn terminate(&self) -> Result<()> {
+        self.signal(libc::SIGTERM)
+    }
+
+    /// Sends `SIGKILL` (Python's `kill()`). Does nothing once the child has been reaped.
+    ///
+    /// # Errors
+    /// [`Error::Os`] if `kill` fails.
+    pub fn kill(&self) -> Result<()> {
+        self.signal(libc::SIGKILL)
+    }
+
+    fn signal(&self, signal: libc::c_int) -> Result<()> {
+        if self.state.get() != State::Running {
+            return Ok(());
+        }
+        // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child, so
+        // it cannot have been recycled for another process.
+        if unsafe { libc::kill(self.pid, signal) } == -1 {
+            return Err(Error::last_os("kill"));
+        }
+        Ok(())
+    }
+
+    /// `waitpid` on the child, retrying on `EINTR`; `None` if `WNOHANG` and still running.
+    fn wait(&self, flags: libc::c_int) -> Result<Option<i32>> {
+        loop {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer; the pid is our child.
+            let rc = unsafe { libc::waitpid(self.pid, &mut status, flags) };
+            if rc == -1 {
+                let err = Error::last_os("waitpid");
+                if matches!(err, Error::Os { errno, .. } if errno == nix::errno::Errno::EINTR) {
+                    continue;
+                }
+                return Err(err);
+            }
+            if rc == 0 {
+                return Ok(None);
+            }
+            if libc::WIFEXITED(status) {
+                return Ok(Some(libc::WEXITSTATUS(status)));
+            }
+            if libc::WIFSIGNALED(status) {
+                return Ok(Some(-libc::WTERMSIG(status)));
+            }
+        }
+    }
+}
+
+impl Drop for Process<'_> {
+    fn drop(&mut self) {
+        if self.state.get() == State::Running {
+            let _ = self.wait(0);
+        }
+    }
+}
+
+impl fmt::Debug for Process<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Process")
+            .field("pid", &self.pid)
+            .field("exitcode", &self.exitcode())
+            .finish()
+    }
+}
+
+/// The child's side of `start`: run the closure, flush, `_exit`.
+fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
+    let code = match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result.exit_code(),
+        Err(payload) => {
+            // The panic hook has printed the message. Dropping the payload could run user
+            // code that panics again; leak it, the process is about to end.
+            std::mem::forget(payload);
+            1
+        }
+    };
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process immediately without running atexit handlers or
+    // destructors of the parent's copied state (which belong to the parent); it has no
+    // preconditions.
+    unsafe { libc::_exit(code) }
+}

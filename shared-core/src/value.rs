@@ -1,0 +1,108 @@
+//! [`RawValue`]: one value in shared memory, without a lock.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::{align_of, size_of};
+use core::ptr::NonNull;
+
+use crate::error::Result;
+use crate::heap::Block;
+use crate::layout::SharedLayout;
+use crate::place::Place;
+
+/// One `T` in shared memory, without a lock (Python's `sharedctypes.RawValue`).
+///
+/// A forked child (see [`Process`](crate::Process)) sees the same value: writes on either side
+/// are visible to the other. Access is by copy — [`get`](Self::get), [`set`](Self::set),
+/// [`update`](Self::update), and for derived structs the field accessors of
+/// [`view`](Self::view) — each scalar with one atomic access, so a concurrent writer makes a
+/// multi-field value torn, never undefined. Use [`Value`](crate::Value) (or a shared lock) when
+/// several accesses must be atomic together.
+///
+/// ```
+/// use sharedctypes::{Process, RawValue, ctypes::c_double};
+///
+/// let x = RawValue::<c_double>::new(1.0 / 3.0)?;
+/// let child = Process::start(|| x.set(x.get() * x.get()))?;
+/// child.join()?;
+/// assert_eq!(x.get(), 1.0 / 9.0);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub struct RawValue<T> {
+    block: Block,
+    _type: PhantomData<T>,
+}
+
+impl<T: SharedLayout> RawValue<T> {
+    /// Puts `value` in new shared memory.
+    ///
+    /// # Errors
+    /// [`Error::Os`](crate::Error::Os) or [`Error::OutOfMemory`](crate::Error::OutOfMemory) if
+    /// the shared heap cannot grow;
+    /// [`Error::UnsupportedAlignment`](crate::Error::UnsupportedAlignment) for a type aligned
+    /// to more than a page.
+    pub fn new(value: T) -> Result<Self> {
+        let raw = Self::zeroed()?;
+        raw.set(value);
+        Ok(raw)
+    }
+
+    /// A new value with every byte zero (`RawValue(c_int)` in Python).
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new).
+    pub fn zeroed() -> Result<Self> {
+        Ok(RawValue {
+            block: Block::alloc(size_of::<T>(), align_of::<T>())?,
+            _type: PhantomData,
+        })
+    }
+
+    /// The location of the value, for the lower-level copy operations.
+    #[inline]
+    pub fn place(&self) -> Place<'_, T> {
+        let ptr: NonNull<T> = self.block.as_non_null().cast();
+        // SAFETY: the block is aligned for T, holds size_of::<T>() initialised bytes (zeroed
+        // on allocation, then only written through places), stays allocated while `self` is
+        // borrowed, and this type never creates references to its contents.
+        unsafe { Place::new(ptr) }
+    }
+
+    /// A copy of the value (Python's `v.value`).
+    #[inline]
+    pub fn get(&self) -> T {
+        self.place().load()
+    }
+
+    /// Overwrites the value (Python's `v.value = x`).
+    #[inline]
+    pub fn set(&self, value: T) {
+        self.place().store(value)
+    }
+
+    /// Stores `f(old)` and returns it. A load then a store: not atomic with respect to other
+    /// writers unless you hold a lock (see [`Value::update`](crate::Synchronized::update)), or
+    /// use the lock-free [`as_atomic`](Self::as_atomic) for integers.
+    #[inline]
+    pub fn update(&self, f: impl FnOnce(T) -> T) -> T {
+        self.place().update(f)
+    }
+
+    /// The field accessors of a derived struct (`v.view().set_x(1.0)`); for an array, its
+    /// [`SharedSlice`](crate::SharedSlice).
+    #[inline]
+    pub fn view(&self) -> T::View<'_> {
+        self.place().view()
+    }
+
+    /// Pointer to the value, for C code that shares it.
+    pub fn as_ptr(&self) -> *mut T {
+        self.block.as_ptr().cast()
+    }
+}
+
+impl<T: SharedLayout + fmt::Debug> fmt::Debug for RawValue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RawValue").field(&self.get()).finish()
+    }
+}
