@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 ///
 /// The `Process` borrows whatever the closure borrows and **joins on drop**, so the borrow
 /// checker rejects a parent that frees a shared object while a child still uses it (CPython
-/// bug gh-110660):
+/// bug gh-110660). What the closure captures *by move* belongs to the child: the parent's
+/// copy is dropped only after the child has ended (so a moved `RawValue` is not freed, nor a
+/// moved lock guard released, under the child's feet).
 ///
 /// ```compile_fail
 /// use sharedctypes::{Process, Value};
@@ -55,8 +57,16 @@ use crate::error::{Error, Result};
 pub struct Process<'scope> {
     pid: i32,
     state: Cell<State>,
+    /// The parent's copy of the closure, dropped only once the child has ended: what the
+    /// closure captured by move now belongs to the child, and dropping it here earlier could
+    /// free a shared block or release a lock the child is still using.
+    moved_to_child: Cell<Option<Box<dyn Captured + 'scope>>>,
     _scope: PhantomData<&'scope mut &'scope ()>,
 }
+
+/// Anything: lets `Process` hold the parent's copy of a closure of any type.
+trait Captured {}
+impl<T> Captured for T {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -70,6 +80,7 @@ enum State {
 /// `std::process::Termination` for `main`).
 ///
 /// - `()` → 0;
+/// - `!` (a closure that never returns, e.g. a worker loop that is killed from outside);
 /// - [`Exit(n)`](Exit) → `n` (the OS keeps the low 8 bits), like Python's `sys.exit(n)`;
 /// - `Result<T, E>` → `T`'s code, or 1 after printing `Error: {e:?}` to stderr.
 ///
@@ -93,6 +104,25 @@ pub struct Exit(pub i32);
 impl ProcessResult for () {
     fn exit_code(self) -> i32 {
         0
+    }
+}
+
+/// Names the never type `!` on stable Rust (`<fn() -> ! as Ret>::Output`), so that a child
+/// whose closure never returns (a worker loop that is killed from outside) is accepted.
+mod never {
+    pub trait Ret {
+        type Output;
+    }
+    impl<R> Ret for fn() -> R {
+        type Output = R;
+    }
+    pub type Never = <fn() -> ! as Ret>::Output;
+}
+
+/// A closure that never returns (`|| loop { .. }`).
+impl ProcessResult for never::Never {
+    fn exit_code(self) -> i32 {
+        self
     }
 }
 
@@ -135,6 +165,7 @@ impl<'scope> Process<'scope> {
             pid => Ok(Process {
                 pid,
                 state: Cell::new(State::Running),
+                moved_to_child: Cell::new(Some(Box::new(f))),
                 _scope: PhantomData,
             }),
         }
@@ -165,6 +196,7 @@ impl<'scope> Process<'scope> {
             State::Running => self.wait(0)?.expect("a blocking waitpid returns a status"),
         };
         self.state.set(State::Joined(code));
+        self.moved_to_child.take();
         Ok(code)
     }
 
@@ -194,6 +226,7 @@ impl<'scope> Process<'scope> {
             State::Running => {
                 let code = self.wait(libc::WNOHANG).ok().flatten()?;
                 self.state.set(State::Exited(code));
+                self.moved_to_child.take();
                 Some(code)
             }
         }
@@ -264,6 +297,8 @@ impl Drop for Process<'_> {
         if self.state.get() == State::Running {
             let _ = self.wait(0);
         }
+        // Field drop order would do this too; spelled out because it must come after the wait.
+        self.moved_to_child.take();
     }
 }
 

@@ -176,8 +176,8 @@ lock_type! {
     /// Clones are the same lock; a forked child that inherits a `Lock` shares it with its
     /// parent. Acquiring a `Lock` the current thread already holds is an error
     /// ([`Error::WouldDeadlock`](crate::Error::WouldDeadlock)) rather than a deadlock;
-    /// [`try_acquire`](Self::try_acquire) returns `None` in that case, like CPython's
-    /// `acquire(False)`.
+    /// [`try_acquire`](Self::try_acquire) and [`acquire_timeout`](Self::acquire_timeout)
+    /// return `None` at once in that case, like CPython's `acquire(False)`.
     ///
     /// ```
     /// use sharedctypes::{Error, Lock};

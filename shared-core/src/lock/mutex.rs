@@ -103,8 +103,16 @@ impl SharedMutex {
     }
 
     /// Turns a pthread lock result into an outcome; `None` means "not acquired" (busy or
-    /// timed out).
-    fn outcome(&self, op: &'static str, rc: libc::c_int) -> Result<Option<Acquired>> {
+    /// timed out). `EDEADLK` (an error-checking mutex already held by this thread) is an
+    /// error for a blocking lock, which would wait forever, and plain "not acquired" for a
+    /// try or a timed wait, which would fail or time out anyway (CPython's `acquire(False)`
+    /// returns `False`).
+    fn outcome(
+        &self,
+        op: &'static str,
+        rc: libc::c_int,
+        blocking: bool,
+    ) -> Result<Option<Acquired>> {
         match rc {
             0 => {
                 self.holder().store(heap::current_pid(), Relaxed);
@@ -121,7 +129,8 @@ impl SharedMutex {
                 Ok(Some(Acquired::OwnerDied(dead)))
             }
             libc::EBUSY | libc::ETIMEDOUT => Ok(None),
-            libc::EDEADLK => Err(Error::WouldDeadlock),
+            libc::EDEADLK if blocking => Err(Error::WouldDeadlock),
+            libc::EDEADLK => Ok(None),
             libc::ENOTRECOVERABLE => Err(Error::NotRecoverable),
             rc => Err(Error::os(op, rc)),
         }
@@ -132,7 +141,7 @@ impl SharedMutex {
     pub(crate) fn lock(&self) -> Result<Acquired> {
         // SAFETY: `raw()` is an initialised process-shared mutex that outlives this call.
         let rc = unsafe { libc::pthread_mutex_lock(self.raw()) };
-        self.outcome("pthread_mutex_lock", rc)
+        self.outcome("pthread_mutex_lock", rc, true)
             .map(|acquired| acquired.expect("a blocking lock returns acquired or an error"))
     }
 
@@ -140,7 +149,7 @@ impl SharedMutex {
     pub(crate) fn try_lock(&self) -> Result<Option<Acquired>> {
         // SAFETY: as in `lock`.
         let rc = unsafe { libc::pthread_mutex_trylock(self.raw()) };
-        self.outcome("pthread_mutex_trylock", rc)
+        self.outcome("pthread_mutex_trylock", rc, false)
     }
 
     /// Waits at most `timeout` for the mutex. A zero timeout is a `try_lock`; one too long to
@@ -154,7 +163,7 @@ impl SharedMutex {
         };
         // SAFETY: as in `lock`; `deadline` is a valid timespec (nanoseconds < 1e9).
         let rc = unsafe { libc::pthread_mutex_timedlock(self.raw(), &deadline) };
-        self.outcome("pthread_mutex_timedlock", rc)
+        self.outcome("pthread_mutex_timedlock", rc, false)
     }
 
     /// Releases the mutex.

@@ -1,0 +1,233 @@
+//! Lock behaviour across threads and processes: mutual exclusion, recursion, timeouts, and
+//! crash robustness (a holder killed with SIGKILL, a thread that exits holding the lock).
+
+use std::time::{Duration, Instant};
+
+use sharedctypes::{Error, Lock, Process, RLock, RawValue, SharedLock, Value};
+
+/// Waits until `flag` reads `want`, failing the test after 10 s.
+fn wait_for(flag: &RawValue<u32>, want: u32) {
+    let start = Instant::now();
+    while flag.get() != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {want}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A child takes `lock` (twice if `depth` is 2), signals, and is SIGKILLed while holding it.
+/// Returns the child's pid.
+fn kill_holder<L: SharedLock>(lock: &L, depth: usize) -> i32 {
+    let held = RawValue::new(0u32).unwrap();
+    let child = Process::start(|| {
+        let guards: Vec<_> = (0..depth).map(|_| lock.acquire().unwrap()).collect();
+        held.set(1);
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = &guards;
+        }
+    })
+    .unwrap();
+    wait_for(&held, 1);
+    child.kill().unwrap();
+    assert_eq!(child.join().unwrap(), -libc::SIGKILL);
+    child.pid()
+}
+
+fn owner_died_is_reported<L: SharedLock>(lock: L, depth: usize) {
+    let pid = kill_holder(&lock, depth);
+    let guard = lock
+        .acquire_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("a lock whose holder died must be acquirable");
+    assert!(guard.owner_died());
+    assert_eq!(guard.dead_owner_pid(), Some(pid));
+    drop(guard);
+    // Consistent again: the next acquisition is clean, in this process and in another.
+    let guard = lock.acquire().unwrap();
+    assert!(!guard.owner_died());
+    drop(guard);
+    let child = Process::start(|| assert!(!lock.acquire().unwrap().owner_died())).unwrap();
+    assert_eq!(child.join().unwrap(), 0);
+}
+
+#[test]
+fn sigkilled_lock_holder_is_reported_to_next_acquirer() {
+    owner_died_is_reported(Lock::new().unwrap(), 1);
+}
+
+#[test]
+fn sigkilled_rlock_holder_is_reported_to_next_acquirer() {
+    owner_died_is_reported(RLock::new().unwrap(), 2);
+}
+
+#[test]
+fn try_acquire_reports_owner_died_too() {
+    let lock = Lock::new().unwrap();
+    kill_holder(&lock, 1);
+    let guard = lock
+        .try_acquire()
+        .unwrap()
+        .expect("free after the holder died");
+    assert!(guard.owner_died());
+}
+
+#[test]
+fn value_operations_fail_with_owner_died_then_work() {
+    let v = Value::new(10i64).unwrap();
+    let pid = kill_holder(v.get_lock(), 1);
+    assert_eq!(v.update(|x| x + 1), Err(Error::OwnerDied { pid }));
+    assert_eq!(v.get().unwrap(), 10, "the failed update must not have run");
+    assert_eq!(v.update(|x| x + 1).unwrap(), 11);
+}
+
+#[test]
+fn guard_of_synchronized_reports_owner_died_for_repair() {
+    let v = Value::new(10i64).unwrap();
+    kill_holder(v.get_lock(), 1);
+    let g = v.lock().unwrap();
+    assert!(g.owner_died());
+    g.set(0); // repair under the lock
+    drop(g);
+    assert_eq!(v.get().unwrap(), 0);
+}
+
+#[test]
+fn thread_that_exits_holding_the_lock_is_reported() {
+    let lock = Lock::new().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| std::mem::forget(lock.acquire().unwrap()));
+    });
+    let guard = lock.acquire().unwrap();
+    assert!(guard.owner_died());
+    assert_eq!(guard.dead_owner_pid(), Some(std::process::id() as i32));
+}
+
+#[test]
+fn lock_excludes_other_processes() {
+    let lock = Lock::new().unwrap();
+    let state = RawValue::new(0u32).unwrap();
+    let guard = lock.acquire().unwrap();
+    let child = Process::start(|| {
+        state.set(1);
+        let g = lock.acquire().unwrap(); // blocks until the parent releases
+        assert_eq!(state.get(), 2, "acquired while the parent held the lock");
+        drop(g);
+    })
+    .unwrap();
+    wait_for(&state, 1);
+    std::thread::sleep(Duration::from_millis(50));
+    state.set(2);
+    drop(guard);
+    assert_eq!(child.join().unwrap(), 0);
+}
+
+#[test]
+fn timeouts() {
+    let lock = Lock::new().unwrap();
+    let held = RawValue::new(0u32).unwrap();
+    let child = Process::start(|| {
+        let _g = lock.acquire().unwrap();
+        held.set(1);
+        while held.get() != 2 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    })
+    .unwrap();
+    wait_for(&held, 1);
+
+    assert!(lock.acquire_timeout(Duration::ZERO).unwrap().is_none());
+    let start = Instant::now();
+    assert!(
+        lock.acquire_timeout(Duration::from_millis(100))
+            .unwrap()
+            .is_none()
+    );
+    assert!(start.elapsed() >= Duration::from_millis(100));
+
+    held.set(2);
+    // A timeout of years (or Duration::MAX) just waits for the holder.
+    let g = lock
+        .acquire_timeout(Duration::from_secs(100 * 365 * 86_400))
+        .unwrap();
+    assert!(g.is_some());
+    drop(g);
+    assert!(lock.acquire_timeout(Duration::MAX).unwrap().is_some());
+    assert_eq!(child.join().unwrap(), 0);
+}
+
+#[test]
+fn lock_is_not_reentrant_but_rlock_is() {
+    let lock = Lock::new().unwrap();
+    let g = lock.acquire().unwrap();
+    assert_eq!(lock.acquire().unwrap_err(), Error::WouldDeadlock);
+    assert!(lock.try_acquire().unwrap().is_none());
+    assert!(
+        lock.acquire_timeout(Duration::from_secs(3600))
+            .unwrap()
+            .is_none()
+    );
+    drop(g);
+
+    let rlock = RLock::new().unwrap();
+    let guards: Vec<_> = (0..100).map(|_| rlock.acquire().unwrap()).collect();
+    // Held by this thread: another process cannot take it.
+    let child = Process::start(|| assert!(rlock.try_acquire().unwrap().is_none())).unwrap();
+    assert_eq!(child.join().unwrap(), 0);
+    drop(guards);
+    let child = Process::start(|| assert!(rlock.try_acquire().unwrap().is_some())).unwrap();
+    assert_eq!(child.join().unwrap(), 0);
+}
+
+#[test]
+fn clones_are_the_same_lock_and_threads_exclude_each_other() {
+    let lock = RLock::new().unwrap();
+    let counter = RawValue::new(0u64).unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let lock = lock.clone();
+            let counter = &counter;
+            s.spawn(move || {
+                for _ in 0..10_000 {
+                    let _g = lock.acquire().unwrap();
+                    counter.set(counter.get() + 1);
+                }
+            });
+        }
+    });
+    assert_eq!(counter.get(), 40_000);
+    assert_eq!(lock, lock.clone());
+    assert_ne!(lock, RLock::new().unwrap());
+}
+
+#[test]
+fn guard_inherited_by_a_child_cannot_release_the_parents_lock() {
+    let lock = Lock::new().unwrap();
+    let step = RawValue::new(0u32).unwrap();
+    let guard = lock.acquire().unwrap();
+    let step_ref = &step;
+    let child = Process::start(move || {
+        let step = step_ref;
+        drop(guard); // the child's copy of the guard: must not release the parent's hold
+        step.set(1);
+        while step.get() != 2 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    })
+    .unwrap();
+    wait_for(&step, 1);
+    let probe = Process::start(|| assert!(lock.try_acquire().unwrap().is_none())).unwrap();
+    assert_eq!(
+        probe.join().unwrap(),
+        0,
+        "the child released the parent's lock"
+    );
+    step.set(2);
+    // The guard was moved into the closure: the parent's copy is dropped (and the lock
+    // released) once the child has ended.
+    assert_eq!(child.join().unwrap(), 0);
+    let probe = Process::start(|| assert!(lock.try_acquire().unwrap().is_some())).unwrap();
+    assert_eq!(probe.join().unwrap(), 0);
+}
