@@ -68,12 +68,16 @@ macro_rules! tc {
     ('d') => {
         $crate::ctypes::c_double
     };
+    // A type (so that no follow-on "expected type" error appears) whose length is the error.
     ($other:tt) => {
-        ::core::compile_error!(::core::concat!(
-            "unknown typecode ",
-            ::core::stringify!($other),
-            ": valid typecodes are c u b B h H i I l L q Q f d"
-        ))
+        [(); {
+            ::core::compile_error!(::core::concat!(
+                "unknown typecode ",
+                ::core::stringify!($other),
+                ": valid typecodes are c u b B h H i I l L q Q f d"
+            ));
+            0
+        }]
     };
 }
 

@@ -6,7 +6,7 @@
 //! `size_of_Point<16>`, found `size_of_Point<24>`", which names the struct or field and both
 //! numbers (a const panic could not print the computed number).
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -111,9 +111,16 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
         None => quote!(#sc::None),
     };
 
+    // `where FieldType: SharedLayout`, spanned on each field type: a field type that is not
+    // shared gets one error, on the field, with the trait's own explanation (rather than
+    // errors about supertraits or about methods of `Place` deep in generated code).
+    let bounds = tys
+        .iter()
+        .map(|ty| respan(quote!(#ty: #sc::SharedLayout), ty.span()));
+    let where_clause = quote!(where #(#bounds,)*);
     let assertions = assertions(input, &sc, &offsets, &layouts);
-    let view_type = view_type(input, &sc, &view, &offsets);
-    let synced_type = synced_type(input, &sc, &synced, &offsets);
+    let view_type = view_type(input, &sc, &view, &offsets, &where_clause);
+    let synced_type = synced_type(input, &sc, &synced, &offsets, &where_clause);
     let store_value = if members.is_empty() {
         quote!(let _ = value;)
     } else {
@@ -127,7 +134,7 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
         // below to be the C layout of its fields, every field type is `SharedLayout` (so valid
         // for every bit pattern and free of process-local pointers), and `load`/`store` go
         // field by field through the fields' own impls at their `offset_of!` offsets.
-        unsafe impl #sc::SharedLayout for #name {
+        unsafe impl #sc::SharedLayout for #name #where_clause {
             const LAYOUT: #sc::Layout = #sc::Layout::structure(
                 #name_str,
                 #sc::size_of::<#name>(),
@@ -170,6 +177,8 @@ fn assert_equal(
     actual: &TokenStream,
     span: Span,
 ) -> TokenStream {
+    // The marker carries the span too, so the error underlines the declared number alone.
+    let marker = Ident::new(&marker.to_string(), span);
     quote_spanned! {span=>
         #[allow(non_camel_case_types)]
         struct #marker<const N: usize>;
@@ -269,6 +278,7 @@ fn view_type(
     sc: &TokenStream,
     view: &Ident,
     offsets: &[TokenStream],
+    where_clause: &TokenStream,
 ) -> TokenStream {
     let name = input.ident;
     let vis = input.vis;
@@ -312,7 +322,7 @@ fn view_type(
 
         #[automatically_derived]
         #[allow(clippy::undocumented_unsafe_blocks, clippy::multiple_unsafe_ops_per_block, dead_code)]
-        impl<'a> #view<'a> {
+        impl<'a> #view<'a> #where_clause {
             /// A copy of the whole struct.
             #[inline]
             pub fn get(&self) -> #name {
@@ -338,6 +348,7 @@ fn synced_type(
     sc: &TokenStream,
     synced: &Ident,
     offsets: &[TokenStream],
+    where_clause: &TokenStream,
 ) -> TokenStream {
     let name = input.ident;
     let vis = input.vis;
@@ -376,8 +387,25 @@ fn synced_type(
 
         #[automatically_derived]
         #[allow(clippy::undocumented_unsafe_blocks, clippy::multiple_unsafe_ops_per_block, dead_code)]
-        impl<L: #sc::SharedLock> #synced<L> {
+        impl<L: #sc::SharedLock> #synced<L> #where_clause {
             #(#accessors)*
         }
     }
+}
+
+/// `tokens` with every token (recursively) given `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(group) = &tt {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tt = TokenTree::Group(inner);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }

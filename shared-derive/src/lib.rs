@@ -28,7 +28,9 @@ pub fn derive_shared_layout(input: TokenStream) -> TokenStream {
 }
 
 fn expand(input: &syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
-    let parsed = parse::Input::from_syn(input)?;
-    validate::check(&parsed)?;
+    let mut errors = parse::Errors::default();
+    let parsed = parse::Input::from_syn(input, &mut errors);
+    validate::check(&parsed, &mut errors);
+    errors.finish()?;
     Ok(generate::expand(&parsed))
 }

@@ -21,6 +21,15 @@ impl Errors {
         self.push(syn::Error::new(span, msg));
     }
 
+    /// An error underlining all of `tokens` (not just their first token).
+    pub(crate) fn add_spanned(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        msg: impl std::fmt::Display,
+    ) {
+        self.push(syn::Error::new_spanned(tokens, msg));
+    }
+
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -57,6 +66,7 @@ pub(crate) struct Field<'a> {
     pub ty: &'a Type,
     pub vis: &'a Visibility,
     pub offset: Option<Declared>,
+    /// The field's name (or, for a tuple field, its type): where errors about it point.
     pub span: Span,
 }
 
@@ -83,8 +93,9 @@ pub(crate) struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
-    pub fn from_syn(input: &'a DeriveInput) -> syn::Result<Input<'a>> {
-        let mut errors = Errors::default();
+    /// Reads the struct. Problems go to `errors`, and reading goes on, so that one compilation
+    /// reports every problem of the struct.
+    pub fn from_syn(input: &'a DeriveInput, errors: &mut Errors) -> Input<'a> {
         let (kind, raw_fields): (Kind, Vec<&syn::Field>) = match &input.data {
             Data::Struct(data) => (Kind::Struct, data.fields.iter().collect()),
             Data::Enum(data) => (Kind::Enum(data.enum_token.span), Vec::new()),
@@ -94,29 +105,37 @@ impl<'a> Input<'a> {
             ),
         };
 
-        let repr = parse_repr(&input.attrs, &mut errors);
+        let repr = parse_repr(&input.attrs, errors);
         let mut size = None;
         let mut align = None;
         let mut crate_path = None;
         for attr in shared_attrs(&input.attrs) {
             let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("size") {
-                    set_once(&mut size, declared(&meta)?, &meta, "size")
+                let result = if meta.path.is_ident("size") {
+                    declared(&meta).and_then(|d| set_once(&mut size, d, &meta, "size"))
                 } else if meta.path.is_ident("align") {
-                    set_once(&mut align, declared(&meta)?, &meta, "align")
+                    declared(&meta).and_then(|d| set_once(&mut align, d, &meta, "align"))
                 } else if meta.path.is_ident("crate") {
-                    let lit: LitStr = meta.value()?.parse()?;
-                    let path = lit.parse::<syn::Path>()?;
-                    set_once(&mut crate_path, path, &meta, "crate")
+                    meta.value()
+                        .and_then(|v| v.parse::<LitStr>())
+                        .and_then(|lit| lit.parse::<syn::Path>())
+                        .and_then(|path| set_once(&mut crate_path, path, &meta, "crate"))
                 } else if meta.path.is_ident("offset") {
+                    skip_value(&meta)?;
                     Err(meta.error(
                         "`offset` belongs on a field: #[shared(offset = N)] declares that field's offset",
                     ))
                 } else {
+                    skip_value(&meta)?;
                     Err(meta.error(
                         "unknown #[shared] key on a struct: expected `size = N`, `align = N` or `crate = \"path\"`",
                     ))
+                };
+                // Report and go on with the next key.
+                if let Err(err) = result {
+                    errors.push(err);
                 }
+                Ok(())
             });
             if let Err(err) = parsed {
                 errors.push(err);
@@ -128,11 +147,16 @@ impl<'a> Input<'a> {
             let mut offset = None;
             for attr in shared_attrs(&field.attrs) {
                 let parsed = attr.parse_nested_meta(|meta| {
-                    if meta.path.is_ident("offset") {
-                        set_once(&mut offset, declared(&meta)?, &meta, "offset")
+                    let result = if meta.path.is_ident("offset") {
+                        declared(&meta).and_then(|d| set_once(&mut offset, d, &meta, "offset"))
                     } else {
+                        skip_value(&meta)?;
                         Err(meta.error("unknown #[shared] key on a field: expected `offset = N`"))
+                    };
+                    if let Err(err) = result {
+                        errors.push(err);
                     }
+                    Ok(())
                 });
                 if let Err(err) = parsed {
                     errors.push(err);
@@ -145,17 +169,20 @@ impl<'a> Input<'a> {
                     span: field.ty.span(),
                 }),
             };
+            let span = field
+                .ident
+                .as_ref()
+                .map_or_else(|| field.ty.span(), Ident::span);
             fields.push(Field {
                 member,
                 ty: &field.ty,
                 vis: &field.vis,
                 offset,
-                span: field.span(),
+                span,
             });
         }
 
-        errors.finish()?;
-        Ok(Input {
+        Input {
             ident: &input.ident,
             vis: &input.vis,
             generics: &input.generics,
@@ -165,8 +192,20 @@ impl<'a> Input<'a> {
             size,
             align,
             crate_path: crate_path.unwrap_or_else(|| syn::parse_quote!(::sharedctypes)),
-        })
+        }
     }
+}
+
+/// Consumes the `= value` or `(...)` of a key that is being rejected, so that parsing can go
+/// on with the next key.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in meta.input);
+    }
+    Ok(())
 }
 
 fn shared_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {

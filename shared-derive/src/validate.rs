@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{GenericArgument, PathArguments, Type};
 
 use crate::parse::{Errors, Input, Kind};
@@ -15,35 +14,35 @@ use crate::parse::{Errors, Input, Kind};
 /// The largest alignment the shared heap provides.
 const MAX_ALIGN: u64 = 4096;
 
-pub(crate) fn check(input: &Input<'_>) -> syn::Result<()> {
-    let mut errors = Errors::default();
-    check_item(input, &mut errors);
-    if matches!(input.kind, Kind::Struct) {
-        for field in &input.fields {
-            check_type(field.ty, &field.name(), &mut errors);
+pub(crate) fn check(input: &Input<'_>, errors: &mut Errors) {
+    match input.kind {
+        Kind::Struct => {}
+        Kind::Enum(span) => {
+            return errors.add(
+                span,
+                "#[derive(SharedLayout)] cannot be used on an enum: the size and valid discriminants of a Rust enum are not fixed by C, and a byte written by another process may be an invalid discriminant; use an integer field with named constants",
+            );
         }
-        check_accessor_names(input, &mut errors);
+        Kind::Union(span) => {
+            return errors.add(
+                span,
+                "#[derive(SharedLayout)] does not support unions (ctypes.Union): shared values are copied field by field, and no process can know which field of a union another process wrote last; use a struct, or a byte array with explicit conversions",
+            );
+        }
     }
-    errors.finish()
+    check_item(input, errors);
+    for field in &input.fields {
+        check_type(field.ty, &field.name(), errors);
+    }
+    check_accessor_names(input, errors);
 }
 
 fn check_item(input: &Input<'_>, errors: &mut Errors) {
-    match input.kind {
-        Kind::Struct => {}
-        Kind::Enum(span) => errors.add(
-            span,
-            "#[derive(SharedLayout)] cannot be used on an enum: the size and valid discriminants of a Rust enum are not fixed by C, and a byte written by another process may be an invalid discriminant; use an integer field with named constants",
-        ),
-        Kind::Union(span) => errors.add(
-            span,
-            "#[derive(SharedLayout)] does not support unions (ctypes.Union): shared values are copied field by field, and no process can know which field of a union another process wrote last; use a struct, or a byte array with explicit conversions",
-        ),
-    }
     let repr = &input.repr;
     if let Some(span) = repr.packed {
         errors.add(
             span,
-            "#[repr(packed)] is not supported by #[derive(SharedLayout)]: packed fields can be misaligned, and shared memory is read and written with atomic operations that need natural alignment; reorder the fields or add explicit padding fields instead",
+            "#[repr(packed)] is not supported by #[derive(SharedLayout)]: packed fields can be misaligned, and shared memory is read and written with atomic operations that need natural alignment; use plain #[repr(C)], and reorder the fields or add explicit padding fields to match a packed C definition",
         );
     }
     if let Some(span) = repr.transparent {
@@ -60,7 +59,7 @@ fn check_item(input: &Input<'_>, errors: &mut Errors) {
             ),
         );
     }
-    if !repr.c && repr.transparent.is_none() && matches!(input.kind, Kind::Struct) {
+    if !repr.c && repr.transparent.is_none() && repr.packed.is_none() {
         errors.add(
             input.ident.span(),
             format!(
@@ -89,10 +88,10 @@ fn check_item(input: &Input<'_>, errors: &mut Errors) {
                 "#[derive(SharedLayout)] does not support generic structs: the layout is proven at compile time and must not depend on type or const parameters; define a concrete struct for each instantiation"
             }
         };
-        errors.add(generics.params.span(), msg);
+        errors.add_spanned(&generics.params, msg);
     } else if let Some(clause) = &generics.where_clause {
-        errors.add(
-            clause.span(),
+        errors.add_spanned(
+            clause,
             "#[derive(SharedLayout)] does not support where clauses",
         );
     }
@@ -100,53 +99,52 @@ fn check_item(input: &Input<'_>, errors: &mut Errors) {
 
 /// Refuses field types that are visibly process-local or not valid for every bit pattern.
 fn check_type(ty: &Type, field: &str, errors: &mut Errors) {
-    let span = ty.span();
     match ty {
-        Type::Ptr(_) => errors.add(
-            span,
+        Type::Ptr(_) => errors.add_spanned(
+            ty,
             format!(
                 "field `{field}` is a raw pointer: a pointer is only valid in the process that wrote it, so it cannot be shared; store an index or an offset instead"
             ),
         ),
-        Type::Reference(_) => errors.add(
-            span,
+        Type::Reference(_) => errors.add_spanned(
+            ty,
             format!(
                 "field `{field}` is a reference: a reference is only valid in the process that created it, so it cannot be shared; store the value itself, or an index"
             ),
         ),
-        Type::BareFn(_) => errors.add(
-            span,
+        Type::BareFn(_) => errors.add_spanned(
+            ty,
             format!(
                 "field `{field}` is a function pointer: a pointer is only valid in the process that wrote it (code may be mapped at other addresses in another process); store an enum tag as an integer instead"
             ),
         ),
         Type::Tuple(t) if t.elems.is_empty() => {}
-        Type::Tuple(_) => errors.add(
-            span,
+        Type::Tuple(_) => errors.add_spanned(
+            ty,
             format!(
                 "field `{field}` is a tuple: Rust tuples have no guaranteed layout; use a #[repr(C)] struct with #[derive(SharedLayout)]"
             ),
         ),
-        Type::Slice(_) => errors.add(
-            span,
+        Type::Slice(_) => errors.add_spanned(
+            ty,
             format!(
                 "field `{field}` is a slice, whose length is not fixed at compile time; use an array [T; N]"
             ),
         ),
-        Type::TraitObject(_) | Type::ImplTrait(_) => errors.add(
-            span,
+        Type::TraitObject(_) | Type::ImplTrait(_) => errors.add_spanned(
+            ty,
             format!(
                 "field `{field}` is a trait object: it holds a vtable pointer, which is only valid in the process that created it"
             ),
         ),
-        Type::Never(_) => errors.add(span, format!("field `{field}` has the never type `!`")),
+        Type::Never(_) => errors.add_spanned(ty, format!("field `{field}` has the never type `!`")),
         Type::Array(array) => check_type(&array.elem, field, errors),
         Type::Paren(inner) => check_type(&inner.elem, field, errors),
         Type::Group(inner) => check_type(&inner.elem, field, errors),
         Type::Path(path) if path.qself.is_none() => {
             if let Some(last) = path.path.segments.last() {
                 if let Some(msg) = refused_path(&last.ident.to_string(), field) {
-                    errors.add(span, msg);
+                    errors.add_spanned(ty, msg);
                 }
                 if let PathArguments::AngleBracketed(args) = &last.arguments {
                     for arg in &args.args {
@@ -182,14 +180,19 @@ fn refused_path(name: &str, field: &str) -> Option<String> {
         "Cow",
     ];
     const POINTERS: &[&str] = &["NonNull", "AtomicPtr"];
+    let a = if name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
     if HEAP.contains(&name) {
         return Some(format!(
-            "field `{field}` is a `{name}`: it points to heap memory that is only valid in the process that allocated it; use a fixed-size array [T; N] (or a CChar array for text) instead"
+            "field `{field}` is {a} `{name}`: it points to heap memory that is only valid in the process that allocated it; use a fixed-size array [T; N] (or a CChar array for text) instead"
         ));
     }
     if POINTERS.contains(&name) {
         return Some(format!(
-            "field `{field}` is a `{name}`: a pointer is only valid in the process that wrote it, so it cannot be shared; store an index or an offset instead"
+            "field `{field}` is {a} `{name}`: a pointer is only valid in the process that wrote it, so it cannot be shared; store an index or an offset instead"
         ));
     }
     match name {
@@ -206,7 +209,20 @@ fn refused_path(name: &str, field: &str) -> Option<String> {
     }
 }
 
-/// Every generated method name must be unique within its view type.
+/// Methods of `Synchronized` (what `Value<T>` is) that would hide a field getter of the same
+/// name reached through `Value<T>`'s `Deref`.
+const SYNCHRONIZED_METHODS: &[&str] = &[
+    "get_lock",
+    "get_obj",
+    "into_parts",
+    "lock",
+    "lock_timeout",
+    "locked",
+    "try_lock",
+    "update",
+];
+
+/// Every generated method name must be unique within its view type, and reachable.
 fn check_accessor_names(input: &Input<'_>, errors: &mut Errors) {
     let mut names: BTreeMap<String, (String, Span)> = BTreeMap::new();
     for reserved in ["get", "set", "place"] {
@@ -216,6 +232,16 @@ fn check_accessor_names(input: &Input<'_>, errors: &mut Errors) {
         );
     }
     for field in &input.fields {
+        let getter = field.name();
+        if SYNCHRONIZED_METHODS.contains(&getter.as_str()) {
+            errors.add(
+                field.span,
+                format!(
+                    "field `{getter}` cannot be reached on `Value<{name}>`: its accessor `{getter}()` would be hidden by the method `Synchronized::{getter}()`; rename the field (its name does not affect the layout)",
+                    name = input.ident
+                ),
+            );
+        }
         for method in crate::generate::Accessors::of(field).names() {
             let method = syn::ext::IdentExt::unraw(&method).to_string();
             let this = format!("field `{}`", field.name());

@@ -4,9 +4,10 @@
 //! - Many small objects share pages: a locked `Value<i64>` costs 8 bytes for the value and
 //!   48 for its lock, not a mapping each (CPython maps one file per lock and runs into the
 //!   kernel's map limit near 65k locks).
-//! - Arenas are memfd mappings, shared with forked children. They grow geometrically, from
-//!   64 KiB to 64 MiB; an object of 1 MiB or more gets an arena of its own, unmapped when the
-//!   object is dropped.
+//! - Arenas are memfd mappings, shared with forked children. They grow geometrically (each
+//!   new arena is as big as all the others together: 64 KiB, 64 KiB, 128 KiB, … up to
+//!   64 MiB); an object of 1 MiB or more gets an arena of its own, unmapped when the object
+//!   is dropped.
 //! - Blocks are aligned to `max(8, align)`, up to [`MAX_ALIGN`] (4096). Sizes are rounded up
 //!   to [`GRANULE`] (8 bytes).
 //! - Every new block reads as zeroes, including reused ones: freed blocks are cleared when
@@ -58,7 +59,8 @@ pub const GRANULE: usize = 8;
 /// The largest alignment the heap provides (one page).
 pub const MAX_ALIGN: usize = PAGE;
 
-/// Size of the first arena; each new arena is twice the previous one, up to [`MAX_ARENA`].
+/// Size of the first arena; each new arena is as big as all shared arenas mapped so far, up
+/// to [`MAX_ARENA`].
 const FIRST_ARENA: usize = 64 * 1024;
 
 /// Arenas stop growing at this size.
@@ -300,8 +302,9 @@ struct Heap {
     /// Every free range of every shared (non-dedicated) arena as `(len, arena, start)`, for
     /// best-fit search.
     by_size: BTreeSet<(usize, u32, usize)>,
-    /// Size of the next arena to map.
-    next_arena: usize,
+    /// Bytes mapped by shared (non-dedicated) arenas; the next arena is as big as all of
+    /// them together (geometric growth that shrinks back when arenas are unmapped).
+    shared_mapped: usize,
     /// An empty arena kept mapped for reuse.
     spare: Option<u32>,
 }
@@ -312,7 +315,7 @@ impl Heap {
             arenas: Vec::new(),
             vacant: Vec::new(),
             by_size: BTreeSet::new(),
-            next_arena: FIRST_ARENA,
+            shared_mapped: 0,
             spare: None,
         }
     }
@@ -346,9 +349,12 @@ impl Heap {
 
     /// Maps a new shared arena big enough for `need` bytes and returns its free range.
     fn grow(&mut self, need: usize) -> Result<(usize, u32, usize)> {
-        let size = self.next_arena.max(need.next_multiple_of(PAGE));
+        let size = self
+            .shared_mapped
+            .clamp(FIRST_ARENA, MAX_ARENA)
+            .max(need.next_multiple_of(PAGE));
         let arena = self.map_arena(size, need, false)?;
-        self.next_arena = (self.next_arena * 2).min(MAX_ARENA);
+        self.shared_mapped += size;
         let id = self.insert(arena);
         self.add_free(id, 0, size);
         Ok((size, id, 0))
@@ -475,6 +481,7 @@ impl Heap {
             .take()
             .expect("released arenas are mapped");
         debug_assert_eq!(arena.live, 0);
+        self.shared_mapped -= arena.size();
         for (&start, &len) in &arena.free {
             self.by_size.remove(&(len, id, start));
         }

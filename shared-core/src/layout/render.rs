@@ -85,7 +85,8 @@ fn bytes(n: usize) -> String {
 
 impl Layout {
     /// The equivalent C declaration, self-contained: the `#include`s it needs, then every
-    /// nested struct, then this one. A struct whose layout C would lay out differently cannot
+    /// nested struct, then this one. Tuple fields are named `_0`, `_1`, …; a field named like
+    /// a C keyword gets a trailing underscore (`int` → `int_`). A struct whose layout C would lay out differently cannot
     /// exist: the derive checks the C rules at compile time.
     ///
     /// ```
@@ -142,12 +143,59 @@ fn array_dims(mut layout: &Layout) -> (&Layout, Vec<usize>) {
     (layout, dims)
 }
 
-/// A C or Python identifier for a field (`0` → `_0`).
+/// A Python identifier for a field (`0` → `_0`).
 fn field_ident(name: &str) -> String {
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("_{name}")
     } else {
         name.to_string()
+    }
+}
+
+/// Words that are keywords in some C standard (C89 to C23) but may be Rust field names.
+const C_KEYWORDS: &[&str] = &[
+    "alignas",
+    "alignof",
+    "auto",
+    "bool",
+    "case",
+    "char",
+    "constexpr",
+    "default",
+    "double",
+    "false",
+    "float",
+    "goto",
+    "inline",
+    "int",
+    "long",
+    "nullptr",
+    "register",
+    "restrict",
+    "short",
+    "signed",
+    "sizeof",
+    "static_assert",
+    "switch",
+    "thread_local",
+    "true",
+    "typedef",
+    "typeof",
+    "typeof_unqual",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+];
+
+/// A C identifier for a field: `0` → `_0`, and a C keyword gets a trailing underscore
+/// (`int` → `int_`).
+fn c_field_ident(name: &str) -> String {
+    let ident = field_ident(name);
+    if C_KEYWORDS.contains(&ident.as_str()) {
+        ident + "_"
+    } else {
+        ident
     }
 }
 
@@ -189,15 +237,18 @@ pub fn c_declarations(roots: &[&Layout]) -> String {
                 let _ = writeln!(out, "struct {} {{", layout.name);
             }
         }
+        // `align(N)` only matters when N exceeds every field's alignment; C11 forbids an
+        // `_Alignas` weaker than the field it is written on, so it is written only then.
+        let natural = fields.iter().map(|f| f.layout.align).max().unwrap_or(1);
         for (i, field) in fields.iter().enumerate() {
             let align = match repr_align {
-                Some(n) if i == 0 => format!("_Alignas({n}) "),
+                Some(n) if i == 0 && n > natural => format!("_Alignas({n}) "),
                 _ => String::new(),
             };
             let _ = writeln!(
                 out,
                 "    {align}{};",
-                c_declarator(field.layout, &field_ident(field.name))
+                c_declarator(field.layout, &c_field_ident(field.name))
             );
         }
         out.push_str("};\n");

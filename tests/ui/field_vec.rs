@@ -1,0 +1,11 @@
+// A `Vec<u8>` points to heap memory that is only valid in the process that allocated it.
+use sharedctypes::SharedLayout;
+
+#[derive(Clone, Copy, SharedLayout)]
+#[repr(C)]
+struct Message {
+    id: u32,
+    body: Vec<u8>,
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+// The declared alignment must be the real one; the error names both numbers.
+use sharedctypes::SharedLayout;
+
+#[derive(Clone, Copy, SharedLayout)]
+#[repr(C)]
+#[shared(align = 16)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+fn main() {}
