@@ -64,7 +64,8 @@ fn array_errors() {
             "range 2..20 is out of bounds for an array of length 10",
         ),
         (
-            arr.get_range(std::ops::Range { start: 7, end: 3 }).unwrap_err(),
+            arr.get_range(std::ops::Range { start: 7, end: 3 })
+                .unwrap_err(),
             Error::RangeOutOfBounds {
                 start: 7,
                 end: 3,

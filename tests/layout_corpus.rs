@@ -363,11 +363,23 @@ struct AlignBelowNestedFirstField {
     c: u8,
 }
 
+/// Fields named like C keywords (valid Rust names): rendered `int_`, `default_`, … in C.
+#[derive(Clone, Copy, SharedLayout)]
+#[repr(C)]
+struct CKeywords {
+    int: i32,
+    default: u8,
+    unsigned: u16,
+    char: [CChar; 3],
+    r#typeof: f64,
+}
+
 /// Structs kept out of [`corpus`] so that a failure here does not hide the corpus results.
 fn edge_corpus() -> Vec<&'static Layout> {
     vec![
         &AlignBelowFirstField::LAYOUT,
         &AlignBelowNestedFirstField::LAYOUT,
+        &CKeywords::LAYOUT,
     ]
 }
 
@@ -405,12 +417,20 @@ fn all_structs(roots: &[&'static Layout]) -> Vec<&'static Layout> {
     out
 }
 
-/// The C / Python identifier of a field: tuple fields `0`, `1` are rendered `_0`, `_1`.
+/// The Python identifier of a field: tuple fields `0`, `1` are rendered `_0`, `_1`.
 fn ident(field_name: &str) -> String {
     if field_name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("_{field_name}")
     } else {
         field_name.to_string()
+    }
+}
+
+/// The C identifier of a field: as in Python, and a C keyword gets a trailing underscore.
+fn c_ident(field_name: &str) -> String {
+    match ident(field_name) {
+        id if ["int", "default", "unsigned", "char", "typeof"].contains(&id.as_str()) => id + "_",
+        id => id,
     }
 }
 
@@ -593,7 +613,7 @@ fn c_main(structs: &[&Layout]) -> String {
             "    printf(\"align {s} %zu\\n\", _Alignof(struct {s}));"
         );
         for f in l.fields() {
-            let (name, id) = (f.name, ident(f.name));
+            let (name, id) = (f.name, c_ident(f.name));
             let _ = writeln!(
                 out,
                 "    printf(\"offset {s} {name} %zu\\n\", offsetof(struct {s}, {id}));"
@@ -624,7 +644,7 @@ fn c_static_asserts(l: &Layout) -> String {
         l.align
     );
     for f in l.fields() {
-        let (name, id) = (f.name, ident(f.name));
+        let (name, id) = (f.name, c_ident(f.name));
         let _ = writeln!(
             out,
             "_Static_assert(offsetof(struct {s}, {id}) == {}, \"offsetof {s}.{name}\");",

@@ -1,0 +1,184 @@
+"""The CPython side of `cargo bench --bench vs_cpython`.
+
+Runs the same workloads as the Rust side with multiprocessing.sharedctypes (start method
+"fork") and prints one CSV line per measurement: key,value,unit. Each timing is the median
+of several repetitions.
+"""
+import ctypes
+import multiprocessing as mp
+import statistics
+import sys
+import time
+from multiprocessing import sharedctypes
+
+SCALE = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+REPS = 5
+ctx = mp.get_context("fork")
+
+
+def n(base):
+    return max(1, int(base * SCALE))
+
+
+def emit(key, value, unit):
+    print(f"{key},{value},{unit}", flush=True)
+
+
+def median_ns_per_op(fn, ops, reps=REPS):
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - t0) / ops)
+    return statistics.median(samples)
+
+
+def shared_resident_bytes():
+    """Resident bytes (Rss) of the shared mappings ('s' in the permissions) of this process:
+    the shared memory actually used, the same measure as the Rust side."""
+    total = 0
+    shared = False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            first = line.split()[0]
+            if "-" in first and not first.endswith(":"):
+                shared = line.split()[1][3] == "s"
+            elif first == "Rss:" and shared:
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def locked_increment():
+    v = ctx.Value("q", 0)
+    ops = n(200_000)
+
+    def run():
+        for _ in range(ops):
+            with v.get_lock():
+                v.value += 1
+
+    emit("locked_increment", median_ns_per_op(run, ops), "ns/op")
+
+
+def get_then_set():
+    v = ctx.Value("q", 0)
+    ops = n(200_000)
+
+    def run():
+        for _ in range(ops):
+            v.value = v.value + 1
+
+    emit("get_then_set", median_ns_per_op(run, ops), "ns/op")
+
+
+def raw_increment():
+    v = sharedctypes.RawValue("q", 0)
+    ops = n(500_000)
+
+    def run():
+        for _ in range(ops):
+            v.value += 1
+
+    emit("raw_increment", median_ns_per_op(run, ops), "ns/op")
+
+
+def alloc(kind):
+    count = n(100_000)
+    before = shared_resident_bytes()
+    made = []
+    t0 = time.perf_counter_ns()
+    try:
+        for _ in range(count):
+            made.append(ctx.Value("q", 0) if kind == "value" else sharedctypes.RawValue("q", 0))
+    except OSError as e:
+        # One mmap per lock: the kernel's map limit (vm.max_map_count) stops CPython near 65k.
+        print(f"# CPython failed after {len(made)} locked Values: {e}", file=sys.stderr)
+        emit(f"alloc_{kind}_failed_after", len(made), "objects")
+    elapsed = time.perf_counter_ns() - t0
+    emit(f"alloc_{kind}", elapsed / max(1, len(made)), "ns/op")
+    emit(f"alloc_{kind}_shared_bytes", shared_resident_bytes() - before, "bytes")
+    emit(f"alloc_{kind}_count", len(made), "objects")
+    del made
+
+
+def _increment_many(v, ops):
+    for _ in range(ops):
+        with v.get_lock():
+            v.value += 1
+
+
+def contended_2proc():
+    ops = n(100_000)
+    samples = []
+    for _ in range(3):
+        v = ctx.Value("q", 0)
+        procs = [ctx.Process(target=_increment_many, args=(v, ops)) for _ in range(2)]
+        t0 = time.perf_counter_ns()
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        samples.append((time.perf_counter_ns() - t0) / (2 * ops))
+        assert v.value == 2 * ops, v.value
+    emit("contended_2proc", statistics.median(samples), "ns/op")
+
+
+def array_copy():
+    count = 1_000_000
+    arr = ctx.Array("d", count)
+    samples = []
+    for _ in range(3):
+        t0 = time.perf_counter_ns()
+        copy = arr[:]
+        samples.append(time.perf_counter_ns() - t0)
+        assert len(copy) == count
+    seconds = statistics.median(samples) / 1e9
+    emit("array_copy", count * 8 / seconds / 1e9, "GB/s")
+
+
+class Point(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_double), ("y", ctypes.c_double)]
+
+
+def _modify(n, x, s, A):
+    n.value **= 2
+    x.value **= 2
+    s.value = s.value.upper()
+    for a in A:
+        a.x **= 2
+        a.y **= 2
+
+
+def fork_modify_join():
+    # The reference program's objects, with values that stay finite when squared again and
+    # again (1.0 ** 2 == 1.0).
+    lock = ctx.Lock()
+    n_ = ctx.Value("i", 1)
+    x = ctx.Value(ctypes.c_double, 1.0, lock=False)
+    s = ctx.Array("c", b"hello world", lock=lock)
+    A = ctx.Array(Point, [(1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)], lock=lock)
+    ops = n(100)
+
+    def run():
+        for _ in range(ops):
+            p = ctx.Process(target=_modify, args=(n_, x, s, A))
+            p.start()
+            p.join()
+
+    emit("fork_modify_join", median_ns_per_op(run, ops, reps=3), "ns/op")
+
+
+def main():
+    emit("python_version", sys.version.split()[0], "version")
+    fork_modify_join()  # first, while the process is small (fork cost grows with its memory)
+    locked_increment()
+    get_then_set()
+    raw_increment()
+    alloc("value")
+    alloc("raw_value")
+    contended_2proc()
+    array_copy()
+
+
+if __name__ == "__main__":
+    main()

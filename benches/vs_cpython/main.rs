@@ -1,0 +1,290 @@
+//! `cargo bench --bench vs_cpython`: every workload in Rust and, in the same run, in CPython
+//! (`multiprocessing.sharedctypes`, start method "fork"), with the ratios and the targets of
+//! issue 4. Prints a Markdown table and writes `target/vs_cpython.csv` and
+//! `target/vs_cpython.svg`.
+//!
+//! Options (after `--`): `--quick` runs fewer iterations (for CI smoke runs);
+//! `SHAREDCTYPES_PYTHON=/path/to/python3` chooses the interpreter (default: the newest
+//! `python3.1x` found, then `python3`).
+
+mod report;
+mod workloads;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use report::Row;
+
+/// Finds a Python 3 interpreter: `$SHAREDCTYPES_PYTHON`, then the newest pyenv 3.x, then
+/// `python3`.
+fn python() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("SHAREDCTYPES_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        let versions = Path::new(&home).join(".pyenv/versions");
+        let mut found: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir(versions)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let version: Vec<u32> = name
+                    .split('.')
+                    .map(|p| p.parse().ok())
+                    .collect::<Option<_>>()?;
+                (version.first() == Some(&3)).then(|| (version, e.path().join("bin/python3")))
+            })
+            .collect();
+        found.sort();
+        candidates.extend(found.into_iter().rev().map(|(_, p)| p));
+    }
+    candidates.push("python3".into());
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", "import ctypes, multiprocessing"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// Runs the CPython side; `key -> (value, unit)`.
+fn run_cpython(python: &Path, scale: f64) -> HashMap<String, (String, String)> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/vs_cpython/cpython.py");
+    let output = Command::new(python)
+        .arg(script)
+        .arg(scale.to_string())
+        .output()
+        .expect("python runs");
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the CPython side failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ',');
+            Some((
+                parts.next()?.to_string(),
+                (parts.next()?.to_string(), parts.next()?.to_string()),
+            ))
+        })
+        .collect()
+}
+
+fn main() -> sharedctypes::Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let scale = if quick { 0.1 } else { 1.0 };
+    let n = |base: usize| ((base as f64 * scale) as usize).max(1);
+
+    let py = python();
+    let cpython = match &py {
+        Some(p) => {
+            eprintln!("running the CPython side with {}", p.display());
+            run_cpython(p, scale)
+        }
+        None => {
+            eprintln!("python3 not found: printing the Rust side only");
+            HashMap::new()
+        }
+    };
+    let cp = |key: &str| cpython.get(key).and_then(|(v, _)| v.parse::<f64>().ok());
+
+    eprintln!("running the Rust side");
+    // First, while the process is small: fork copies the page tables of all its memory.
+    let fork = workloads::fork_modify_join(n(200))?;
+    let locked = workloads::locked_increment(n(2_000_000))?;
+    let guarded = workloads::guard_increment(n(2_000_000))?;
+    let bare = workloads::bare_mutex(n(2_000_000))?;
+    let get_set = workloads::get_then_set(n(2_000_000))?;
+    let raw = workloads::raw_increment(n(5_000_000))?;
+    let atomic = workloads::atomic_increment(n(5_000_000))?;
+    let alloc_v = workloads::alloc_values(n(100_000))?;
+    let alloc_r = workloads::alloc_raw_values(n(100_000))?;
+    let million = workloads::million_values_shared_bytes()?;
+    let contended = workloads::contended_2proc(n(1_000_000))?;
+    let copy = workloads::array_copy(1_000_000)?;
+
+    let faster = |rust: f64, key: &str| cp(key).map(|c| c / rust);
+    let target = |text: String, met: bool| Some((text, met));
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let mut rows = vec![
+        Row {
+            workload: "locked increment (`v.update(|x| x + 1)`)",
+            unit: "ns/op",
+            rust: locked,
+            cpython: cp("locked_increment"),
+            ratio: faster(locked, "locked_increment"),
+            target: faster(locked, "locked_increment")
+                .map(|r| (">= 18x CPython".to_string(), r >= 18.0)),
+        },
+        Row {
+            workload: "locked increment vs bare robust pshared mutex",
+            unit: "ns/op",
+            rust: locked,
+            cpython: None,
+            ratio: None,
+            target: target(
+                format!("<= 1.5x bare mutex ({:.1} ns): {:.2}x", bare, locked / bare),
+                locked <= 1.5 * bare,
+            ),
+        },
+        Row {
+            workload: "guard increment (`let g = v.lock()?; g.set(g.get() + 1)`)",
+            unit: "ns/op",
+            rust: guarded,
+            cpython: cp("locked_increment"),
+            ratio: faster(guarded, "locked_increment"),
+            target: None,
+        },
+        Row {
+            workload: "bare robust pshared pthread mutex lock+unlock",
+            unit: "ns/op",
+            rust: bare,
+            cpython: None,
+            ratio: None,
+            target: None,
+        },
+        Row {
+            workload: "get then set (`v.value = v.value + 1`)",
+            unit: "ns/op",
+            rust: get_set,
+            cpython: cp("get_then_set"),
+            ratio: faster(get_set, "get_then_set"),
+            target: faster(get_set, "get_then_set")
+                .map(|r| (">= 6x CPython".to_string(), r >= 6.0)),
+        },
+        Row {
+            workload: "raw increment (RawValue)",
+            unit: "ns/op",
+            rust: raw,
+            cpython: cp("raw_increment"),
+            ratio: faster(raw, "raw_increment"),
+            target: None,
+        },
+        Row {
+            workload: "lock-free fetch_add (RawValue::as_atomic)",
+            unit: "ns/op",
+            rust: atomic,
+            cpython: cp("locked_increment"),
+            ratio: faster(atomic, "locked_increment"),
+            target: None,
+        },
+        Row {
+            workload: "allocate a locked Value<i64> (100k)",
+            unit: "ns/op",
+            rust: alloc_v.ns_per_object,
+            cpython: cp("alloc_value"),
+            ratio: faster(alloc_v.ns_per_object, "alloc_value"),
+            target: faster(alloc_v.ns_per_object, "alloc_value")
+                .map(|r| (">= 100x CPython".to_string(), r >= 100.0)),
+        },
+        Row {
+            workload: "shared memory of 100k locked Value<i64> (resident)",
+            unit: "MiB",
+            rust: mib(alloc_v.shared_bytes),
+            cpython: cp("alloc_value_shared_bytes").map(|b| b / (1024.0 * 1024.0)),
+            ratio: cp("alloc_value_shared_bytes").map(|b| b / alloc_v.shared_bytes as f64),
+            target: None,
+        },
+        Row {
+            workload: "shared memory of 1,000,000 locked Value<i64> (resident)",
+            unit: "MiB",
+            rust: mib(million.0),
+            cpython: None,
+            ratio: None,
+            target: target("<= 64 MiB".into(), mib(million.0) <= 64.0),
+        },
+        Row {
+            workload: "address space of 1,000,000 locked Value<i64> (mapped)",
+            unit: "MiB",
+            rust: mib(million.1),
+            cpython: None,
+            ratio: None,
+            target: target("<= 64 MiB".into(), mib(million.1) <= 64.0),
+        },
+        Row {
+            workload: "allocate a RawValue<i64> (100k)",
+            unit: "ns/op",
+            rust: alloc_r.ns_per_object,
+            cpython: cp("alloc_raw_value"),
+            ratio: faster(alloc_r.ns_per_object, "alloc_raw_value"),
+            target: None,
+        },
+        Row {
+            workload: "shared memory of 100k RawValue<i64> (resident)",
+            unit: "MiB",
+            rust: mib(alloc_r.shared_bytes),
+            cpython: cp("alloc_raw_value_shared_bytes").map(|b| b / (1024.0 * 1024.0)),
+            ratio: cp("alloc_raw_value_shared_bytes").map(|b| b / alloc_r.shared_bytes as f64),
+            target: None,
+        },
+        Row {
+            workload: "2 processes, locked increments on one Value",
+            unit: "ns/op",
+            rust: contended,
+            cpython: cp("contended_2proc"),
+            ratio: faster(contended, "contended_2proc"),
+            target: faster(contended, "contended_2proc")
+                .map(|r| (">= 7x CPython".to_string(), r >= 7.0)),
+        },
+        Row {
+            workload: "arr[:] of 1M f64 (`Array::to_vec`)",
+            unit: "GB/s",
+            rust: copy.to_vec,
+            cpython: cp("array_copy"),
+            ratio: cp("array_copy").map(|c| copy.to_vec / c),
+            target: target(">= 5 GB/s".into(), copy.to_vec >= 5.0),
+        },
+        Row {
+            workload: "1M f64 into a buffer (`copy_to_slice`) vs memcpy",
+            unit: "GB/s",
+            rust: copy.into_buffer,
+            cpython: None,
+            ratio: None,
+            target: target(
+                format!(
+                    ">= 50% of memcpy ({:.1} GB/s): {:.0}%",
+                    copy.memcpy,
+                    100.0 * copy.into_buffer / copy.memcpy
+                ),
+                copy.into_buffer >= 0.5 * copy.memcpy,
+            ),
+        },
+        Row {
+            workload: "fork + child modifies + join",
+            unit: "ns/op",
+            rust: fork,
+            cpython: cp("fork_modify_join"),
+            ratio: faster(fork, "fork_modify_join"),
+            target: None,
+        },
+    ];
+    if let Some(count) = cp("alloc_value_failed_after") {
+        rows.push(Row {
+            workload: "CPython: locked Values before the map limit",
+            unit: "objects",
+            rust: 1_000_000.0,
+            cpython: Some(count),
+            ratio: None,
+            target: None,
+        });
+    }
+
+    let version = cpython
+        .get("python_version")
+        .map_or("absent", |(v, _)| v.as_str());
+    let title = format!("sharedctypes vs CPython {version} multiprocessing.sharedctypes");
+    println!("\n{title}\n");
+    println!("{}", report::table(&rows));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&dir).ok();
+    std::fs::write(dir.join("vs_cpython.csv"), report::csv(&rows)).ok();
+    std::fs::write(dir.join("vs_cpython.svg"), report::svg(&rows, &title)).ok();
+    println!(
+        "wrote {} and {}",
+        dir.join("vs_cpython.csv").display(),
+        dir.join("vs_cpython.svg").display()
+    );
+    Ok(())
+}
