@@ -99,8 +99,8 @@ fn main() -> sharedctypes::Result<()> {
     let get_set = workloads::get_then_set(n(2_000_000))?;
     let raw = workloads::raw_increment(n(5_000_000))?;
     let atomic = workloads::atomic_increment(n(5_000_000))?;
-    let alloc_v = workloads::alloc_values(n(100_000))?;
     let alloc_r = workloads::alloc_raw_values(n(100_000))?;
+    let alloc_v = workloads::alloc_values(n(100_000))?;
     let million = workloads::million_values_shared_bytes()?;
     let contended = workloads::contended_2proc(n(1_000_000))?;
     let copy = workloads::array_copy(1_000_000)?;
@@ -180,7 +180,7 @@ fn main() -> sharedctypes::Result<()> {
                 .map(|r| (">= 100x CPython".to_string(), r >= 100.0)),
         },
         Row {
-            workload: "shared memory of 100k locked Value<i64> (resident)",
+            workload: "shared memory of 100k locked Value<i64> (pages allocated)",
             unit: "MiB",
             rust: mib(alloc_v.shared_bytes),
             cpython: cp("alloc_value_shared_bytes").map(|b| b / (1024.0 * 1024.0)),
@@ -188,7 +188,7 @@ fn main() -> sharedctypes::Result<()> {
             target: None,
         },
         Row {
-            workload: "shared memory of 1,000,000 locked Value<i64> (resident)",
+            workload: "shared memory of 1,000,000 locked Value<i64> (pages allocated)",
             unit: "MiB",
             rust: mib(million.0),
             cpython: None,
@@ -212,7 +212,7 @@ fn main() -> sharedctypes::Result<()> {
             target: None,
         },
         Row {
-            workload: "shared memory of 100k RawValue<i64> (resident)",
+            workload: "shared memory of 100k RawValue<i64> (pages allocated)",
             unit: "MiB",
             rust: mib(alloc_r.shared_bytes),
             cpython: cp("alloc_raw_value_shared_bytes").map(|b| b / (1024.0 * 1024.0)),

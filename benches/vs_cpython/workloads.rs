@@ -30,19 +30,19 @@ fn ns_per_op(ops: usize, mut run: impl FnMut()) -> f64 {
     )
 }
 
-/// Resident bytes (`Rss`) of the shared mappings (`s` in the permissions) of this process,
-/// from /proc/self/smaps: the shared memory actually in use, the same measure the CPython
-/// side uses.
-pub fn shared_resident_bytes() -> u64 {
-    shared_bytes("Rss:")
+/// The machine's shared memory in use (`Shmem` in /proc/meminfo): the memfd (and /dev/shm)
+/// pages actually allocated. The same measure as the CPython side.
+pub fn shmem_bytes() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("Shmem:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }
 
-/// Bytes of address space in shared mappings (mapped, whether touched or not).
+/// Bytes of address space in this process's shared mappings (mapped, touched or not).
 pub fn shared_mapped_bytes() -> u64 {
-    shared_bytes("Size:")
-}
-
-fn shared_bytes(field: &str) -> u64 {
     let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
     let mut shared = false;
     let mut total = 0;
@@ -51,7 +51,7 @@ fn shared_bytes(field: &str) -> u64 {
         let first = words.next().unwrap_or("");
         if first.contains('-') && !first.ends_with(':') {
             shared = words.next().and_then(|p| p.as_bytes().get(3)) == Some(&b's');
-        } else if first == field && shared {
+        } else if first == "Size:" && shared {
             total += words
                 .next()
                 .and_then(|kb| kb.parse::<u64>().ok())
@@ -141,7 +141,7 @@ pub fn bare_mutex(ops: usize) -> Result<f64> {
 
 pub struct Alloc {
     pub ns_per_object: f64,
-    /// Resident shared memory the objects use.
+    /// Shared memory the objects use (pages allocated).
     pub shared_bytes: u64,
 }
 
@@ -150,11 +150,11 @@ fn alloc_many<T>(count: usize, make: impl Fn() -> Result<T>) -> Result<Alloc> {
     let mut shared_bytes = 0;
     for _ in 0..REPS {
         sharedctypes::heap::trim();
-        let before = shared_resident_bytes();
+        let before = shmem_bytes();
         let t = Instant::now();
         let made: Vec<T> = (0..count).map(|_| make()).collect::<Result<_>>()?;
         samples.push(t.elapsed().as_nanos() as f64 / count as f64);
-        shared_bytes = shared_resident_bytes() - before;
+        shared_bytes = shmem_bytes() - before;
         drop(made);
     }
     Ok(Alloc {
@@ -171,17 +171,14 @@ pub fn alloc_raw_values(count: usize) -> Result<Alloc> {
     alloc_many(count, || RawValue::new(0i64))
 }
 
-/// Shared memory (resident, mapped) used by a million locked `Value<i64>` in one process.
+/// Shared memory (allocated pages, mapped address space) used by a million locked `Value<i64>` in one process.
 pub fn million_values_shared_bytes() -> Result<(u64, u64)> {
     sharedctypes::heap::trim();
-    let (rss, mapped) = (shared_resident_bytes(), shared_mapped_bytes());
+    let (rss, mapped) = (shmem_bytes(), shared_mapped_bytes());
     let made: Vec<Value<i64>> = (0..1_000_000)
         .map(|_| Value::new(0i64))
         .collect::<Result<_>>()?;
-    let bytes = (
-        shared_resident_bytes() - rss,
-        shared_mapped_bytes() - mapped,
-    );
+    let bytes = (shmem_bytes() - rss, shared_mapped_bytes() - mapped);
     assert_eq!(made[999_999].get()?, 0);
     Ok(bytes)
 }

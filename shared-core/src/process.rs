@@ -50,10 +50,13 @@ use crate::error::{Error, Result};
 /// `fork` copies only the calling thread. Other threads of the parent do not exist in the
 /// child; a process-local mutex one of them held stays locked there forever. sharedctypes
 /// makes its own state fork-safe (its heap is re-initialised in the child, its locks are
-/// process-shared), and glibc does the same for `malloc`. Stdout and stderr are flushed
-/// before forking so buffered output is not printed twice. Avoid, in the child of a
-/// multi-threaded parent, other libraries' process-local locks (including `std`'s stdout lock
-/// if another thread may be printing at the moment of the fork).
+/// process-shared, nothing it uses can be left locked by a vanished thread), and glibc does
+/// the same for `malloc`. `Process::start` holds stdout and stderr across the fork, so they
+/// are flushed first (buffered output is not printed twice) and usable in the child. Avoid,
+/// in the child of a multi-threaded parent, other process-local locks that another thread may
+/// hold at the moment of the fork: `std::sync::Mutex`es and `OnceLock`s of your own or of
+/// other libraries, a `std::sync::mpsc` channel another thread is using, … A thread-free
+/// parent, or a child that only touches shared objects, has nothing to fear.
 pub struct Process<'scope> {
     pid: i32,
     state: Cell<State>,
@@ -154,12 +157,20 @@ impl<'scope> Process<'scope> {
         F: FnOnce() -> R + 'scope,
         R: ProcessResult,
     {
-        let _ = std::io::stdout().flush();
-        let _ = std::io::stderr().flush();
+        // Hold stdout and stderr across the fork: buffered output is flushed first (so it is
+        // not printed twice), and no other thread of the parent can hold their locks at the
+        // moment of the fork (a lock held by a thread that does not exist in the child would
+        // block the child's first print forever). Both sides release them right after.
+        let mut out = std::io::stdout().lock();
+        let mut err = std::io::stderr().lock();
+        let _ = out.flush();
+        let _ = err.flush();
         // SAFETY: fork has no memory-safety preconditions of its own; what the child may do
         // afterwards is discussed in the type's documentation. The child never returns from
         // this function (run_child ends in _exit).
-        match unsafe { libc::fork() } {
+        let pid = unsafe { libc::fork() };
+        drop((out, err));
+        match pid {
             -1 => Err(Error::last_os("fork")),
             0 => run_child(f),
             pid => Ok(Process {

@@ -20,12 +20,21 @@
 
 use std::cell::RefCell;
 use std::sync::MutexGuard;
-use std::sync::Once;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use super::{HEAP, Heap, heap_lock};
+use super::{HEAP, Heap};
 
-static REGISTER: Once = Once::new();
+/// Registration of the fork handlers: [`UNREGISTERED`], [`REGISTERED`], or the pid of the
+/// process one of whose threads is registering them right now.
+///
+/// Not a `std::sync::Once`: a process forked while another of its threads is inside
+/// `call_once` inherits a `Once` that stays "running" forever, and the child would block on
+/// its first shared allocation. Here the child notices that the registering thread belongs to
+/// another process and takes over (if the registration had completed before the fork, the
+/// child handler, which then ran in the child, has already set [`REGISTERED`]).
+static STATE: AtomicI32 = AtomicI32::new(UNREGISTERED);
+const UNREGISTERED: i32 = 0;
+const REGISTERED: i32 = -1;
 static GENERATION: AtomicU32 = AtomicU32::new(0);
 static PID: AtomicI32 = AtomicI32::new(0);
 
@@ -34,21 +43,49 @@ thread_local! {
     static HELD_ACROSS_FORK: RefCell<Option<MutexGuard<'static, Heap>>> = const { RefCell::new(None) };
 }
 
-/// Installs the fork handlers once per process (children inherit them).
+/// Installs the fork handlers once per process (children inherit them). Every use of the heap
+/// and of the cached pid goes through here first.
+#[inline]
 pub(crate) fn ensure_registered() {
-    REGISTER.call_once(|| {
-        PID.store(std::process::id() as i32, Ordering::Relaxed);
-        // SAFETY: the three handlers are `extern "C"` functions that never unwind (they only
-        // lock/unlock a mutex and move values), which is all pthread_atfork requires.
-        let rc = unsafe {
-            libc::pthread_atfork(
-                Some(prepare as unsafe extern "C" fn()),
-                Some(parent as unsafe extern "C" fn()),
-                Some(child as unsafe extern "C" fn()),
-            )
+    if STATE.load(Ordering::Acquire) != REGISTERED {
+        register();
+    }
+}
+
+#[cold]
+fn register() {
+    let me = std::process::id() as i32;
+    loop {
+        let state = STATE.load(Ordering::Acquire);
+        let claimable = match state {
+            REGISTERED => return,
+            UNREGISTERED => true,
+            // Claimed by a thread of the process this one was forked from: that thread does
+            // not exist here, and the handlers were not registered before the fork.
+            pid => pid != me,
         };
-        assert_eq!(rc, 0, "pthread_atfork failed: out of memory");
-    });
+        if claimable
+            && STATE
+                .compare_exchange(state, me, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            PID.store(me, Ordering::Relaxed);
+            // SAFETY: the three handlers are `extern "C"` functions that never unwind (they
+            // only lock/unlock a mutex and move values), which is all pthread_atfork requires.
+            let rc = unsafe {
+                libc::pthread_atfork(
+                    Some(prepare as unsafe extern "C" fn()),
+                    Some(parent as unsafe extern "C" fn()),
+                    Some(child as unsafe extern "C" fn()),
+                )
+            };
+            assert_eq!(rc, 0, "pthread_atfork failed: out of memory");
+            STATE.store(REGISTERED, Ordering::Release);
+            return;
+        }
+        // Another thread of this process is registering: it will be done in a moment.
+        std::thread::yield_now();
+    }
 }
 
 /// The heap generation of this process: 0 in the first process, one more in each forked
@@ -64,7 +101,9 @@ pub(crate) fn current_pid() -> i32 {
 }
 
 extern "C" fn prepare() {
-    let guard = heap_lock();
+    let guard = HEAP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(guard));
 }
 
@@ -73,6 +112,7 @@ extern "C" fn parent() {
 }
 
 extern "C" fn child() {
+    STATE.store(REGISTERED, Ordering::Release);
     GENERATION.fetch_add(1, Ordering::Relaxed);
     PID.store(std::process::id() as i32, Ordering::Relaxed);
     let held = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());

@@ -44,7 +44,8 @@ mod fork;
 
 use std::collections::BTreeSet;
 use std::ptr::NonNull;
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use arena::{Arena, PAGE};
 
@@ -72,6 +73,9 @@ const DEDICATED_MIN: usize = 1024 * 1024;
 static HEAP: Mutex<Heap> = Mutex::new(Heap::new());
 
 fn heap_lock() -> MutexGuard<'static, Heap> {
+    // Registered before the heap is first locked, so that a fork always finds the fork
+    // handlers in place whenever the heap lock could be held.
+    fork::ensure_registered();
     // The bookkeeping is only ever changed by code that cannot panic half-way (no user code
     // runs under this lock), so a poisoned lock still guards consistent state.
     HEAP.lock().unwrap_or_else(PoisonError::into_inner)
@@ -140,11 +144,10 @@ impl Block {
         if len > isize::MAX as usize - 2 * MAX_ALIGN {
             return Err(Error::SizeOverflow { len, elem_size: 1 });
         }
-        fork::ensure_registered();
         let span = len.max(1).next_multiple_of(GRANULE);
         let align = align.max(GRANULE);
         let mut heap = heap_lock();
-        let (ptr, arena) = heap.alloc(span, align)?;
+        let (ptr, arena, span) = heap.alloc(span, align)?;
         Ok(Block {
             ptr,
             len,
@@ -174,7 +177,8 @@ impl Block {
         self.len == 0
     }
 
-    /// Bytes the block occupies in its arena: the length rounded up to [`GRANULE`].
+    /// Bytes the block occupies in its arena: the length rounded up to [`GRANULE`] (to whole
+    /// pages for a block with an arena of its own).
     pub fn span(&self) -> usize {
         self.span
     }
@@ -274,24 +278,36 @@ pub fn trim() {
     }
 }
 
-/// The machine's memory plus swap, the most shared memory that can ever be backed.
+/// The machine's memory plus swap, the most shared memory that can ever be backed. Cached in
+/// an atomic rather than a `OnceLock`, which a fork in the middle of its initialisation would
+/// leave blocked in the child.
 fn memory_limit() -> u64 {
-    static LIMIT: OnceLock<u64> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        let mut info = std::mem::MaybeUninit::<libc::sysinfo>::zeroed();
-        // SAFETY: `info` is a valid, writable `struct sysinfo`.
-        let rc = unsafe { libc::sysinfo(info.as_mut_ptr()) };
-        if rc != 0 {
-            return u64::MAX;
+    static LIMIT: AtomicU64 = AtomicU64::new(0);
+    match LIMIT.load(Ordering::Relaxed) {
+        0 => {
+            let limit = read_memory_limit();
+            LIMIT.store(limit, Ordering::Relaxed);
+            limit
         }
-        // SAFETY: sysinfo succeeded and filled the struct (and it was zeroed before).
-        let info = unsafe { info.assume_init() };
-        let unit = u64::from(info.mem_unit.max(1));
-        #[allow(clippy::useless_conversion)] // c_ulong is u32 on 32-bit targets
-        u64::from(info.totalram)
-            .saturating_add(u64::from(info.totalswap))
-            .saturating_mul(unit)
-    })
+        limit => limit,
+    }
+}
+
+fn read_memory_limit() -> u64 {
+    let mut info = std::mem::MaybeUninit::<libc::sysinfo>::zeroed();
+    // SAFETY: `info` is a valid, writable `struct sysinfo`.
+    let rc = unsafe { libc::sysinfo(info.as_mut_ptr()) };
+    if rc != 0 {
+        return u64::MAX;
+    }
+    // SAFETY: sysinfo succeeded and filled the struct (and it was zeroed before).
+    let info = unsafe { info.assume_init() };
+    let unit = u64::from(info.mem_unit.max(1));
+    #[allow(clippy::useless_conversion)] // c_ulong is u32 on 32-bit targets
+    u64::from(info.totalram)
+        .saturating_add(u64::from(info.totalswap))
+        .saturating_mul(unit)
+        .max(1)
 }
 
 /// The allocator's bookkeeping. Lives in process-local memory.
@@ -332,8 +348,9 @@ impl Heap {
             .expect("a live block's arena is mapped")
     }
 
-    /// Allocates `span` bytes (a multiple of GRANULE) aligned to `align` (GRANULE..=MAX_ALIGN).
-    fn alloc(&mut self, span: usize, align: usize) -> Result<(NonNull<u8>, u32)> {
+    /// Allocates `span` bytes (a multiple of GRANULE) aligned to `align` (GRANULE..=MAX_ALIGN);
+    /// returns the block, its arena, and the bytes it occupies.
+    fn alloc(&mut self, span: usize, align: usize) -> Result<(NonNull<u8>, u32, usize)> {
         if span >= DEDICATED_MIN {
             return self.alloc_dedicated(span);
         }
@@ -344,7 +361,8 @@ impl Heap {
             Some(range) => range,
             None => self.grow(need)?,
         };
-        Ok(self.carve(id, start, len, span, align))
+        let (ptr, id) = self.carve(id, start, len, span, align);
+        Ok((ptr, id, span))
     }
 
     /// Maps a new shared arena big enough for `need` bytes and returns its free range.
@@ -360,13 +378,14 @@ impl Heap {
         Ok((size, id, 0))
     }
 
-    fn alloc_dedicated(&mut self, span: usize) -> Result<(NonNull<u8>, u32)> {
+    /// A block with an arena of its own; it occupies the whole arena (whole pages).
+    fn alloc_dedicated(&mut self, span: usize) -> Result<(NonNull<u8>, u32, usize)> {
         let size = span.next_multiple_of(PAGE);
         let mut arena = self.map_arena(size, span, true)?;
-        arena.used = span;
+        arena.used = size;
         arena.live = 1;
         let ptr = arena.base();
-        Ok((ptr, self.insert(arena)))
+        Ok((ptr, self.insert(arena), size))
     }
 
     fn map_arena(&self, size: usize, requested: usize, dedicated: bool) -> Result<Arena> {

@@ -1,0 +1,238 @@
+//! Randomised heap invariants in the spirit of CPython's `_TestHeap.test_heap`: thousands of
+//! random allocations and frees of random sizes and alignments; after every step each arena
+//! is exactly partitioned by its free ranges and the live blocks (so blocks never overlap and
+//! free + used equals the arenas' total), neighbouring free ranges are coalesced, every live
+//! block keeps its contents, and freeing everything leaks nothing. Also: a million
+//! alloc/free cycles keep the number of open file descriptors and mappings bounded.
+//!
+//! The heap is process-wide, so this file holds its tests to one at a time (`SERIAL`) and no
+//! other test binary shares its process.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use proptest::prelude::*;
+use sharedctypes::heap::{self, Block};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+#[derive(Debug, Clone)]
+enum Op {
+    Alloc { len: usize, align: usize },
+    Free { pick: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let len = prop_oneof![
+        6 => 0usize..256,
+        3 => 256usize..16_384,
+        1 => 16_384usize..2_200_000, // some above the 1 MiB dedicated-arena threshold
+    ];
+    prop_oneof![
+        3 => (len, 0u32..=12).prop_map(|(len, a)| Op::Alloc { len, align: 1 << a }),
+        2 => any::<usize>().prop_map(|pick| Op::Free { pick }),
+    ]
+}
+
+/// A live block and the byte it was filled with.
+struct Live {
+    block: Block,
+    fill: u8,
+}
+
+fn bytes(block: &Block) -> &[u8] {
+    // SAFETY: the block is live, `len` bytes long, and only this test thread touches it.
+    unsafe { std::slice::from_raw_parts(block.as_ptr(), block.len()) }
+}
+
+/// Checks the partition of every arena; returns an error message instead of panicking so
+/// that proptest can shrink.
+fn check_partition(live: &[Live]) -> Result<(), String> {
+    let arenas = heap::snapshot();
+    let mut in_arena: BTreeMap<usize, Vec<(usize, usize, bool)>> = BTreeMap::new();
+    for l in live {
+        let addr = l.block.as_ptr() as usize;
+        let arena = arenas
+            .iter()
+            .find(|a| (a.base..a.base + a.size).contains(&addr))
+            .ok_or_else(|| format!("live block at {addr:#x} is in no arena"))?;
+        if l.block.as_ptr() as usize % 8 != 0 {
+            return Err(format!("block at {addr:#x} not 8-aligned"));
+        }
+        in_arena
+            .entry(arena.base)
+            .or_default()
+            .push((addr - arena.base, l.block.span(), true));
+    }
+    let stats = heap::stats();
+    if stats.used_bytes + stats.free_bytes != stats.mapped_bytes {
+        return Err(format!("stats do not add up: {stats:?}"));
+    }
+    if stats.live_blocks != live.len() {
+        return Err(format!(
+            "{} live blocks, heap says {}",
+            live.len(),
+            stats.live_blocks
+        ));
+    }
+    for arena in &arenas {
+        let mut segments = in_arena.remove(&arena.base).unwrap_or_default();
+        let used: usize = segments.iter().map(|s| s.1).sum();
+        if used != arena.used || segments.len() != arena.live_blocks {
+            return Err(format!(
+                "arena {:#x}: blocks use {used} bytes in {} blocks, arena says {} in {}",
+                arena.base,
+                segments.len(),
+                arena.used,
+                arena.live_blocks
+            ));
+        }
+        segments.extend(arena.free.iter().map(|&(start, len)| (start, len, false)));
+        segments.sort();
+        let mut end = 0;
+        let mut prev_free = false;
+        for &(start, len, is_block) in &segments {
+            if start != end {
+                return Err(format!(
+                    "arena {:#x} (size {}): segment at {start} after one ending at {end} ({})",
+                    arena.base,
+                    arena.size,
+                    if start < end { "overlap" } else { "gap" }
+                ));
+            }
+            if !is_block && prev_free {
+                return Err(format!(
+                    "arena {:#x}: adjacent free ranges at {start}",
+                    arena.base
+                ));
+            }
+            prev_free = !is_block;
+            end = start + len;
+        }
+        if end != arena.size {
+            return Err(format!(
+                "arena {:#x}: segments end at {end} of {}",
+                arena.base, arena.size
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_contents(live: &[Live]) -> Result<(), String> {
+    for (i, l) in live.iter().enumerate() {
+        if let Some(pos) = bytes(&l.block).iter().position(|&b| b != l.fill) {
+            return Err(format!(
+                "block {i} ({} bytes) changed at byte {pos}",
+                l.block.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn run(ops: &[Op]) -> Result<(), String> {
+    let mut live: Vec<Live> = Vec::new();
+    for (step, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Alloc { len, align } => {
+                let block = Block::alloc(len, align).map_err(|e| e.to_string())?;
+                if block.as_ptr() as usize % align != 0 {
+                    return Err(format!("block of {len} bytes not aligned to {align}"));
+                }
+                if let Some(pos) = bytes(&block).iter().position(|&b| b != 0) {
+                    return Err(format!("new block of {len} bytes not zeroed at byte {pos}"));
+                }
+                let fill = (step % 251) as u8 + 1;
+                // SAFETY: a fresh block of `len` bytes that only this thread knows.
+                unsafe { block.as_ptr().write_bytes(fill, len) };
+                live.push(Live { block, fill });
+            }
+            Op::Free { pick } if !live.is_empty() => {
+                let l = live.swap_remove(pick % live.len());
+                check_contents(std::slice::from_ref(&l))?;
+            }
+            Op::Free { .. } => {}
+        }
+        check_partition(&live).map_err(|e| format!("after step {step} ({op:?}): {e}"))?;
+        if step % 16 == 0 {
+            check_contents(&live)?;
+        }
+    }
+    check_contents(&live)?;
+    drop(live);
+    let stats = heap::stats();
+    if stats.live_blocks != 0 || stats.used_bytes != 0 {
+        return Err(format!("leaked after freeing everything: {stats:?}"));
+    }
+    heap::trim();
+    if !heap::snapshot().is_empty() {
+        return Err(format!("arenas left after trim: {:?}", heap::stats()));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_allocations_keep_the_heap_consistent(ops in prop::collection::vec(op(), 1..400)) {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(msg) = run(&ops) {
+            return Err(TestCaseError::fail(msg));
+        }
+    }
+}
+
+fn count_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Mappings of the shared heap (its memfds are named `sharedctypes-heap`).
+fn count_maps() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("sharedctypes-heap"))
+        .count()
+}
+
+#[test]
+fn a_million_alloc_free_cycles_keep_fds_and_mappings_bounded() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (fds, maps) = (count_fds(), count_maps());
+    let mut live: Vec<Block> = Vec::new();
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut max_maps = 0;
+    for i in 0..1_000_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        if live.len() < 100 && (seed & 1 == 0 || live.is_empty()) {
+            let len = match seed % 100 {
+                0 => 1 << 20, // now and then a dedicated arena
+                1..=9 => (seed >> 8) as usize % 65_536,
+                _ => (seed >> 8) as usize % 512,
+            };
+            live.push(Block::alloc(len, 8).unwrap());
+        } else {
+            live.swap_remove((seed >> 16) as usize % live.len());
+        }
+        if i % 10_000 == 0 {
+            max_maps = max_maps.max(count_maps());
+            assert_eq!(count_fds(), fds, "an arena kept a file descriptor open");
+        }
+    }
+    drop(live);
+    heap::trim();
+    assert_eq!(count_fds(), fds);
+    assert!(
+        max_maps > maps,
+        "the loop mapped no arena: the test measures nothing"
+    );
+    assert!(
+        max_maps <= maps + 20,
+        "mappings grew from {maps} to {max_maps} while at most 100 blocks were live"
+    );
+    assert_eq!(count_maps(), maps, "mappings left after freeing everything");
+}
