@@ -35,7 +35,7 @@ pub fn table(rows: &[Row]) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            r.workload,
+            r.workload.replace('|', "\\|"),
             r.unit,
             number(r.rust),
             r.cpython.map_or("–".into(), number),
@@ -67,6 +67,12 @@ pub fn csv(rows: &[Row]) -> String {
         );
     }
     out
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Horizontal bars of the ratio against CPython, on a log scale.
@@ -117,6 +123,7 @@ pub fn svg(rows: &[Row], title: &str) -> String {
             h = row_h - 8.0,
             vx = x(*ratio) + 6.0,
             v = number(*ratio),
+            name = xml_escape(name),
         );
     }
     out.push_str("</svg>\n");
