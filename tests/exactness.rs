@@ -23,6 +23,12 @@ fn locked_updates(processes: usize, per_process: usize) {
     assert_eq!(v.get().unwrap(), (processes * per_process) as i64);
 }
 
+/// Issue 2's check: 4 processes x 250,000 `update(|v| v + 1)` end at exactly 1,000,000.
+#[test]
+fn four_processes_times_250k_locked_increments() {
+    locked_updates(4, 250_000);
+}
+
 #[test]
 fn eight_processes_locked_updates() {
     locked_updates(8, 25_000);

@@ -2,21 +2,12 @@
 //! parent allocates from, inherited objects stay valid and shared, and every new object
 //! starts zeroed.
 
-use std::time::{Duration, Instant};
 
 use sharedctypes::heap::{self, Block};
 use sharedctypes::{Process, RawArray, RawValue};
 
-fn wait_for(flag: &RawValue<u32>, want: u32) {
-    let start = Instant::now();
-    while flag.get() != want {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {want}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+mod common;
+use common::wait_for;
 
 /// A value unique to (side, index): parent objects and child objects never hold each other's.
 fn pattern(side: u64, i: usize) -> u64 {

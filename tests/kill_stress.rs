@@ -35,16 +35,8 @@ fn spin(iterations: u64) {
     }
 }
 
-fn wait_for(flag: &RawValue<u32>, want: u32) {
-    let start = Instant::now();
-    while flag.get() != want {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the child never started"
-        );
-        std::hint::spin_loop();
-    }
-}
+mod common;
+use common::wait_for;
 
 /// The data a lock guards, with an invariant a half-finished update breaks.
 trait Guarded: Sync {

@@ -5,17 +5,8 @@ use std::time::{Duration, Instant};
 
 use sharedctypes::{Error, Lock, Process, RLock, RawValue, SharedLock, Value};
 
-/// Waits until `flag` reads `want`, failing the test after 10 s.
-fn wait_for(flag: &RawValue<u32>, want: u32) {
-    let start = Instant::now();
-    while flag.get() != want {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {want}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+mod common;
+use common::wait_for;
 
 /// A child takes `lock` (twice if `depth` is 2), signals, and is SIGKILLed while holding it.
 /// Returns the child's pid.
