@@ -178,3 +178,24 @@ fn layout_metadata_of_a_nested_struct() {
     assert_eq!(Body::LAYOUT.padding(), 3);
     assert_ne!(Body::LAYOUT.fingerprint, World::LAYOUT.fingerprint);
 }
+
+/// `#[shared(crate = "...")]`: the runtime reached through another path.
+mod renamed {
+    pub use sharedctypes as runtime;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, renamed::runtime::SharedLayout)]
+#[repr(C)]
+#[shared(crate = "renamed::runtime")]
+struct ThroughAnotherPath {
+    a: u16,
+    b: u64,
+}
+
+#[test]
+fn crate_path_override() {
+    let v = RawValue::new(ThroughAnotherPath { a: 1, b: 2 }).unwrap();
+    v.view().set_b(40);
+    assert_eq!(v.get(), ThroughAnotherPath { a: 1, b: 40 });
+    assert_eq!(ThroughAnotherPath::LAYOUT.fields()[1].offset, 8);
+}
