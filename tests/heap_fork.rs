@@ -2,7 +2,6 @@
 //! parent allocates from, inherited objects stay valid and shared, and every new object
 //! starts zeroed.
 
-
 use sharedctypes::heap::{self, Block};
 use sharedctypes::{Process, RawArray, RawValue};
 

@@ -13,8 +13,25 @@ use crate::value::RawValue;
 /// Implemented for plain shared values (`copy(&point)` → `RawValue<Point>`), slices
 /// (→ `RawArray`), raw objects, and [`Synchronized`] objects (copied under their lock, giving
 /// a raw object, as in CPython).
+///
+/// ```
+/// use sharedctypes::{RawArray, RawValue, SharedCopy};
+/// let v: RawValue<[u8; 2]> = [1u8, 2].shared_copy()?; // a value: one `[u8; 2]`
+/// let a: RawArray<u8> = [1u8, 2][..].shared_copy()?; // a slice: an array of 2 `u8`
+/// assert_eq!((v.get(), a.to_vec()), ([1, 2], vec![1, 2]));
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 pub trait SharedCopy {
     /// The raw shared object the copy is.
+    ///
+    /// ```
+    /// use sharedctypes::{RawValue, SharedCopy, Value};
+    /// let v = Value::new(1.5f64)?;
+    /// let c: <Value<f64> as SharedCopy>::Output = v.shared_copy()?;
+    /// let raw: RawValue<f64> = c; // the value is copied, not the lock
+    /// assert_eq!(raw.get(), 1.5);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     type Output;
 
     /// Copies `self` into new shared memory.
@@ -22,6 +39,15 @@ pub trait SharedCopy {
     /// # Errors
     /// Allocation errors of the shared heap; [`Error::OwnerDied`](crate::Error::OwnerDied) for
     /// a synchronized object whose lock holder died.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, RawArray, SharedCopy};
+    /// let arr = Array::from_slice(&[1i32, 2, 3])?;
+    /// let snapshot: RawArray<i32> = arr.shared_copy()?; // taken under arr's lock
+    /// arr.set(0, 9)?;
+    /// assert_eq!((arr.to_vec()?, snapshot.to_vec()), (vec![9, 2, 3], vec![1, 2, 3]));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     fn shared_copy(&self) -> Result<Self::Output>;
 }
 

@@ -185,4 +185,21 @@ impl From<Error> for std::io::Error {
 }
 
 /// `Result` with [`Error`] as its default error type.
+///
+/// ```
+/// use sharedctypes::{Error, RawArray, Result};
+///
+/// fn first_two(arr: &RawArray<u8>) -> Result<Vec<u8>> {
+///     arr.get_range(..2)
+/// }
+///
+/// assert_eq!(first_two(&RawArray::from_slice(&[1, 2, 3])?)?, [1, 2]);
+/// assert_eq!(
+///     first_two(&RawArray::from_slice(&[1])?),
+///     Err(Error::RangeOutOfBounds { start: 0, end: 2, len: 1 })
+/// );
+/// let other: Result<u8, String> = Err("any error type".into()); // E can still be given
+/// assert_eq!(other.unwrap_err(), "any error type");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -57,6 +57,19 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     /// `size_of::<T>()` initialised bytes, and no code in this process may access those bytes
     /// other than through `Place`s or atomic operations (in particular no `&T`/`&mut T` to them
     /// may exist).
+    ///
+    /// ```
+    /// use core::ptr::NonNull;
+    /// use sharedctypes::{Place, RawValue};
+    /// let v = RawValue::new(3u16)?;
+    /// let ptr = NonNull::new(v.as_ptr()).unwrap();
+    /// // SAFETY: `ptr` is the aligned, initialised value of `v`, which outlives `place` and is only
+    /// // accessed through places.
+    /// let place = unsafe { Place::new(ptr) };
+    /// place.store(4);
+    /// assert_eq!(v.get(), 4);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub const unsafe fn new(ptr: NonNull<T>) -> Self {
         Place {
@@ -66,18 +79,41 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     }
 
     /// The raw pointer (for FFI or for handing to C code).
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::<u64>::zeroed(3)?;
+    /// let p = arr.place(1).unwrap();
+    /// assert_eq!(p.as_ptr(), arr.as_ptr().wrapping_add(1));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn as_ptr(self) -> *mut T {
         self.ptr.as_ptr()
     }
 
     /// Copies the value out.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([1u8, 2, 3])?;
+    /// assert_eq!(v.place().load(), [1, 2, 3]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn load(self) -> T {
         T::load(self)
     }
 
     /// Copies `value` in.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::<i16>::zeroed(2)?;
+    /// arr.place(0).unwrap().store(-9);
+    /// assert_eq!(arr.to_vec(), [-9, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn store(self, value: T) {
         T::store(self, value)
@@ -85,6 +121,15 @@ impl<'a, T: SharedLayout> Place<'a, T> {
 
     /// Stores `f(old)` and returns it. A load followed by a store: atomic with respect to
     /// other processes only while a lock guarding the value is held.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::from_slice(&[1.0f32, 2.0])?;
+    /// let second = arr.place(1).unwrap();
+    /// assert_eq!(second.update(|x| x / 4.0), 0.5);
+    /// assert_eq!(arr.to_vec(), [1.0, 0.5]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn update(self, f: impl FnOnce(T) -> T) -> T {
         let new = f(self.load());
@@ -94,6 +139,25 @@ impl<'a, T: SharedLayout> Place<'a, T> {
 
     /// The accessor view of the value: field accessors for derived structs, a
     /// [`SharedSlice`] for arrays, the value itself for scalars.
+    ///
+    /// ```
+    /// use sharedctypes::{RawValue, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Stats {
+    ///     count: u32,
+    ///     total: f64,
+    /// }
+    ///
+    /// let v = RawValue::new(Stats { count: 0, total: 0.0 })?;
+    /// let stats = v.place().view(); // the generated accessors
+    /// stats.update_count(|c| c + 1);
+    /// stats.set_total(2.5);
+    /// assert_eq!((v.get().count, v.get().total), (1, 2.5));
+    /// assert_eq!(RawValue::new(7i8)?.place().view(), 7); // a scalar's view is its value
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn view(self) -> T::View<'a> {
         T::view(self)
@@ -105,6 +169,25 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     /// # Safety
     ///
     /// `T` must have a field of type `F` at byte `offset` (as given by `offset_of!`).
+    ///
+    /// ```
+    /// use core::mem::offset_of;
+    /// use sharedctypes::{RawValue, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Sample {
+    ///     id: u16,
+    ///     value: f64,
+    /// }
+    ///
+    /// let v = RawValue::new(Sample { id: 1, value: 0.5 })?;
+    /// // SAFETY: `Sample` has an `f64` field at `offset_of!(Sample, value)`.
+    /// let value = unsafe { v.place().field::<f64>(offset_of!(Sample, value)) };
+    /// value.store(1.5);
+    /// assert_eq!((v.get().id, v.get().value), (1, 1.5));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub unsafe fn field<F: SharedLayout>(self, offset: usize) -> Place<'a, F> {
         // SAFETY: the caller guarantees a field of type F at `offset` inside T, so the
@@ -118,6 +201,16 @@ impl<'a, T: SharedLayout> Place<'a, T> {
 
 impl<'a, T: SharedLayout, const N: usize> Place<'a, [T; N]> {
     /// The elements of an array in shared memory.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([[0u8; 2]; 3])?;
+    /// let rows = v.place().elements(); // 3 rows of [u8; 2]
+    /// rows.set(2, [5, 6])?;
+    /// assert_eq!(rows.len(), 3);
+    /// assert_eq!(v.get(), [[0, 0], [0, 0], [5, 6]]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn elements(self) -> SharedSlice<'a, T> {
         // SAFETY: a `[T; N]` is N contiguous `T`s, so this place's guarantees cover each of

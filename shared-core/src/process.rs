@@ -97,10 +97,27 @@ enum State {
 /// ```
 pub trait ProcessResult {
     /// The exit code of the child.
+    ///
+    /// ```
+    /// use sharedctypes::{Exit, ProcessResult};
+    /// assert_eq!(().exit_code(), 0);
+    /// assert_eq!(Exit(3).exit_code(), 3);
+    /// assert_eq!(Ok::<Exit, String>(Exit(2)).exit_code(), 2);
+    /// ```
     fn exit_code(self) -> i32;
 }
 
 /// An explicit exit code for a child process (Python's `sys.exit(n)`); see [`ProcessResult`].
+///
+/// ```
+/// use sharedctypes::{Exit, Process, RawArray};
+/// let data = RawArray::from_slice(&[3, -1, 4])?;
+/// let check = Process::start(|| Exit(data.iter().filter(|&x| x < 0).count() as i32))?;
+/// assert_eq!(check.join()?, 1); // one negative number
+/// let wrapped = Process::start(|| Exit(256 + 7))?;
+/// assert_eq!(wrapped.join()?, 7); // the OS keeps the low 8 bits
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit(pub i32);
 
@@ -152,6 +169,22 @@ impl<'scope> Process<'scope> {
     ///
     /// # Errors
     /// [`Error::Os`] if `fork` fails (e.g. the process limit).
+    ///
+    /// ```
+    /// use sharedctypes::{Process, RawArray};
+    /// let squares = RawArray::<u32>::zeroed(4)?;
+    /// let children = (0..4)
+    ///     .map(|i| {
+    ///         let squares = &squares;
+    ///         Process::start(move || squares.set(i, (i * i) as u32)) // one element per child
+    ///     })
+    ///     .collect::<Result<Vec<_>, _>>()?;
+    /// for child in &children {
+    ///     assert_eq!(child.join()?, 0);
+    /// }
+    /// assert_eq!(squares.to_vec(), [0, 1, 4, 9]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn start<F, R>(f: F) -> Result<Process<'scope>>
     where
         F: FnOnce() -> R + 'scope,
@@ -183,6 +216,16 @@ impl<'scope> Process<'scope> {
     }
 
     /// The child's process id.
+    ///
+    /// ```
+    /// use sharedctypes::{Process, RawValue};
+    /// let seen = RawValue::new(0u32)?;
+    /// let child = Process::start(|| seen.set(std::process::id()))?;
+    /// child.join()?;
+    /// assert_eq!(seen.get() as i32, child.pid());
+    /// assert_ne!(child.pid(), std::process::id() as i32);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn pid(&self) -> i32 {
         self.pid
     }
@@ -195,6 +238,14 @@ impl<'scope> Process<'scope> {
     /// [`Error::AlreadyJoined`] on a second call (the first one's code is in the error and in
     /// [`exitcode`](Self::exitcode)); [`Error::Os`] if `waitpid` fails (e.g. `SIGCHLD` is
     /// ignored, so the child was reaped by the kernel).
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Exit, Process};
+    /// let child = Process::start(|| Exit(5))?;
+    /// assert_eq!(child.join()?, 5);
+    /// assert_eq!(child.join(), Err(Error::AlreadyJoined { pid: child.pid(), exitcode: 5 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn join(&self) -> Result<i32> {
         let code = match self.state.get() {
             State::Joined(exitcode) => {
@@ -216,6 +267,18 @@ impl<'scope> Process<'scope> {
     ///
     /// # Errors
     /// As for [`join`](Self::join).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::{Lock, Process};
+    /// let lock = Lock::new()?;
+    /// let held = lock.acquire()?;
+    /// let child = Process::start(|| lock.acquire().map(drop))?; // waits for `held`
+    /// assert_eq!(child.join_timeout(Duration::from_millis(20))?, None);
+    /// drop(held);
+    /// assert_eq!(child.join_timeout(Duration::from_secs(10))?, Some(0));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<Option<i32>> {
         let start = std::time::Instant::now();
         let mut pause = Duration::from_micros(100);
@@ -231,6 +294,17 @@ impl<'scope> Process<'scope> {
     }
 
     /// The exit code if the child has ended (checked without blocking), else `None`.
+    ///
+    /// ```
+    /// use sharedctypes::{Exit, Process};
+    /// let child = Process::start(|| Exit(4))?;
+    /// while child.exitcode().is_none() {
+    ///     std::thread::yield_now(); // free to do other work meanwhile
+    /// }
+    /// assert_eq!(child.exitcode(), Some(4));
+    /// assert_eq!(child.join()?, 4); // `join` still returns the code, at once
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn exitcode(&self) -> Option<i32> {
         match self.state.get() {
             State::Exited(code) | State::Joined(code) => Some(code),
@@ -244,6 +318,18 @@ impl<'scope> Process<'scope> {
     }
 
     /// True while the child runs.
+    ///
+    /// ```
+    /// use sharedctypes::{Lock, Process};
+    /// let lock = Lock::new()?;
+    /// let held = lock.acquire()?;
+    /// let child = Process::start(|| lock.acquire().map(drop))?; // waits for `held`
+    /// assert_eq!(child.is_alive(), true);
+    /// drop(held);
+    /// child.join()?;
+    /// assert_eq!(child.is_alive(), false);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.exitcode().is_none()
     }
@@ -253,6 +339,18 @@ impl<'scope> Process<'scope> {
     ///
     /// # Errors
     /// [`Error::Os`] if `kill` fails.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Process;
+    /// let worker = Process::start(|| loop {
+    ///     std::thread::sleep(Duration::from_millis(10));
+    /// })?;
+    /// worker.terminate()?;
+    /// assert_eq!(worker.join()?, -15); // ended by signal 15, SIGTERM
+    /// worker.terminate()?; // reaped: nothing to do
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn terminate(&self) -> Result<()> {
         self.signal(libc::SIGTERM)
     }
@@ -261,6 +359,17 @@ impl<'scope> Process<'scope> {
     ///
     /// # Errors
     /// [`Error::Os`] if `kill` fails.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Process;
+    /// let worker = Process::start(|| loop {
+    ///     std::thread::sleep(Duration::from_millis(10));
+    /// })?;
+    /// worker.kill()?;
+    /// assert_eq!(worker.join()?, -9); // ended by signal 9, SIGKILL
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn kill(&self) -> Result<()> {
         self.signal(libc::SIGKILL)
     }

@@ -99,16 +99,43 @@ pub fn synchronized_with<O, L: SharedLock>(obj: O, lock: L) -> Synchronized<O, L
 
 impl<O, L: SharedLock> Synchronized<O, L> {
     /// The raw object, for access without the lock (Python's `get_obj()`).
+    ///
+    /// ```
+    /// use sharedctypes::{RawValue, Value};
+    /// let v = Value::new(1u32)?;
+    /// let raw: &RawValue<u32> = v.get_obj();
+    /// raw.set(3); // RawValue::set: no lock taken
+    /// assert_eq!(v.get()?, 3);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn get_obj(&self) -> &O {
         &self.obj
     }
 
     /// The lock (Python's `get_lock()`).
+    ///
+    /// ```
+    /// use sharedctypes::{RLock, Value};
+    /// let v = Value::new(10i32)?;
+    /// let lock: &RLock = v.get_lock();
+    /// let _held = lock.acquire()?;
+    /// assert_eq!(v.update(|x| x + 1)?, 11); // an RLock: the same thread re-enters it
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn get_lock(&self) -> &L {
         &self.lock
     }
 
     /// Splits into the raw object and the lock.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, RLock, RawArray};
+    /// let arr = Array::from_slice(&[1u8, 2])?;
+    /// let (raw, lock): (RawArray<u8>, RLock) = arr.into_parts();
+    /// assert_eq!(raw.to_vec(), [1, 2]);
+    /// assert!(lock.try_acquire()?.is_some());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn into_parts(self) -> (O, L) {
         (self.obj, self.lock)
     }
@@ -143,6 +170,16 @@ impl<O, L: SharedLock> Synchronized<O, L> {
     ///
     /// # Errors
     /// As for [`Lock::acquire`](crate::Lock::acquire).
+    ///
+    /// ```
+    /// use sharedctypes::{Lock, Value};
+    /// let v = Value::with_lock(1i64, Lock::new()?)?;
+    /// let held = v.lock()?;
+    /// assert!(v.try_lock()?.is_none()); // a Lock is busy even for the thread holding it
+    /// drop(held);
+    /// assert_eq!(v.try_lock()?.map(|g| g.get()), Some(1));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn try_lock(&self) -> Result<Option<SyncGuard<'_, O>>> {
         Ok(self.lock.try_acquire()?.map(|guard| SyncGuard {
             obj: &self.obj,
@@ -154,6 +191,23 @@ impl<O, L: SharedLock> Synchronized<O, L> {
     ///
     /// # Errors
     /// As for [`Lock::acquire`](crate::Lock::acquire).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Array;
+    /// let arr = Array::from_slice(&[1, 2])?;
+    /// let held = arr.lock()?;
+    /// let timed_out = std::thread::scope(|s| {
+    ///     s.spawn(|| arr.lock_timeout(Duration::from_millis(10)).map(|g| g.is_none()))
+    ///         .join()
+    ///         .unwrap()
+    /// })?;
+    /// assert_eq!(timed_out, true); // another thread held the lock throughout
+    /// drop(held);
+    /// let g = arr.lock_timeout(Duration::from_secs(1))?.expect("the lock is free");
+    /// assert_eq!(g.to_vec(), [1, 2]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn lock_timeout(&self, timeout: Duration) -> Result<Option<SyncGuard<'_, O>>> {
         Ok(self.lock.acquire_timeout(timeout)?.map(|guard| SyncGuard {
             obj: &self.obj,
@@ -190,6 +244,13 @@ impl<T: SharedLayout> Synchronized<RawValue<T>, RLock> {
     ///
     /// # Errors
     /// As for [`RawValue::new`] and [`RLock::new`].
+    ///
+    /// ```
+    /// use sharedctypes::{CBool, Value};
+    /// let flag = Value::new(CBool::from(true))?;
+    /// assert_eq!(flag.get()?.get(), true);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn new(value: T) -> Result<Self> {
         Self::with_lock(value, RLock::new()?)
     }
@@ -198,6 +259,13 @@ impl<T: SharedLayout> Synchronized<RawValue<T>, RLock> {
     ///
     /// # Errors
     /// As for [`new`](Self::new).
+    ///
+    /// ```
+    /// use sharedctypes::{Value, tc};
+    /// let v = Value::<tc!('Q')>::zeroed()?; // Python's Value('Q')
+    /// assert_eq!(v.get()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn zeroed() -> Result<Self> {
         Ok(synchronized_with(RawValue::zeroed()?, RLock::new()?))
     }
@@ -208,6 +276,17 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
     ///
     /// # Errors
     /// As for [`RawValue::new`].
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Lock, Value};
+    /// let lock = Lock::new()?;
+    /// let v = Value::with_lock(5u8, lock.clone())?;
+    /// let held = lock.acquire()?;
+    /// assert_eq!(v.get(), Err(Error::WouldDeadlock)); // a Lock is not re-entrant
+    /// drop(held);
+    /// assert_eq!(v.get()?, 5);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn with_lock(value: T, lock: L) -> Result<Self> {
         Ok(synchronized_with(RawValue::new(value)?, lock))
     }
@@ -217,6 +296,17 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
     /// # Errors
     /// [`Error::OwnerDied`] if the lock's previous holder died (see
     /// [`locked`](Self::locked)).
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Value};
+    /// let v = Value::new(1i32)?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| std::mem::forget(v.lock().unwrap())); // ends holding the lock
+    /// });
+    /// assert_eq!(v.get(), Err(Error::OwnerDied { pid: std::process::id() as i32 }));
+    /// assert_eq!(v.get()?, 1); // the lock was made consistent and released
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn get(&self) -> Result<T> {
         self.locked(RawValue::get)
@@ -226,6 +316,15 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
     ///
     /// # Errors
     /// As for [`get`](Self::get).
+    ///
+    /// ```
+    /// use sharedctypes::{Process, Value};
+    /// let v = Value::new(0.0f64)?;
+    /// let child = Process::start(|| v.set(2.5))?;
+    /// assert_eq!(child.join()?, 0);
+    /// assert_eq!(v.get()?, 2.5);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn set(&self, value: T) -> Result<()> {
         self.locked(|v| v.set(value))
@@ -236,6 +335,19 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
     ///
     /// # Errors
     /// As for [`get`](Self::get); `f` does not run.
+    ///
+    /// ```
+    /// use sharedctypes::{Process, Value};
+    /// let n = Value::new(0u32)?;
+    /// let workers = (0..2)
+    ///     .map(|_| Process::start(|| (0..500).try_for_each(|_| n.update(|x| x + 1).map(drop))))
+    ///     .collect::<Result<Vec<_>, _>>()?;
+    /// for w in &workers {
+    ///     assert_eq!(w.join()?, 0);
+    /// }
+    /// assert_eq!(n.get()?, 1000); // no increment lost
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn update(&self, f: impl FnOnce(T) -> T) -> Result<T> {
         self.locked(|v| v.update(f))
@@ -258,6 +370,14 @@ impl<T: SharedLayout, L: SharedLock> Deref for Synchronized<RawValue<T>, L> {
 
 /// What `Value<T>` dereferences to when `T` has no generated accessors (scalars, arrays): a
 /// transparent wrapper that adds nothing.
+///
+/// ```
+/// use sharedctypes::{NoFields, RLock, Value};
+/// let v = Value::new(5u32)?;
+/// let target: &NoFields<u32, RLock> = &v; // what `*v` is for a scalar
+/// assert_eq!(size_of_val(target), size_of_val(&v));
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 #[repr(transparent)]
 pub struct NoFields<T, L>(Synchronized<RawValue<T>, L>);
 
@@ -266,6 +386,13 @@ impl<T: SharedLayout> Synchronized<RawArray<T>, RLock> {
     ///
     /// # Errors
     /// As for [`RawArray::zeroed`] and [`RLock::new`].
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let arr = Array::<f64>::zeroed(3)?; // Python's Array('d', 3)
+    /// assert_eq!(arr.to_vec()?, [0.0, 0.0, 0.0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn zeroed(len: usize) -> Result<Self> {
         Self::zeroed_with_lock(len, RLock::new()?)
     }
@@ -274,6 +401,13 @@ impl<T: SharedLayout> Synchronized<RawArray<T>, RLock> {
     ///
     /// # Errors
     /// As for [`zeroed`](Self::zeroed).
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let arr = Array::from_slice(&[9i32, 2, 8])?;
+    /// assert_eq!((arr.len(), arr.get(2)?), (3, 8));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn from_slice(values: &[T]) -> Result<Self> {
         Self::with_lock(values, RLock::new()?)
     }
@@ -282,6 +416,13 @@ impl<T: SharedLayout> Synchronized<RawArray<T>, RLock> {
     ///
     /// # Errors
     /// As for [`zeroed`](Self::zeroed).
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let squares = Array::from_iter((1..=4).map(|i| i * i))?;
+    /// assert_eq!(squares.to_vec()?, [1, 4, 9, 16]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[allow(clippy::should_implement_trait)] // allocation can fail; FromIterator cannot
     pub fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Result<Self> {
         Ok(synchronized_with(RawArray::from_iter(iter)?, RLock::new()?))
@@ -293,6 +434,20 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// As for [`RawArray::from_slice`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, RLock};
+    /// let lock = RLock::new()?;
+    /// let xs = Array::with_lock(&[1.0f64, 2.0], lock.clone())?;
+    /// let ys = Array::with_lock(&[3.0f64, 4.0], lock.clone())?;
+    /// {
+    ///     let _held = lock.acquire()?; // other processes see both changes or neither
+    ///     xs.set(0, 10.0)?; // re-enters the RLock
+    ///     ys.set(0, 30.0)?;
+    /// }
+    /// assert_eq!((xs.to_vec()?, ys.to_vec()?), (vec![10.0, 2.0], vec![30.0, 4.0]));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn with_lock(values: &[T], lock: L) -> Result<Self> {
         Ok(synchronized_with(RawArray::from_slice(values)?, lock))
     }
@@ -301,16 +456,38 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// As for [`RawArray::zeroed`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Lock};
+    /// let arr: Array<u8, Lock> = Array::zeroed_with_lock(4, Lock::new()?)?;
+    /// assert_eq!(arr.to_vec()?, [0, 0, 0, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn zeroed_with_lock(len: usize, lock: L) -> Result<Self> {
         Ok(synchronized_with(RawArray::zeroed(len)?, lock))
     }
 
     /// Number of elements (fixed, so no lock is taken).
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Lock};
+    /// let arr = Array::with_lock(&[1, 2, 3], Lock::new()?)?;
+    /// let _held = arr.get_lock().acquire()?;
+    /// assert_eq!(arr.len(), 3); // no lock taken (a held Lock would refuse this thread)
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.obj.len()
     }
 
     /// True for an array of length 0.
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// assert_eq!(Array::<i32>::zeroed(0)?.is_empty(), true);
+    /// assert_eq!(Array::from_slice(&[0i32])?.is_empty(), false);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.obj.is_empty()
     }
@@ -331,6 +508,14 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     /// # Errors
     /// [`Error::IndexOutOfRange`] past the end (checked before locking);
     /// [`Error::OwnerDied`] as for [`locked`](Self::locked).
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::from_slice(&[5u8, 6])?;
+    /// assert_eq!(arr.get(1)?, 6);
+    /// assert_eq!(arr.get(2), Err(Error::IndexOutOfRange { index: 2, len: 2 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn get(&self, index: usize) -> Result<T> {
         self.check_index(index)?;
         self.locked(|a| a.as_slice().nth(index).load())
@@ -340,6 +525,14 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// As for [`get`](Self::get).
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Process};
+    /// let arr = Array::<i64>::zeroed(2)?;
+    /// Process::start(|| arr.set(1, 42))?.join()?;
+    /// assert_eq!(arr.to_vec()?, [0, 42]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set(&self, index: usize, value: T) -> Result<()> {
         self.check_index(index)?;
         self.locked(|a| a.as_slice().nth(index).store(value))
@@ -349,6 +542,15 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// As for [`get`](Self::get).
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::from_slice(&[1u32, 2])?;
+    /// assert_eq!(arr.update(1, |x| x * 10)?, 20);
+    /// assert_eq!(arr.to_vec()?, [1, 20]);
+    /// assert_eq!(arr.update(2, |x| x), Err(Error::IndexOutOfRange { index: 2, len: 2 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T> {
         self.check_index(index)?;
         self.locked(|a| a.as_slice().nth(index).update(f))
@@ -358,6 +560,15 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// [`Error::RangeOutOfBounds`]; [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::from_iter(0..10)?;
+    /// assert_eq!(arr.get_range(..=2)?, [0, 1, 2]);
+    /// assert_eq!(arr.get_range(7..)?, [7, 8, 9]);
+    /// assert_eq!(arr.get_range(9..12), Err(Error::RangeOutOfBounds { start: 9, end: 12, len: 10 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn get_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>> {
         let part = self.obj.as_slice().slice(range)?;
         self.locked(|_| part.to_vec())
@@ -368,6 +579,18 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     /// # Errors
     /// [`Error::RangeOutOfBounds`], [`Error::LengthMismatch`] (both checked before locking);
     /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::<u16>::zeroed(5)?;
+    /// arr.set_range(1..4, &[7, 8, 9])?;
+    /// assert_eq!(arr.to_vec()?, [0, 7, 8, 9, 0]);
+    /// assert_eq!(
+    ///     arr.set_range(3.., &[1]),
+    ///     Err(Error::LengthMismatch { expected: 2, actual: 1 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<()> {
         let part = self.obj.as_slice().slice(range)?;
         if part.len() != values.len() {
@@ -383,6 +606,14 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Process};
+    /// let arr = Array::<u8>::zeroed(3)?;
+    /// Process::start(|| arr.fill(3))?.join()?;
+    /// assert_eq!(arr.to_vec()?, vec![3, 3, 3]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn to_vec(&self) -> Result<Vec<T>> {
         self.locked(RawArray::to_vec)
     }
@@ -391,6 +622,19 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// [`Error::LengthMismatch`]; [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::from_slice(&[1.5f32, 2.5])?;
+    /// let mut buf = [0.0; 2];
+    /// arr.copy_to_slice(&mut buf)?;
+    /// assert_eq!(buf, [1.5, 2.5]);
+    /// assert_eq!(
+    ///     arr.copy_to_slice(&mut [0.0; 3]),
+    ///     Err(Error::LengthMismatch { expected: 2, actual: 3 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<()> {
         self.locked(|a| a.copy_to_slice(dst))?
     }
@@ -399,6 +643,18 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// [`Error::LengthMismatch`]; [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::<i8>::zeroed(3)?;
+    /// arr.copy_from_slice(&[-1, 0, 1])?;
+    /// assert_eq!(arr.to_vec()?, [-1, 0, 1]);
+    /// assert_eq!(
+    ///     arr.copy_from_slice(&[1, 2]),
+    ///     Err(Error::LengthMismatch { expected: 3, actual: 2 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn copy_from_slice(&self, src: &[T]) -> Result<()> {
         self.locked(|a| a.copy_from_slice(src))?
     }
@@ -407,6 +663,14 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let arr = Array::from_slice(&[1u64, 2, 3])?;
+    /// arr.fill(0)?;
+    /// assert_eq!(arr.to_vec()?, [0, 0, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn fill(&self, value: T) -> Result<()> {
         self.locked(|a| a.fill(value))
     }
@@ -418,6 +682,26 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Panics
     /// If `index` is out of bounds; [`try_at`](Self::try_at) returns an error instead.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Point {
+    ///     x: f64,
+    ///     y: f64,
+    /// }
+    ///
+    /// let arr = Array::from_slice(&[Point { x: 1.0, y: 2.0 }, Point { x: 3.0, y: 4.0 }])?;
+    /// arr.at(0).set_y(-2.0); // A[0].y = -2.0, unlocked like in CPython
+    /// {
+    ///     let g = arr.lock()?; // several field accesses atomic together
+    ///     g.at(1).set_x(g.at(0).x() + g.at(1).x());
+    /// }
+    /// assert_eq!(arr.to_vec()?, [Point { x: 1.0, y: -2.0 }, Point { x: 4.0, y: 4.0 }]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[track_caller]
     pub fn at(&self, index: usize) -> T::View<'_> {
         self.obj.at(index)
@@ -427,6 +711,14 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     ///
     /// # Errors
     /// [`Error::IndexOutOfRange`] past the end.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::from_slice(&[10u8, 20])?;
+    /// assert_eq!(arr.try_at(1)?, 20); // the view of a scalar is its value
+    /// assert_eq!(arr.try_at(2).unwrap_err(), Error::IndexOutOfRange { index: 2, len: 2 });
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn try_at(&self, index: usize) -> Result<T::View<'_>> {
         self.obj.try_at(index)
     }
@@ -437,6 +729,14 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     ///
     /// # Errors
     /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, CChar};
+    /// let s = Array::<CChar>::zeroed(8)?;
+    /// s.set_raw(b"key\0val")?;
+    /// assert_eq!(s.value()?, b"key");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn value(&self) -> Result<Vec<u8>> {
         self.locked(RawArray::<CChar>::value)
     }
@@ -445,6 +745,14 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     ///
     /// # Errors
     /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, CChar};
+    /// let s = Array::<CChar>::zeroed(4)?;
+    /// s.set_value(b"ab")?;
+    /// assert_eq!(s.raw()?, b"ab\0\0");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn raw(&self) -> Result<Vec<u8>> {
         self.locked(RawArray::<CChar>::raw)
     }
@@ -453,6 +761,18 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     ///
     /// # Errors
     /// [`Error::TooLong`] ("byte string too long"); [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, CChar, Error, Process};
+    /// let s = Array::<CChar>::zeroed(6)?;
+    /// Process::start(|| s.set_value(b"child"))?.join()?;
+    /// assert_eq!(s.value()?, b"child");
+    /// assert_eq!(
+    ///     s.set_value(b"toolong"),
+    ///     Err(Error::TooLong { what: "byte string", len: 7, capacity: 6 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_value(&self, value: &[u8]) -> Result<()> {
         self.locked(|s| s.set_value(value))?
     }
@@ -461,6 +781,14 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     ///
     /// # Errors
     /// [`Error::TooLong`]; [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, CChar};
+    /// let s = Array::from_slice(&[CChar(b'-'); 4])?;
+    /// s.set_raw(b"ab")?; // no NUL is added
+    /// assert_eq!(s.raw()?, b"ab--");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_raw(&self, raw: &[u8]) -> Result<()> {
         self.locked(|s| s.set_raw(raw))?
     }
@@ -471,6 +799,13 @@ impl<L: SharedLock> Synchronized<RawArray<WChar>, L> {
     ///
     /// # Errors
     /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, WChar};
+    /// let s = Array::from_slice(&[WChar::from('π'), WChar(0), WChar::from('x')])?;
+    /// assert_eq!(s.value()?, "π"); // up to the first NUL
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn value(&self) -> Result<String> {
         self.locked(RawArray::<WChar>::value)
     }
@@ -479,6 +814,18 @@ impl<L: SharedLock> Synchronized<RawArray<WChar>, L> {
     ///
     /// # Errors
     /// [`Error::TooLong`] ("string too long"); [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error, WChar};
+    /// let s = Array::<WChar>::zeroed(5)?;
+    /// s.set_value("Grüß")?;
+    /// assert_eq!(s.value()?, "Grüß");
+    /// assert_eq!(
+    ///     s.set_value("Grüße!"),
+    ///     Err(Error::TooLong { what: "string", len: 6, capacity: 5 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_value(&self, value: &str) -> Result<()> {
         self.locked(|s| s.set_value(value))?
     }
@@ -512,11 +859,40 @@ pub struct SyncGuard<'a, O> {
 impl<O> SyncGuard<'_, O> {
     /// True if the lock's previous holder died holding it; see
     /// [`LockGuard::owner_died`].
+    ///
+    /// ```
+    /// use sharedctypes::Value;
+    /// let balance = Value::new(100i64)?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         let g = balance.lock().unwrap();
+    ///         g.set(-1); // half-way through an update…
+    ///         std::mem::forget(g); // …and the thread ends holding the lock
+    ///     });
+    /// });
+    /// let g = balance.lock()?;
+    /// assert_eq!(g.owner_died(), true);
+    /// g.set(100); // repair while holding the lock
+    /// drop(g);
+    /// assert_eq!(balance.lock()?.owner_died(), false);
+    /// assert_eq!(balance.get()?, 100);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn owner_died(&self) -> bool {
         self.guard.owner_died()
     }
 
     /// The pid of the holder that died, if [`owner_died`](Self::owner_died).
+    ///
+    /// ```
+    /// use sharedctypes::{Process, Value};
+    /// let v = Value::new(0u8)?;
+    /// assert_eq!(v.lock()?.dead_owner_pid(), None);
+    /// let child = Process::start(|| std::mem::forget(v.lock().unwrap()))?;
+    /// child.join()?; // the child ended holding the lock
+    /// assert_eq!(v.lock()?.dead_owner_pid(), Some(child.pid()));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn dead_owner_pid(&self) -> Option<i32> {
         self.guard.dead_owner_pid()
     }

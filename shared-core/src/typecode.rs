@@ -128,6 +128,12 @@ pub enum TypeCode {
 
 impl TypeCode {
     /// Every typecode, in CPython's order.
+    ///
+    /// ```
+    /// use sharedctypes::TypeCode;
+    /// let codes: String = TypeCode::ALL.iter().map(|t| t.as_char()).collect();
+    /// assert_eq!(codes, "cubBhHiIlLqQfd");
+    /// ```
     pub const ALL: [TypeCode; 14] = [
         TypeCode::Char,
         TypeCode::WChar,
@@ -149,6 +155,14 @@ impl TypeCode {
     ///
     /// # Errors
     /// [`Error::UnknownTypeCode`], whose message lists the valid codes.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, TypeCode};
+    /// assert_eq!(TypeCode::parse('i')?, TypeCode::Int);
+    /// assert_eq!(TypeCode::try_from('Q')?, TypeCode::ULongLong);
+    /// assert_eq!(TypeCode::parse('x'), Err(Error::UnknownTypeCode { code: 'x' }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn parse(code: char) -> Result<TypeCode> {
         TypeCode::ALL
             .into_iter()
@@ -157,6 +171,12 @@ impl TypeCode {
     }
 
     /// The typecode character.
+    ///
+    /// ```
+    /// use sharedctypes::TypeCode;
+    /// assert_eq!(TypeCode::ULong.as_char(), 'L');
+    /// assert_eq!(TypeCode::ULong.to_string(), "L"); // Display prints the character too
+    /// ```
     pub const fn as_char(self) -> char {
         match self {
             TypeCode::Char => 'c',
@@ -177,6 +197,13 @@ impl TypeCode {
     }
 
     /// The layout of the type the code stands for (the same type as `tc!`).
+    ///
+    /// ```
+    /// use sharedctypes::{LayoutKind, SharedLayout, TypeCode, tc};
+    /// let l = TypeCode::Short.layout();
+    /// assert_eq!(l, &<tc!('h')>::LAYOUT);
+    /// assert_eq!(l.kind, LayoutKind::Primitive { c_type: "int16_t", ctypes: "c_int16" });
+    /// ```
     pub const fn layout(self) -> &'static Layout {
         use crate::ctypes::*;
         match self {
@@ -198,11 +225,24 @@ impl TypeCode {
     }
 
     /// Size in bytes of one element.
+    ///
+    /// ```
+    /// use sharedctypes::TypeCode;
+    /// let sizes = TypeCode::ALL.map(TypeCode::size); // on 64-bit Linux
+    /// assert_eq!(sizes, [1, 4, 1, 1, 2, 2, 4, 4, 8, 8, 8, 8, 4, 8]);
+    /// ```
     pub const fn size(self) -> usize {
         self.layout().size
     }
 
     /// The Python `ctypes` name (`"c_double"`).
+    ///
+    /// ```
+    /// use sharedctypes::TypeCode;
+    /// assert_eq!(TypeCode::parse('u')?.ctypes_name(), "c_wchar");
+    /// assert_eq!(TypeCode::UByte.ctypes_name(), "c_ubyte");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub const fn ctypes_name(self) -> &'static str {
         match self {
             TypeCode::Char => "c_char",

@@ -41,6 +41,13 @@ impl<T: SharedLayout> RawValue<T> {
     /// the shared heap cannot grow;
     /// [`Error::UnsupportedAlignment`](crate::Error::UnsupportedAlignment) for a type aligned
     /// to more than a page.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([1.5f32, -2.0])?;
+    /// assert_eq!(v.get(), [1.5, -2.0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn new(value: T) -> Result<Self> {
         let raw = Self::zeroed()?;
         raw.set(value);
@@ -51,6 +58,13 @@ impl<T: SharedLayout> RawValue<T> {
     ///
     /// # Errors
     /// As for [`new`](Self::new).
+    ///
+    /// ```
+    /// use sharedctypes::{CBool, RawValue};
+    /// assert_eq!(RawValue::<[u16; 3]>::zeroed()?.get(), [0, 0, 0]);
+    /// assert_eq!(RawValue::<CBool>::zeroed()?.get(), CBool(0));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn zeroed() -> Result<Self> {
         Ok(RawValue {
             block: Block::alloc(size_of::<T>(), align_of::<T>())?,
@@ -59,6 +73,15 @@ impl<T: SharedLayout> RawValue<T> {
     }
 
     /// The location of the value, for the lower-level copy operations.
+    ///
+    /// ```
+    /// use sharedctypes::{Place, RawValue};
+    /// let v = RawValue::new(1u32)?;
+    /// let place: Place<'_, u32> = v.place();
+    /// place.store(5);
+    /// assert_eq!((place.load(), v.get()), (5, 5));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn place(&self) -> Place<'_, T> {
         let ptr: NonNull<T> = self.block.as_non_null().cast();
@@ -69,12 +92,28 @@ impl<T: SharedLayout> RawValue<T> {
     }
 
     /// A copy of the value (Python's `v.value`).
+    ///
+    /// ```
+    /// use sharedctypes::{CChar, Process, RawValue};
+    /// let v = RawValue::new(CChar(b'a'))?;
+    /// Process::start(|| v.set(CChar(b'z')))?.join()?;
+    /// assert_eq!(v.get(), CChar(b'z')); // the child's write
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn get(&self) -> T {
         self.place().load()
     }
 
     /// Overwrites the value (Python's `v.value = x`).
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new(0i16)?;
+    /// v.set(-300);
+    /// assert_eq!(v.get(), -300);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn set(&self, value: T) {
         self.place().store(value)
@@ -83,6 +122,14 @@ impl<T: SharedLayout> RawValue<T> {
     /// Stores `f(old)` and returns it. A load then a store: not atomic with respect to other
     /// writers unless you hold a lock (see [`Value::update`](crate::Synchronized::update)), or
     /// use the lock-free [`as_atomic`](Self::as_atomic) for integers.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new(10u8)?;
+    /// assert_eq!(v.update(|x| x * 3), 30);
+    /// assert_eq!(v.get(), 30);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn update(&self, f: impl FnOnce(T) -> T) -> T {
         self.place().update(f)
@@ -90,12 +137,32 @@ impl<T: SharedLayout> RawValue<T> {
 
     /// The field accessors of a derived struct (`v.view().set_x(1.0)`); for an array, its
     /// [`SharedSlice`](crate::SharedSlice).
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([1i32, 2, 3])?;
+    /// let elems = v.view(); // a SharedSlice<i32>
+    /// elems.set(1, 20)?;
+    /// assert_eq!(v.get(), [1, 20, 3]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn view(&self) -> T::View<'_> {
         self.place().view()
     }
 
     /// Pointer to the value, for C code that shares it.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new(0i32)?;
+    /// let ptr = v.as_ptr();
+    /// // SAFETY: `ptr` points to the live, aligned value, and nothing else accesses it meanwhile
+    /// // (this is what C code handed the pointer would do).
+    /// unsafe { ptr.write(-7) };
+    /// assert_eq!(v.get(), -7);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn as_ptr(&self) -> *mut T {
         self.block.as_ptr().cast()
     }

@@ -55,6 +55,12 @@ pub struct WChar(pub u32);
 
 impl WChar {
     /// The `char` this wide character encodes, or `None` if it is not a Unicode scalar value.
+    ///
+    /// ```
+    /// use sharedctypes::WChar;
+    /// assert_eq!(WChar(0x263A).to_char(), Some('☺'));
+    /// assert_eq!(WChar(0x11_0000).to_char(), None); // past U+10FFFF
+    /// ```
     pub fn to_char(self) -> Option<char> {
         char::from_u32(self.0)
     }
@@ -98,6 +104,11 @@ pub struct CBool(pub u8);
 
 impl CBool {
     /// `false` for a zero byte, `true` for any other.
+    ///
+    /// ```
+    /// use sharedctypes::CBool;
+    /// assert_eq!((CBool(0).get(), CBool(1).get(), CBool(0xFF).get()), (false, true, true));
+    /// ```
     pub fn get(self) -> bool {
         self.0 != 0
     }

@@ -55,9 +55,29 @@ pub(crate) use fork::current_pid;
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
 /// least this much.
+///
+/// ```
+/// use sharedctypes::heap::{Block, GRANULE};
+/// assert_eq!(GRANULE, 8);
+/// let block = Block::alloc(1, 1)?;
+/// assert_eq!(block.span(), GRANULE); // 1 byte occupies a whole granule
+/// assert_eq!(block.as_ptr() as usize % GRANULE, 0); // and is aligned to one
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 pub const GRANULE: usize = 8;
 
 /// The largest alignment the heap provides (one page).
+///
+/// ```
+/// use sharedctypes::{Error, heap::{Block, MAX_ALIGN}};
+/// assert_eq!(MAX_ALIGN, 4096);
+/// assert_eq!(Block::alloc(8, MAX_ALIGN)?.as_ptr() as usize % MAX_ALIGN, 0);
+/// assert_eq!(
+///     Block::alloc(8, 2 * MAX_ALIGN).unwrap_err(),
+///     Error::UnsupportedAlignment { align: 8192, max: 4096 }
+/// );
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 pub const MAX_ALIGN: usize = PAGE;
 
 /// Size of the first arena; each new arena is as big as all shared arenas mapped so far, up
@@ -158,33 +178,91 @@ impl Block {
     }
 
     /// Start of the block.
+    ///
+    /// ```
+    /// use sharedctypes::heap::Block;
+    /// let block = Block::alloc(4, 8)?;
+    /// let ptr = block.as_ptr();
+    /// // SAFETY: the 4 bytes are live and nothing else accesses them meanwhile.
+    /// let before: [u8; 4] = core::array::from_fn(|i| unsafe { ptr.add(i).read() });
+    /// assert_eq!(before, [0, 0, 0, 0]); // a new block reads as zeroes
+    /// // SAFETY: as above.
+    /// unsafe { ptr.add(3).write(0xAB) };
+    /// // SAFETY: as above.
+    /// assert_eq!(unsafe { ptr.add(3).read() }, 0xAB);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
 
     /// Start of the block, non-null.
+    ///
+    /// ```
+    /// use sharedctypes::heap::Block;
+    /// let block = Block::alloc(8, 8)?;
+    /// let word = block.as_non_null().cast::<u64>();
+    /// // SAFETY: the block is 8 bytes, 8-aligned and live, and nothing else accesses it meanwhile.
+    /// unsafe { word.write(42) };
+    /// // SAFETY: as above.
+    /// assert_eq!(unsafe { word.read() }, 42);
+    /// assert_eq!(word.as_ptr().cast::<u8>(), block.as_ptr());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn as_non_null(&self) -> NonNull<u8> {
         self.ptr
     }
 
     /// Length asked for when the block was allocated.
+    ///
+    /// ```
+    /// use sharedctypes::heap::Block;
+    /// let block = Block::alloc(13, 1)?;
+    /// assert_eq!((block.len(), block.span()), (13, 16)); // the length asked for, not the span
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True for a block of length 0 (which still occupies [`GRANULE`] bytes).
+    ///
+    /// ```
+    /// use sharedctypes::heap::{Block, GRANULE};
+    /// let empty = Block::alloc(0, 1)?;
+    /// assert_eq!((empty.is_empty(), empty.len(), empty.span()), (true, 0, GRANULE));
+    /// assert_eq!(Block::alloc(1, 1)?.is_empty(), false);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Bytes the block occupies in its arena: the length rounded up to [`GRANULE`] (to whole
     /// pages for a block with an arena of its own).
+    ///
+    /// ```
+    /// use sharedctypes::heap::Block;
+    /// assert_eq!(Block::alloc(20, 8)?.span(), 24);
+    /// let big = Block::alloc((1 << 20) + 1, 8)?; // 1 MiB or more: an arena of its own
+    /// assert_eq!(big.span(), (1 << 20) + 4096); // whole pages
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn span(&self) -> usize {
         self.span
     }
 
     /// True if this process allocated the block (it was not inherited through `fork`), so
     /// dropping it here returns it to the heap.
+    ///
+    /// ```
+    /// use sharedctypes::{Exit, Process, heap::Block};
+    /// let block = Block::alloc(8, 8)?;
+    /// assert_eq!(block.is_owned(), true);
+    /// let child = Process::start(|| Exit(block.is_owned().into()))?;
+    /// assert_eq!(child.join()?, 0); // inherited by the child, still owned by the parent
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn is_owned(&self) -> bool {
         self.generation == fork::generation()
     }
@@ -224,11 +302,37 @@ pub struct HeapStats {
 }
 
 /// Current totals of this process's heap (blocks inherited through `fork` are not counted).
+///
+/// ```
+/// use sharedctypes::{RawArray, heap};
+/// let before = heap::stats();
+/// let arr = RawArray::<u8>::zeroed(100)?;
+/// let after = heap::stats();
+/// assert_eq!(after.live_blocks, before.live_blocks + 1);
+/// assert_eq!(after.used_bytes, before.used_bytes + 104); // 100 rounded up to 8
+/// drop(arr);
+/// assert_eq!(heap::stats().used_bytes, before.used_bytes);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 pub fn stats() -> HeapStats {
     heap_lock().stats()
 }
 
 /// One arena as [`snapshot`] reports it.
+///
+/// ```
+/// use sharedctypes::heap::{self, Block};
+/// let big = Block::alloc(2 << 20, 8)?; // 2 MiB: an arena of its own
+/// let arena = heap::snapshot()
+///     .into_iter()
+///     .find(|a| a.base == big.as_ptr() as usize)
+///     .expect("a dedicated arena starts at its block");
+/// assert_eq!(
+///     (arena.size, arena.dedicated, arena.used, arena.live_blocks, arena.free.len()),
+///     (2 << 20, true, 2 << 20, 1, 0)
+/// );
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArenaInfo {
     /// Address of the first byte of the arena.

@@ -2,6 +2,13 @@
 //! time, that `#[repr(C)]` produced exactly what a C compiler would.
 
 /// Offsets, size and alignment of a C struct, computed by [`c_struct_layout`].
+///
+/// ```
+/// use sharedctypes::layout::{CStructLayout, c_struct_layout};
+/// // struct { char tag; int value; } with _Alignas(16)
+/// let l: CStructLayout<2> = c_struct_layout([(1, 1), (4, 4)], 16);
+/// assert_eq!(l, CStructLayout { offsets: [0, 4], size: 16, align: 16 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CStructLayout<const N: usize> {
     /// Offset of each field.

@@ -218,6 +218,45 @@ fn c_declarator(layout: &Layout, name: &str) -> String {
 /// C declarations for several layouts at once: the `#include`s, then every struct reachable
 /// from `roots`, each once, dependencies first. Non-struct roots become `typedef`s named
 /// `array_t` / `T`.
+///
+/// ```
+/// use sharedctypes::{SharedLayout, layout::c_declarations};
+///
+/// #[derive(Clone, Copy, SharedLayout)]
+/// #[repr(C)]
+/// struct Vec2 {
+///     x: f32,
+///     y: f32,
+/// }
+///
+/// #[derive(Clone, Copy, SharedLayout)]
+/// #[repr(C)]
+/// struct Body {
+///     pos: Vec2,
+///     vel: Vec2,
+///     mass: f64,
+/// }
+///
+/// let header = c_declarations(&[&Body::LAYOUT, &Vec2::LAYOUT, &<[u16; 4]>::LAYOUT]);
+/// assert_eq!(header, "\
+/// #include <stddef.h>
+/// #include <stdint.h>
+/// #include <wchar.h>
+///
+/// struct Vec2 {
+///     float x;
+///     float y;
+/// };
+///
+/// struct Body {
+///     struct Vec2 pos;
+///     struct Vec2 vel;
+///     double mass;
+/// };
+///
+/// typedef uint16_t array_t[4];
+/// ");
+/// ```
 pub fn c_declarations(roots: &[&Layout]) -> String {
     let mut out = String::from("#include <stddef.h>\n#include <stdint.h>\n#include <wchar.h>\n");
     for layout in structs_in_order(roots) {
@@ -281,6 +320,42 @@ fn ctypes_type(layout: &Layout) -> String {
 /// Python `ctypes` declarations for several layouts at once: `import ctypes`, then a
 /// `ctypes.Structure` class for every struct reachable from `roots`, each once, dependencies
 /// first. Non-struct roots become assignments to `T`.
+///
+/// ```
+/// use sharedctypes::{SharedLayout, layout::ctypes_declarations};
+///
+/// #[derive(Clone, Copy, SharedLayout)]
+/// #[repr(C)]
+/// struct Vec2 {
+///     x: f32,
+///     y: f32,
+/// }
+///
+/// #[derive(Clone, Copy, SharedLayout)]
+/// #[repr(C)]
+/// struct Body {
+///     pos: Vec2,
+///     vel: Vec2,
+///     mass: f64,
+/// }
+///
+/// let module = ctypes_declarations(&[&Body::LAYOUT, &Vec2::LAYOUT]);
+/// assert_eq!(module, r#"import ctypes
+///
+/// class Vec2(ctypes.Structure):
+///     _fields_ = [
+///         ("x", ctypes.c_float),
+///         ("y", ctypes.c_float),
+///     ]
+///
+/// class Body(ctypes.Structure):
+///     _fields_ = [
+///         ("pos", Vec2),
+///         ("vel", Vec2),
+///         ("mass", ctypes.c_double),
+///     ]
+/// "#);
+/// ```
 pub fn ctypes_declarations(roots: &[&Layout]) -> String {
     let mut out = String::from("import ctypes\n");
     for layout in structs_in_order(roots) {

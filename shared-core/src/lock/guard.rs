@@ -46,11 +46,36 @@ impl<'a> LockGuard<'a> {
     /// True if the previous holder died while holding the lock: the data it guards may be
     /// inconsistent. The lock itself has been made consistent; dropping this guard releases
     /// it normally.
+    ///
+    /// ```
+    /// use sharedctypes::Lock;
+    /// let lock = Lock::new()?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| std::mem::forget(lock.acquire().unwrap())); // ends holding the lock
+    /// });
+    /// let guard = lock.acquire()?;
+    /// assert_eq!(guard.owner_died(), true);
+    /// drop(guard); // released normally: clean from now on
+    /// assert_eq!(lock.acquire()?.owner_died(), false);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn owner_died(&self) -> bool {
         matches!(self.acquired, Acquired::OwnerDied(_))
     }
 
     /// The pid of the holder that died, if [`owner_died`](Self::owner_died).
+    ///
+    /// ```
+    /// use sharedctypes::RLock;
+    /// let lock = RLock::new()?;
+    /// assert_eq!(lock.acquire()?.dead_owner_pid(), None);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| std::mem::forget(lock.acquire().unwrap()));
+    /// });
+    /// // The holder was a thread of this process: the pid is this process's.
+    /// assert_eq!(lock.acquire()?.dead_owner_pid(), Some(std::process::id() as i32));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn dead_owner_pid(&self) -> Option<i32> {
         match self.acquired {
             Acquired::OwnerDied(pid) => Some(pid),
@@ -59,6 +84,15 @@ impl<'a> LockGuard<'a> {
     }
 
     /// Releases the lock (the same as dropping the guard; Python's `lock.release()`).
+    ///
+    /// ```
+    /// use sharedctypes::Lock;
+    /// let lock = Lock::new()?;
+    /// let guard = lock.acquire()?;
+    /// guard.release();
+    /// assert!(lock.try_acquire()?.is_some());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn release(self) {}
 }
 

@@ -34,10 +34,56 @@ use mutex::{Acquired, SharedMutex};
 /// ```
 pub trait SharedLock: Clone + Send + Sync + fmt::Debug + sealed::Sealed + 'static {
     /// Blocks until the lock is held (see [`Lock::acquire`]).
+    ///
+    /// ```
+    /// use sharedctypes::{Lock, RLock, RawValue, Result, SharedLock};
+    ///
+    /// fn bump<L: SharedLock>(lock: &L, counter: &RawValue<u32>) -> Result<u32> {
+    ///     let _guard = lock.acquire()?;
+    ///     Ok(counter.update(|n| n + 1))
+    /// }
+    ///
+    /// let counter = RawValue::new(0)?;
+    /// assert_eq!(bump(&Lock::new()?, &counter)?, 1);
+    /// assert_eq!(bump(&RLock::new()?, &counter)?, 2);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     fn acquire(&self) -> Result<LockGuard<'_>>;
     /// Takes the lock if it is free (see [`Lock::try_acquire`]).
+    ///
+    /// ```
+    /// use sharedctypes::{Lock, RLock, Result, SharedLock};
+    ///
+    /// /// Can the thread that holds `lock` take it again?
+    /// fn reenters<L: SharedLock>(lock: &L) -> Result<bool> {
+    ///     let _outer = lock.acquire()?;
+    ///     Ok(lock.try_acquire()?.is_some())
+    /// }
+    ///
+    /// assert_eq!(reenters(&Lock::new()?)?, false);
+    /// assert_eq!(reenters(&RLock::new()?)?, true);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     fn try_acquire(&self) -> Result<Option<LockGuard<'_>>>;
     /// Waits at most `timeout` (see [`Lock::acquire_timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::{Lock, Result, SharedLock};
+    ///
+    /// fn free_within<L: SharedLock>(lock: &L, timeout: Duration) -> Result<bool> {
+    ///     // Asked from another thread, so that a holder in this thread counts as busy.
+    ///     std::thread::scope(|s| {
+    ///         s.spawn(|| lock.acquire_timeout(timeout).map(|g| g.is_some())).join().unwrap()
+    ///     })
+    /// }
+    ///
+    /// let lock = Lock::new()?;
+    /// assert_eq!(free_within(&lock, Duration::ZERO)?, true);
+    /// let _held = lock.acquire()?;
+    /// assert_eq!(free_within(&lock, Duration::from_millis(10))?, false);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>>;
 }
 
@@ -92,6 +138,15 @@ macro_rules! lock_type {
             /// # Errors
             /// [`Error::Os`](crate::Error::Os) if the shared heap cannot grow or pthread
             /// refuses the attributes.
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
+            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
+            #[doc = "assert_eq!(lock.clone(), lock); // a clone is the same lock"]
+            #[doc = concat!("assert_ne!(", stringify!($name), "::new()?, lock);")]
+            #[doc = "assert!(lock.try_acquire()?.is_some()); // created released"]
+            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
+            #[doc = "```"]
             pub fn new() -> Result<Self> {
                 Handle::new($recursive).map($name)
             }
@@ -107,6 +162,17 @@ macro_rules! lock_type {
             /// acquired again by the thread that holds it;
             /// [`Error::NotRecoverable`](crate::Error::NotRecoverable) for a lock abandoned
             /// inconsistent by foreign code.
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use sharedctypes::{Exit, ", stringify!($name), ", Process};")]
+            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
+            #[doc = "let took_it = || lock.try_acquire().map(|g| Exit(g.is_some().into()));"]
+            #[doc = "let guard = lock.acquire()?;"]
+            #[doc = "assert_eq!(Process::start(took_it)?.join()?, 0); // held here: a child cannot take it"]
+            #[doc = "drop(guard);"]
+            #[doc = "assert_eq!(Process::start(took_it)?.join()?, 1);"]
+            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
+            #[doc = "```"]
             #[inline]
             pub fn acquire(&self) -> Result<LockGuard<'_>> {
                 self.0.acquire()
@@ -117,6 +183,18 @@ macro_rules! lock_type {
             ///
             /// # Errors
             /// As for [`acquire`](Self::acquire).
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
+            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
+            #[doc = "let free_elsewhere = || {"]
+            #[doc = "    std::thread::scope(|s| s.spawn(|| lock.try_acquire().map(|g| g.is_some())).join().unwrap())"]
+            #[doc = "};"]
+            #[doc = "assert_eq!(free_elsewhere()?, true);"]
+            #[doc = "let _guard = lock.acquire()?;"]
+            #[doc = "assert_eq!(free_elsewhere()?, false); // another thread does not wait, it gets None"]
+            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
+            #[doc = "```"]
             pub fn try_acquire(&self) -> Result<Option<LockGuard<'_>>> {
                 self.0.try_acquire()
             }
@@ -129,11 +207,41 @@ macro_rules! lock_type {
             ///
             /// # Errors
             /// As for [`acquire`](Self::acquire).
+            ///
+            #[doc = "```"]
+            #[doc = "use std::time::Duration;"]
+            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
+            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
+            #[doc = "let guard = lock.acquire()?;"]
+            #[doc = "let got = std::thread::scope(|s| {"]
+            #[doc = "    s.spawn(|| lock.acquire_timeout(Duration::from_millis(20)).map(|g| g.is_some()))"]
+            #[doc = "        .join()"]
+            #[doc = "        .unwrap()"]
+            #[doc = "})?;"]
+            #[doc = "assert_eq!(got, false); // held by this thread for the whole 20 ms"]
+            #[doc = "drop(guard);"]
+            #[doc = "assert!(lock.acquire_timeout(Duration::from_millis(20))?.is_some());"]
+            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
+            #[doc = "```"]
             pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>> {
                 self.0.acquire_timeout(timeout)
             }
 
             /// The underlying `pthread_mutex_t` in shared memory, for C code that shares it.
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
+            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
+            #[doc = "let mutex = lock.as_ptr();"]
+            #[doc = "// SAFETY: `mutex` is the initialised process-shared mutex `lock` keeps alive (C code that"]
+            #[doc = "// shares it would do the same)."]
+            #[doc = "assert_eq!(unsafe { libc::pthread_mutex_lock(mutex) }, 0);"]
+            #[doc = "let busy = std::thread::scope(|s| s.spawn(|| lock.try_acquire().map(|g| g.is_none())).join().unwrap())?;"]
+            #[doc = "assert_eq!(busy, true); // what C locked, Rust sees locked"]
+            #[doc = "// SAFETY: this thread locked `mutex` just above."]
+            #[doc = "assert_eq!(unsafe { libc::pthread_mutex_unlock(mutex) }, 0);"]
+            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
+            #[doc = "```"]
             pub fn as_ptr(&self) -> *mut libc::pthread_mutex_t {
                 self.0 .0.raw()
             }

@@ -27,6 +27,15 @@ impl SharedSlice<'_, CChar> {
     }
 
     /// Every byte of the array (Python's `arr.raw`).
+    ///
+    /// ```
+    /// use sharedctypes::{CChar, RawArray};
+    /// let s = RawArray::<CChar>::zeroed(4)?;
+    /// s.set_value(b"ok")?;
+    /// assert_eq!(s.as_slice().raw(), b"ok\0\0");
+    /// assert_eq!(s.as_slice().slice(1..3)?.raw(), b"k\0");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn raw(&self) -> Vec<u8> {
         self.iter().map(u8::from).collect()
     }
@@ -64,6 +73,19 @@ impl SharedSlice<'_, CChar> {
     ///
     /// # Errors
     /// [`Error::TooLong`] ("byte string too long") if `raw` is longer than the array.
+    ///
+    /// ```
+    /// use sharedctypes::{CChar, Error, RawArray};
+    /// let s = RawArray::<CChar>::zeroed(5)?;
+    /// s.as_slice().set_raw(b"hello")?;
+    /// s.as_slice().set_raw(b"J")?; // only the first byte changes
+    /// assert_eq!(s.value(), b"Jello");
+    /// assert_eq!(
+    ///     s.as_slice().set_raw(b"hello!"),
+    ///     Err(Error::TooLong { what: "byte string", len: 6, capacity: 5 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_raw(&self, raw: &[u8]) -> Result<()> {
         self.check_fits("byte string", raw.len())?;
         self.write_bytes(raw);
@@ -99,6 +121,17 @@ impl SharedSlice<'_, WChar> {
     ///
     /// # Errors
     /// [`Error::InvalidWideChar`] for a `wchar_t` that is not a Unicode scalar value.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue, WChar};
+    /// let v = RawValue::new([WChar::from('a'), WChar(0x11_0000), WChar(0)])?;
+    /// assert_eq!(
+    ///     v.view().try_value(),
+    ///     Err(Error::InvalidWideChar { index: 1, value: 0x11_0000 })
+    /// );
+    /// assert_eq!(v.view().slice(..1)?.try_value()?, "a");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn try_value(&self) -> Result<String> {
         self.chars()
             .map(|(index, w)| {
@@ -117,6 +150,18 @@ impl SharedSlice<'_, WChar> {
     ///
     /// # Errors
     /// [`Error::TooLong`] ("string too long") if `value` has more characters than the array.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawArray, WChar};
+    /// let s = RawArray::<WChar>::zeroed(4)?;
+    /// s.as_slice().set_value("ab")?;
+    /// assert_eq!(s.to_vec(), [WChar::from('a'), WChar::from('b'), WChar(0), WChar(0)]);
+    /// assert_eq!(
+    ///     s.as_slice().set_value("héllo"),
+    ///     Err(Error::TooLong { what: "string", len: 5, capacity: 4 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_value(&self, value: &str) -> Result<()> {
         self.check_fits("string", value.chars().count())?;
         let mut end = 0;

@@ -60,6 +60,19 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Safety
     ///
     /// Every element must satisfy the requirements of [`Place::new`] for `'a`.
+    ///
+    /// ```
+    /// use core::ptr::NonNull;
+    /// use sharedctypes::{RawArray, SharedSlice};
+    /// let arr = RawArray::from_slice(&[1u16, 2, 3, 4])?;
+    /// let ptr = NonNull::new(arr.as_ptr()).unwrap();
+    /// // SAFETY: the first two elements of `arr`, which outlives `head` and is only accessed
+    /// // through places.
+    /// let head = unsafe { SharedSlice::from_raw_parts(ptr, 2) };
+    /// head.set(1, 20)?;
+    /// assert_eq!(arr.to_vec(), [1, 20, 3, 4]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub const unsafe fn from_raw_parts(ptr: NonNull<T>, len: usize) -> Self {
         SharedSlice {
@@ -70,24 +83,57 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     }
 
     /// Number of elements.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::<u8>::zeroed(10)?;
+    /// assert_eq!(arr.as_slice().slice(3..)?.len(), 7);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True if there are no elements.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::<u8>::zeroed(4)?;
+    /// let s = arr.as_slice();
+    /// assert_eq!((s.is_empty(), s.slice(4..)?.is_empty()), (false, true));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Pointer to the first element (for FFI).
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::<u32>::zeroed(6)?;
+    /// let tail = arr.as_slice().slice(2..)?;
+    /// assert_eq!(tail.as_ptr(), arr.as_ptr().wrapping_add(2));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()
     }
 
     /// The place of element `index`, or `None` past the end.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([5i64, 6, 7])?;
+    /// let elems = v.view();
+    /// assert_eq!(elems.place(0).map(|p| p.update(|x| x * 10)), Some(50));
+    /// assert!(elems.place(3).is_none());
+    /// assert_eq!(v.get(), [50, 6, 7]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn place(&self, index: usize) -> Option<Place<'a, T>> {
         // SAFETY: just checked that the index is in bounds.
@@ -121,6 +167,14 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     }
 
     /// A copy of element `index`, or `None` past the end.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::from_slice(&[7u8, 8, 9])?;
+    /// let tail = arr.as_slice().slice(1..)?;
+    /// assert_eq!((tail.get(0), tail.get(1), tail.get(2)), (Some(8), Some(9), None));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn get(&self, index: usize) -> Option<T> {
         self.place(index).map(Place::load)
@@ -130,6 +184,15 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::IndexOutOfRange`] past the end.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue};
+    /// let v = RawValue::new([0.0f32; 2])?;
+    /// v.view().set(0, 1.5)?;
+    /// assert_eq!(v.get(), [1.5, 0.0]);
+    /// assert_eq!(v.view().set(2, 1.0), Err(Error::IndexOutOfRange { index: 2, len: 2 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     pub fn set(&self, index: usize, value: T) -> Result<()> {
         self.check_index(index)?.store(value);
@@ -141,6 +204,16 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::IndexOutOfRange`] past the end.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::from_slice(&[1u32, 2, 3])?;
+    /// let s = arr.as_slice();
+    /// assert_eq!(s.update(2, |x| x + 100)?, 103);
+    /// assert_eq!(s.to_vec(), [1, 2, 103]);
+    /// assert!(s.update(3, |x| x).is_err());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T> {
         Ok(self.check_index(index)?.update(f))
     }
@@ -150,6 +223,27 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Panics
     /// If `index` is out of bounds, like slice indexing; [`try_at`](Self::try_at) returns an
     /// error instead.
+    ///
+    /// ```
+    /// use sharedctypes::{RawValue, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Cell {
+    ///     hits: u32,
+    /// }
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Board {
+    ///     cells: [Cell; 4],
+    /// }
+    ///
+    /// let board = RawValue::new(Board { cells: [Cell { hits: 0 }; 4] })?;
+    /// board.view().cells().at(2).update_hits(|h| h + 1); // board.cells[2].hits += 1
+    /// assert_eq!(board.get().cells.map(|c| c.hits), [0, 0, 1, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     #[inline]
     #[track_caller]
     pub fn at(&self, index: usize) -> T::View<'a> {
@@ -169,6 +263,15 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::IndexOutOfRange`] past the end.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue};
+    /// let m = RawValue::new([[1i8, 2], [3, 4]])?; // a 2×2 matrix
+    /// m.view().try_at(0)?.set(1, 20)?; // m[0][1] = 20
+    /// assert_eq!(m.get(), [[1, 20], [3, 4]]);
+    /// assert_eq!(m.view().try_at(5).unwrap_err(), Error::IndexOutOfRange { index: 5, len: 2 });
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn try_at(&self, index: usize) -> Result<T::View<'a>> {
         Ok(self.check_index(index)?.view())
     }
@@ -177,6 +280,20 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::RangeOutOfBounds`] if the range is not inside the slice.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawArray};
+    /// let arr = RawArray::from_iter(0..6)?;
+    /// let mid = arr.as_slice().slice(2..=4)?;
+    /// assert_eq!((mid.len(), mid.get(0)), (3, Some(2)));
+    /// mid.fill(-1); // writes through to the array
+    /// assert_eq!(arr.to_vec(), [0, 1, -1, -1, -1, 5]);
+    /// assert_eq!(
+    ///     arr.as_slice().slice(4..2).unwrap_err(),
+    ///     Error::RangeOutOfBounds { start: 4, end: 2, len: 6 }
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn slice(&self, range: impl RangeBounds<usize>) -> Result<SharedSlice<'a, T>> {
         let (start, end) = self.bounds(&range)?;
         // SAFETY: `start <= end <= len`, so the pointer stays inside (or one past) the
@@ -212,6 +329,15 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::RangeOutOfBounds`] if the range is not inside the slice.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([10u16, 20, 30, 40])?;
+    /// assert_eq!(v.view().get_range(1..3)?, [20, 30]);
+    /// assert_eq!(v.view().get_range(..)?, [10, 20, 30, 40]);
+    /// assert!(v.view().get_range(3..5).is_err());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn get_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>> {
         Ok(self.slice(range)?.to_vec())
     }
@@ -221,11 +347,30 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Errors
     /// [`Error::RangeOutOfBounds`] if the range is not inside the slice,
     /// [`Error::LengthMismatch`] if `values` is not exactly as long as the range.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue};
+    /// let v = RawValue::new([0u8; 5])?;
+    /// v.view().set_range(1..=2, &[7, 8])?;
+    /// assert_eq!(v.get(), [0, 7, 8, 0, 0]);
+    /// assert_eq!(
+    ///     v.view().set_range(3.., &[1, 2, 3]),
+    ///     Err(Error::LengthMismatch { expected: 2, actual: 3 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn set_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<()> {
         self.slice(range)?.copy_from_slice(values)
     }
 
     /// Copies every element into a new `Vec` (Python's `arr[:]`).
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::from_slice(&[1.0f64, 2.0, 3.0, 4.0])?;
+    /// assert_eq!(arr.as_slice().slice(2..)?.to_vec(), vec![3.0, 4.0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len);
         self.read_into(&mut out.spare_capacity_mut()[..self.len]);
@@ -238,6 +383,16 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] unless `dst` is exactly as long as the slice.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::from_slice(&[1i32, 2, 3, 4])?;
+    /// let mut pair = [0; 2];
+    /// arr.as_slice().slice(1..3)?.copy_to_slice(&mut pair)?;
+    /// assert_eq!(pair, [2, 3]);
+    /// assert!(arr.as_slice().copy_to_slice(&mut pair).is_err()); // 4 elements, 2 slots
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<()> {
         self.check_len(dst.len())?;
         for (i, out) in dst.iter_mut().enumerate() {
@@ -251,6 +406,18 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// # Errors
     /// [`Error::LengthMismatch`] unless `src` is exactly as long as the slice.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue};
+    /// let v = RawValue::new([0u32; 3])?;
+    /// v.view().copy_from_slice(&[4, 5, 6])?;
+    /// assert_eq!(v.get(), [4, 5, 6]);
+    /// assert_eq!(
+    ///     v.view().copy_from_slice(&[1]),
+    ///     Err(Error::LengthMismatch { expected: 3, actual: 1 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn copy_from_slice(&self, src: &[T]) -> Result<()> {
         self.check_len(src.len())?;
         for (i, &value) in src.iter().enumerate() {
@@ -261,6 +428,14 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     }
 
     /// Writes `value` into every element.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let arr = RawArray::<u8>::zeroed(5)?;
+    /// arr.as_slice().slice(..2)?.fill(0xff);
+    /// assert_eq!(arr.to_vec(), [0xff, 0xff, 0, 0, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn fill(&self, value: T) {
         for i in 0..self.len {
             // SAFETY: `i < self.len`.
@@ -269,6 +444,14 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     }
 
     /// An iterator over copies of the elements.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new([2u64, 3, 5, 7])?;
+    /// assert_eq!(v.view().iter().product::<u64>(), 210);
+    /// assert_eq!(v.view().iter().len(), 4);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
     pub fn iter(&self) -> Iter<'a, T> {
         Iter::new(*self)
     }
