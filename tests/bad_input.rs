@@ -265,6 +265,8 @@ fn lock_misuse() {
         "this thread already holds the lock: acquiring a non-recursive Lock again would deadlock (use RLock to re-enter)"
     );
     assert!(lock.acquire_timeout(Duration::ZERO).unwrap().is_none());
+    // However long the timeout, a Lock this thread holds is "not acquired" at once.
+    assert!(lock.acquire_timeout(Duration::MAX).unwrap().is_none());
     drop(held);
     assert_eq!(v.get(), Ok(1));
 }

@@ -374,12 +374,47 @@ struct CKeywords {
     r#typeof: f64,
 }
 
+/// Fields named like C keywords that are Rust keywords too (raw identifiers).
+#[derive(Clone, Copy, SharedLayout)]
+#[repr(C)]
+struct RawKeywords {
+    r#struct: u8,
+    r#if: u64,
+    r#return: i16,
+}
+
+/// Two different structs named `P`, nested in one: the renderers must keep them apart.
+mod same_name_a {
+    #[derive(Clone, Copy, sharedctypes::SharedLayout)]
+    #[repr(C)]
+    pub struct P {
+        pub x: u8,
+    }
+}
+
+mod same_name_b {
+    #[derive(Clone, Copy, sharedctypes::SharedLayout)]
+    #[repr(C)]
+    pub struct P {
+        pub y: f64,
+        pub z: u32,
+    }
+}
+
+#[derive(Clone, Copy, SharedLayout)]
+#[repr(C)]
+struct BothPs {
+    a: same_name_a::P,
+    b: same_name_b::P,
+}
+
 /// Structs kept out of [`corpus`] so that a failure here does not hide the corpus results.
 fn edge_corpus() -> Vec<&'static Layout> {
     vec![
         &AlignBelowFirstField::LAYOUT,
         &AlignBelowNestedFirstField::LAYOUT,
         &CKeywords::LAYOUT,
+        &RawKeywords::LAYOUT,
     ]
 }
 
@@ -429,7 +464,13 @@ fn ident(field_name: &str) -> String {
 /// The C identifier of a field: as in Python, and a C keyword gets a trailing underscore.
 fn c_ident(field_name: &str) -> String {
     match ident(field_name) {
-        id if ["int", "default", "unsigned", "char", "typeof"].contains(&id.as_str()) => id + "_",
+        id if [
+            "int", "default", "unsigned", "char", "typeof", "struct", "if", "return",
+        ]
+        .contains(&id.as_str()) =>
+        {
+            id + "_"
+        }
         id => id,
     }
 }
@@ -1028,4 +1069,63 @@ fn field_names_change_the_fingerprint() {
     // The struct name counts too.
     assert_eq!(shape(&a), shape(&OtherPair::LAYOUT));
     assert_ne!(a.fingerprint, OtherPair::LAYOUT.fingerprint);
+}
+
+/// Two different structs with the same name nested in one (`BothPs`): C and ctypes must see
+/// the same offsets as Rust (the renderers give such structs distinct names).
+#[test]
+fn structs_sharing_a_name_are_rendered_apart() {
+    let layout = &BothPs::LAYOUT;
+    let expected = format!(
+        "{} {} {}",
+        layout.size,
+        layout.fields()[0].offset,
+        layout.fields()[1].offset
+    );
+    assert_eq!(expected, "24 0 8");
+
+    let cc = c_compiler();
+    let dir = ScratchDir::new("same-name");
+    let source = layout.to_c()
+        + "#include <stdio.h>\nint main(void) { printf(\"%zu %zu %zu\", sizeof(struct BothPs), \
+           offsetof(struct BothPs, a), offsetof(struct BothPs, b)); return 0; }\n";
+    let c_path = dir.write("same_name.c", &source);
+    let exe = dir.path("same_name");
+    let out = Command::new(&cc)
+        .args(C_FLAGS)
+        .arg(&c_path)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        describe(&out),
+        numbered(&source)
+    );
+    let run = Command::new(&exe).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        expected,
+        "C:\n{source}"
+    );
+
+    let python = python();
+    let script = layout.to_ctypes()
+        + "print(ctypes.sizeof(BothPs), BothPs.a.offset, BothPs.b.offset, end='')\n";
+    let py_path = dir.write("same_name.py", &script);
+    let run = Command::new(&python).arg(&py_path).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        describe(&run),
+        numbered(&script)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        expected,
+        "ctypes:\n{script}"
+    );
+    dir.remove();
 }

@@ -22,7 +22,11 @@ use crate::error::{Error, Result};
 /// checker rejects a parent that frees a shared object while a child still uses it (CPython
 /// bug gh-110660). What the closure captures *by move* belongs to the child: the parent's
 /// copy is dropped only after the child has ended (so a moved `RawValue` is not freed, nor a
-/// moved lock guard released, under the child's feet).
+/// moved lock guard released, under the child's feet). And where the borrow checker cannot
+/// see — a `Process` leaked with `mem::forget`, a grandchild that outlives its parent — the
+/// shared heap still never reuses a block that a running descendant may use: it quarantines
+/// it until every process forked since the block's allocation has ended (see
+/// [`heap`](crate::heap)).
 ///
 /// ```compile_fail
 /// use sharedctypes::{Process, Value};
@@ -57,6 +61,7 @@ use crate::error::{Error, Result};
 /// hold at the moment of the fork: `std::sync::Mutex`es and `OnceLock`s of your own or of
 /// other libraries, a `std::sync::mpsc` channel another thread is using, … A thread-free
 /// parent, or a child that only touches shared objects, has nothing to fear.
+#[must_use = "dropping a Process waits for the child to end (join it, or keep it while it runs)"]
 pub struct Process<'scope> {
     pid: i32,
     state: Cell<State>,
@@ -257,8 +262,7 @@ impl<'scope> Process<'scope> {
             State::Exited(code) => code,
             State::Running => self.wait(0)?.expect("a blocking waitpid returns a status"),
         };
-        self.state.set(State::Joined(code));
-        self.moved_to_child.take();
+        self.reaped(State::Joined(code));
         Ok(code)
     }
 
@@ -282,7 +286,7 @@ impl<'scope> Process<'scope> {
     pub fn join_timeout(&self, timeout: Duration) -> Result<Option<i32>> {
         let start = std::time::Instant::now();
         let mut pause = Duration::from_micros(100);
-        while self.exitcode().is_none() {
+        while self.poll()?.is_none() {
             let left = timeout.saturating_sub(start.elapsed());
             if left.is_zero() {
                 return Ok(None);
@@ -306,15 +310,30 @@ impl<'scope> Process<'scope> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn exitcode(&self) -> Option<i32> {
+        self.poll().ok().flatten()
+    }
+
+    /// The exit code if the child has ended, checked without blocking; the `waitpid` error if
+    /// the child cannot be waited for (e.g. `SIGCHLD` is ignored and the kernel reaped it).
+    fn poll(&self) -> Result<Option<i32>> {
         match self.state.get() {
-            State::Exited(code) | State::Joined(code) => Some(code),
+            State::Exited(code) | State::Joined(code) => Ok(Some(code)),
             State::Running => {
-                let code = self.wait(libc::WNOHANG).ok().flatten()?;
-                self.state.set(State::Exited(code));
-                self.moved_to_child.take();
-                Some(code)
+                let Some(code) = self.wait(libc::WNOHANG)? else {
+                    return Ok(None);
+                };
+                self.reaped(State::Exited(code));
+                Ok(Some(code))
             }
         }
+    }
+
+    /// Records the end of the child: its captures can go, and shared blocks the parent freed
+    /// while it ran may be reusable now.
+    fn reaped(&self, state: State) {
+        self.state.set(state);
+        self.moved_to_child.take();
+        crate::heap::reclaim();
     }
 
     /// True while the child runs.
@@ -331,7 +350,8 @@ impl<'scope> Process<'scope> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn is_alive(&self) -> bool {
-        self.exitcode().is_none()
+        // A child that cannot be waited for any more (reaped by someone else) is not alive.
+        matches!(self.poll(), Ok(None))
     }
 
     /// Sends `SIGTERM` (Python's `terminate()`). Does nothing once the child has been reaped
@@ -415,10 +435,16 @@ impl<'scope> Process<'scope> {
 impl Drop for Process<'_> {
     fn drop(&mut self) {
         if self.state.get() == State::Running {
+            if std::thread::panicking() {
+                // The parent is failing (a test assertion, say): waiting for a child that may
+                // never end would hang instead of reporting the failure.
+                let _ = self.kill();
+            }
             let _ = self.wait(0);
         }
-        // Field drop order would do this too; spelled out because it must come after the wait.
+        // After the wait: what the closure captured by move belonged to the child.
         self.moved_to_child.take();
+        crate::heap::reclaim();
     }
 }
 
@@ -431,10 +457,23 @@ impl fmt::Debug for Process<'_> {
     }
 }
 
-/// The child's side of `start`: run the closure, flush, `_exit`.
+/// The child's side of `start`: run the closure, flush, `_exit`. Nothing may unwind out of
+/// here: the caller's frames are the parent's code (its `main`, its test harness), which the
+/// child must never run.
 fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
-    let code = match panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result.exit_code(),
+    /// Ends the process if anything below unwinds after all.
+    struct ExitOnUnwind;
+    impl Drop for ExitOnUnwind {
+        fn drop(&mut self) {
+            // SAFETY: _exit has no preconditions; see below.
+            unsafe { libc::_exit(1) }
+        }
+    }
+    let guard = ExitOnUnwind;
+    // `exit_code` runs user code too (`Debug` of an error, drops of the result), so it is
+    // inside the catch as well.
+    let code = match panic::catch_unwind(AssertUnwindSafe(|| f().exit_code())) {
+        Ok(code) => code,
         Err(payload) => {
             // The panic hook has printed the message. Dropping the payload could run user
             // code that panics again; leak it, the process is about to end.
@@ -444,6 +483,7 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
     };
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
+    std::mem::forget(guard);
     // SAFETY: _exit ends the process immediately without running atexit handlers or
     // destructors of the parent's copied state (which belong to the parent); it has no
     // preconditions.

@@ -222,6 +222,10 @@ const SYNCHRONIZED_METHODS: &[&str] = &[
     "update",
 ];
 
+/// Methods of traits in the prelude implemented for every type (`Into`, `TryInto`), which
+/// method resolution finds before an accessor taking `&self`.
+const BLANKET_TRAIT_METHODS: &[&str] = &["into", "try_into"];
+
 /// Every generated method name must be unique within its view type, and reachable.
 fn check_accessor_names(input: &Input<'_>, errors: &mut Errors) {
     let mut names: BTreeMap<String, (String, Span)> = BTreeMap::new();
@@ -233,12 +237,23 @@ fn check_accessor_names(input: &Input<'_>, errors: &mut Errors) {
     }
     for field in &input.fields {
         let getter = field.name();
-        if SYNCHRONIZED_METHODS.contains(&getter.as_str()) {
+        let name = input.ident;
+        let hidden = if SYNCHRONIZED_METHODS.contains(&getter.as_str()) {
+            Some(format!(
+                "on `Value<{name}>`, by the method `Synchronized::{getter}()`"
+            ))
+        } else if BLANKET_TRAIT_METHODS.contains(&getter.as_str()) {
+            Some(format!(
+                "on `Value<{name}>` and on its views, by the prelude's `{getter}()` that every type has"
+            ))
+        } else {
+            None
+        };
+        if let Some(hidden) = hidden {
             errors.add(
                 field.span,
                 format!(
-                    "field `{getter}` cannot be reached on `Value<{name}>`: its accessor `{getter}()` would be hidden by the method `Synchronized::{getter}()`; rename the field (its name does not affect the layout)",
-                    name = input.ident
+                    "field `{getter}` cannot be reached: its accessor `{getter}()` would be hidden {hidden}; rename the field (its name does not affect the layout)"
                 ),
             );
         }

@@ -8,15 +8,35 @@ use std::ptr::NonNull;
 use memmap2::{MmapOptions, MmapRaw, UncheckedAdvice};
 use nix::sys::memfd::{MFdFlags, memfd_create};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::error::{Error, Result};
 
 /// Freed ranges at least this long give their whole pages back to the kernel
 /// (`MADV_REMOVE`), which also zeroes them, instead of being cleared with `memset`.
 const PUNCH_HOLE_MIN: usize = 64 * 1024;
 
-/// Granularity of arena sizes, and the largest alignment the heap guarantees (mappings are
-/// page-aligned; on machines with larger pages they are aligned further still).
+/// The largest alignment the heap guarantees: mappings are page-aligned, and pages are at
+/// least this big (on machines with larger pages, mappings are aligned further still).
 pub(super) const PAGE: usize = 4096;
+
+/// This machine's page size (4 KiB on x86-64; 16 or 64 KiB on some AArch64 and POWER
+/// kernels): arena sizes are multiples of it, and only whole pages are given back with
+/// `MADV_REMOVE`. Cached in an atomic (not a `OnceLock`, which a fork in the middle of its
+/// initialisation would leave blocked in the child).
+pub(super) fn page_size() -> usize {
+    static SIZE: AtomicUsize = AtomicUsize::new(0);
+    match SIZE.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: sysconf has no preconditions.
+            let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            let size = usize::try_from(size).unwrap_or(PAGE).max(PAGE);
+            SIZE.store(size, Ordering::Relaxed);
+            size
+        }
+        size => size,
+    }
+}
 
 /// A shared mapping and the bookkeeping of which of its bytes are free.
 ///
@@ -37,7 +57,7 @@ pub(super) struct Arena {
 impl Arena {
     /// Maps `size` zeroed bytes of fresh shared memory (a multiple of [`PAGE`]).
     pub(super) fn create(size: usize, dedicated: bool) -> Result<Arena> {
-        debug_assert!(size % PAGE == 0 && size > 0);
+        debug_assert!(size % page_size() == 0 && size > 0);
         let fd = memfd_create(c"sharedctypes-heap", MFdFlags::MFD_CLOEXEC).map_err(|errno| {
             Error::Os {
                 op: "memfd_create",
@@ -78,9 +98,12 @@ impl Arena {
     pub(super) fn zero(&self, offset: usize, len: usize) {
         assert!(offset <= self.size() && len <= self.size() - offset);
         let end = offset + len;
-        if len >= PUNCH_HOLE_MIN {
-            let page_start = offset.next_multiple_of(PAGE);
-            let page_end = end / PAGE * PAGE;
+        let page = page_size();
+        if len >= PUNCH_HOLE_MIN && len >= 2 * page {
+            // Whole pages strictly inside the block (MADV_REMOVE works on whole pages: a
+            // range not aligned to the real page size would be rounded to cover neighbours).
+            let page_start = offset.next_multiple_of(page);
+            let page_end = end / page * page;
             // SAFETY: the range is inside the mapping (asserted above) and belongs to a block
             // that was just freed, so nothing in this process reads or writes it any more;
             // MADV_REMOVE on a shared memfd mapping frees the pages and makes them read back

@@ -22,6 +22,9 @@ use std::cell::RefCell;
 use std::sync::MutexGuard;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
+use std::os::fd::OwnedFd;
+
+use super::lifeline::{self, Lifeline};
 use super::{HEAP, Heap};
 
 /// Registration of the fork handlers: [`UNREGISTERED`], [`REGISTERED`], or the pid of the
@@ -38,9 +41,13 @@ const REGISTERED: i32 = -1;
 static GENERATION: AtomicU32 = AtomicU32::new(0);
 static PID: AtomicI32 = AtomicI32::new(0);
 
+/// What *prepare* hands to *parent* / *child*: the heap lock, and the new fork's lifeline
+/// pipe.
+type AcrossFork = (MutexGuard<'static, Heap>, Option<(OwnedFd, OwnedFd)>);
+
 thread_local! {
-    /// The heap lock, held by the forking thread between *prepare* and *parent*/*child*.
-    static HELD_ACROSS_FORK: RefCell<Option<MutexGuard<'static, Heap>>> = const { RefCell::new(None) };
+    /// Held by the forking thread between *prepare* and *parent*/*child*.
+    static HELD_ACROSS_FORK: RefCell<Option<AcrossFork>> = const { RefCell::new(None) };
 }
 
 /// Installs the fork handlers once per process (children inherit them). Every use of the heap
@@ -104,11 +111,22 @@ extern "C" fn prepare() {
     let guard = HEAP
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some(guard));
+    let pipe = lifeline::pipe();
+    HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some((guard, pipe)));
 }
 
 extern "C" fn parent() {
-    HELD_ACROSS_FORK.with(|held| drop(held.borrow_mut().take()));
+    let Some((mut heap, pipe)) = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take()) else {
+        return;
+    };
+    // The child holds the write end now; the parent keeps only the read end.
+    let read = pipe.map(|(read, write)| {
+        drop(write);
+        read
+    });
+    let epoch = heap.epoch;
+    heap.lifelines.push(Lifeline::new(epoch, read));
+    heap.epoch += 1;
 }
 
 extern "C" fn child() {
@@ -116,15 +134,25 @@ extern "C" fn child() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
     PID.store(std::process::id() as i32, Ordering::Relaxed);
     let held = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());
-    let mut guard = match held {
-        Some(guard) => guard,
+    let (mut guard, pipe) = match held {
+        Some(held) => held,
         // Only reachable if the handlers were registered between prepare and child, which
         // cannot happen (registration and fork both run under glibc's atfork lock).
-        None => HEAP
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        None => (
+            HEAP.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            None,
+        ),
     };
-    let inherited = std::mem::replace(&mut *guard, Heap::new());
+    if let Some((read, write)) = pipe {
+        drop(read);
+        // This process's end of the lifeline: open until it (and everything it forks)
+        // exits or execs. Never closed explicitly.
+        std::mem::forget(write);
+    }
+    let mut inherited = std::mem::replace(&mut *guard, Heap::new());
+    // The parent's lifelines are the parent's business: close their read ends here.
+    drop(std::mem::take(&mut inherited.lifelines));
     // The inherited arenas stay mapped for as long as the child lives: objects it inherited
     // point into them. Their bookkeeping belongs to the parent and is simply dropped from
     // view, never used to allocate.

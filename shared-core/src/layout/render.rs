@@ -86,7 +86,8 @@ fn bytes(n: usize) -> String {
 impl Layout {
     /// The equivalent C declaration, self-contained: the `#include`s it needs, then every
     /// nested struct, then this one. Tuple fields are named `_0`, `_1`, …; a field named like
-    /// a C keyword gets a trailing underscore (`int` → `int_`). A struct whose layout C would lay out differently cannot
+    /// a C keyword gets a trailing underscore (`int` → `int_`); different structs that share
+    /// a name (`a::P`, `b::P`) are told apart by their fingerprint (`P_3dbd…`). A struct whose layout C would lay out differently cannot
     /// exist: the derive checks the C rules at compile time.
     ///
     /// ```
@@ -106,6 +107,38 @@ impl Layout {
     /// ```
     pub fn to_ctypes(&self) -> String {
         ctypes_declarations(&[self])
+    }
+}
+
+/// The names structs get in rendered declarations: their own name, or, where different
+/// structs share a name (`a::P` and `b::P`), the name followed by their fingerprint.
+struct Names(Vec<(u64, String)>);
+
+impl Names {
+    fn of(structs: &[&Layout]) -> Names {
+        Names(
+            structs
+                .iter()
+                .map(|l| {
+                    let shared = structs
+                        .iter()
+                        .any(|o| o.name == l.name && o.fingerprint != l.fingerprint);
+                    let name = if shared {
+                        format!("{}_{:016x}", l.name, l.fingerprint)
+                    } else {
+                        l.name.to_string()
+                    };
+                    (l.fingerprint, name)
+                })
+                .collect(),
+        )
+    }
+
+    fn get<'a>(&'a self, layout: &'a Layout) -> &'a str {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == layout.fingerprint)
+            .map_or(layout.name, |(_, n)| n.as_str())
     }
 }
 
@@ -152,63 +185,36 @@ fn field_ident(name: &str) -> String {
     }
 }
 
-/// Words that are keywords in some C standard (C89 to C23) but may be Rust field names.
-const C_KEYWORDS: &[&str] = &[
-    "alignas",
-    "alignof",
-    "auto",
-    "bool",
-    "case",
-    "char",
-    "constexpr",
-    "default",
-    "double",
-    "false",
-    "float",
-    "goto",
-    "inline",
-    "int",
-    "long",
-    "nullptr",
-    "register",
-    "restrict",
-    "short",
-    "signed",
-    "sizeof",
-    "static_assert",
-    "switch",
-    "thread_local",
-    "true",
-    "typedef",
-    "typeof",
-    "typeof_unqual",
-    "union",
-    "unsigned",
-    "void",
-    "volatile",
-];
+/// The keywords of C (C89 to C23), separated by spaces. A Rust field can be named like any of
+/// them (those that are Rust keywords too as raw identifiers, `r#struct`).
+const C_KEYWORDS: &str = "alignas alignof auto bool break case char const constexpr continue \
+    default do double else enum extern false float for goto if inline int long nullptr \
+    register restrict return short signed sizeof static static_assert struct switch \
+    thread_local true typedef typeof typeof_unqual union unsigned void volatile while \
+    _Alignas _Alignof _Atomic _BitInt _Bool _Complex _Decimal32 _Decimal64 _Decimal128 \
+    _Generic _Imaginary _Noreturn _Static_assert _Thread_local";
 
 /// A C identifier for a field: `0` → `_0`, and a C keyword gets a trailing underscore
 /// (`int` → `int_`).
 fn c_field_ident(name: &str) -> String {
     let ident = field_ident(name);
-    if C_KEYWORDS.contains(&ident.as_str()) {
+    if C_KEYWORDS.split_whitespace().any(|k| k == ident) {
         ident + "_"
     } else {
         ident
     }
 }
 
-fn c_base(layout: &Layout) -> String {
+fn c_base(layout: &Layout, names: &Names) -> String {
     match layout.kind {
         LayoutKind::Primitive { c_type, .. } => c_type.to_string(),
-        _ => format!("struct {}", layout.name),
+        _ => format!("struct {}", names.get(layout)),
     }
 }
 
-fn c_declarator(layout: &Layout, name: &str) -> String {
+fn c_declarator(layout: &Layout, name: &str, names: &Names) -> String {
     let (base, dims) = array_dims(layout);
-    let mut out = format!("{} {name}", c_base(base));
+    let mut out = format!("{} {name}", c_base(base, names));
     for d in dims {
         let _ = write!(out, "[{d}]");
     }
@@ -259,7 +265,9 @@ fn c_declarator(layout: &Layout, name: &str) -> String {
 /// ```
 pub fn c_declarations(roots: &[&Layout]) -> String {
     let mut out = String::from("#include <stddef.h>\n#include <stdint.h>\n#include <wchar.h>\n");
-    for layout in structs_in_order(roots) {
+    let structs = structs_in_order(roots);
+    let names = Names::of(&structs);
+    for layout in structs {
         let LayoutKind::Struct { fields, repr_align } = layout.kind else {
             continue;
         };
@@ -269,11 +277,11 @@ pub fn c_declarations(roots: &[&Layout]) -> String {
                 let _ = writeln!(
                     out,
                     "struct __attribute__((aligned({n}))) {} {{",
-                    layout.name
+                    names.get(layout)
                 );
             }
             _ => {
-                let _ = writeln!(out, "struct {} {{", layout.name);
+                let _ = writeln!(out, "struct {} {{", names.get(layout));
             }
         }
         // `align(N)` only matters when N exceeds every field's alignment; C11 forbids an
@@ -287,7 +295,7 @@ pub fn c_declarations(roots: &[&Layout]) -> String {
             let _ = writeln!(
                 out,
                 "    {align}{};",
-                c_declarator(field.layout, &c_field_ident(field.name))
+                c_declarator(field.layout, &c_field_ident(field.name), &names)
             );
         }
         out.push_str("};\n");
@@ -299,17 +307,17 @@ pub fn c_declarations(roots: &[&Layout]) -> String {
             } else {
                 "T"
             };
-            let _ = writeln!(out, "\ntypedef {};", c_declarator(root, name));
+            let _ = writeln!(out, "\ntypedef {};", c_declarator(root, name, &names));
         }
     }
     out
 }
 
-fn ctypes_type(layout: &Layout) -> String {
+fn ctypes_type(layout: &Layout, names: &Names) -> String {
     let (base, dims) = array_dims(layout);
     let mut out = match base.kind {
         LayoutKind::Primitive { ctypes, .. } => format!("ctypes.{ctypes}"),
-        _ => base.name.to_string(),
+        _ => names.get(base).to_string(),
     };
     for d in dims.iter().rev() {
         let _ = write!(out, " * {d}");
@@ -358,11 +366,13 @@ fn ctypes_type(layout: &Layout) -> String {
 /// ```
 pub fn ctypes_declarations(roots: &[&Layout]) -> String {
     let mut out = String::from("import ctypes\n");
-    for layout in structs_in_order(roots) {
+    let structs = structs_in_order(roots);
+    let names = Names::of(&structs);
+    for layout in structs {
         let LayoutKind::Struct { fields, repr_align } = layout.kind else {
             continue;
         };
-        let _ = write!(out, "\nclass {}(ctypes.Structure):\n", layout.name);
+        let _ = write!(out, "\nclass {}(ctypes.Structure):\n", names.get(layout));
         if let Some(n) = repr_align {
             let _ = writeln!(out, "    _align_ = {n}");
         }
@@ -372,14 +382,14 @@ pub fn ctypes_declarations(roots: &[&Layout]) -> String {
                 out,
                 "        (\"{}\", {}),",
                 field_ident(field.name),
-                ctypes_type(field.layout)
+                ctypes_type(field.layout, &names)
             );
         }
         out.push_str("    ]\n");
     }
     for &root in roots {
         if !root.is_struct() {
-            let _ = writeln!(out, "\nT = {}", ctypes_type(root));
+            let _ = writeln!(out, "\nT = {}", ctypes_type(root, &names));
         }
     }
     out

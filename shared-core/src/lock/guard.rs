@@ -27,6 +27,9 @@ use super::mutex::{Acquired, SharedMutex};
 pub struct LockGuard<'a> {
     mutex: &'a SharedMutex,
     acquired: Acquired,
+    /// The process that acquired the lock: a forked child's copy of the guard releases
+    /// nothing (the lock is the parent's).
+    pid: i32,
     /// Not `Send` (a lock is released by the thread that acquired it); a std guard says so in
     /// compile errors more clearly than a raw pointer would.
     _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
@@ -39,6 +42,7 @@ impl<'a> LockGuard<'a> {
         LockGuard {
             mutex,
             acquired,
+            pid: crate::heap::current_pid(),
             _not_send: PhantomData,
         }
     }
@@ -99,9 +103,12 @@ impl<'a> LockGuard<'a> {
 impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: a guard exists only for an acquisition by this thread (constructor
-        // contract), it is not Send, and this drop runs once.
-        unsafe { self.mutex.unlock() };
+        if self.pid == crate::heap::current_pid() {
+            // SAFETY: a guard exists only for an acquisition by this thread (constructor
+            // contract) in this process (just checked), it is not Send, and this drop runs
+            // once.
+            unsafe { self.mutex.unlock() };
+        }
     }
 }
 

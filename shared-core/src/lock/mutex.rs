@@ -1,18 +1,20 @@
 //! A robust, process-shared pthread mutex living in the shared heap.
 
-use core::mem::{MaybeUninit, align_of, size_of};
-use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
+use core::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
 use core::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::heap::{self, Block};
 
-/// The shared-memory part of a lock: the mutex, and the pid of its latest holder (so that an
-/// owner-died report can say who died).
+/// The shared-memory part of a lock: the mutex, the pid of its latest holder (so that an
+/// owner-died report can say who died), and how many times it is held (recursion depth; only
+/// written by a holder). 48 bytes.
 #[repr(C)]
 struct MutexCell {
     mutex: libc::pthread_mutex_t,
     holder: i32,
+    depth: u32,
 }
 
 /// How an acquisition went.
@@ -27,7 +29,8 @@ pub(crate) enum Acquired {
 /// One robust, process-shared mutex (recursive or error-checking) in shared memory.
 #[derive(Debug)]
 pub(crate) struct SharedMutex {
-    block: Block,
+    /// Freed by `Drop`, unless the mutex is still held (then it is leaked).
+    block: ManuallyDrop<Block>,
 }
 
 /// Calls a pthread function returning an error number, mapping non-zero to [`Error::Os`].
@@ -82,7 +85,9 @@ impl SharedMutex {
         // SAFETY: `attr` is initialised and not used after this.
         unsafe { libc::pthread_mutexattr_destroy(attr) };
         configured?;
-        Ok(SharedMutex { block })
+        Ok(SharedMutex {
+            block: ManuallyDrop::new(block),
+        })
     }
 
     /// The pthread mutex, for the pthread calls (which are designed for concurrent use of the
@@ -102,6 +107,19 @@ impl SharedMutex {
         unsafe { AtomicI32::from_ptr(holder) }
     }
 
+    /// How many acquisitions are outstanding. Changed only by a thread that holds the mutex
+    /// (so a load and a store suffice), read without it by `Drop`.
+    fn depth(&self) -> &AtomicU32 {
+        let depth = self
+            .block
+            .as_ptr()
+            .wrapping_add(core::mem::offset_of!(MutexCell, depth))
+            .cast::<u32>();
+        // SAFETY: the field lies inside the live block, is 4-aligned, and is only ever
+        // accessed atomically (here, in every process).
+        unsafe { AtomicU32::from_ptr(depth) }
+    }
+
     /// Turns a pthread lock result into an outcome; `None` means "not acquired" (busy or
     /// timed out). `EDEADLK` (an error-checking mutex already held by this thread) is an
     /// error for a blocking lock, which would wait forever, and plain "not acquired" for a
@@ -116,16 +134,24 @@ impl SharedMutex {
         match rc {
             0 => {
                 self.holder().store(heap::current_pid(), Relaxed);
+                let depth = self.depth();
+                depth.store(depth.load(Relaxed) + 1, Relaxed);
                 Ok(Some(Acquired::Clean))
             }
             libc::EOWNERDEAD => {
                 let dead = self.holder().load(Relaxed);
                 // SAFETY: this thread holds the mutex (EOWNERDEAD means acquired), which is
                 // what pthread_mutex_consistent requires.
-                check("pthread_mutex_consistent", unsafe {
-                    libc::pthread_mutex_consistent(self.raw())
-                })?;
+                let rc = unsafe { libc::pthread_mutex_consistent(self.raw()) };
+                if rc != 0 {
+                    // SAFETY: this thread holds the mutex (see above) and no guard exists for
+                    // this acquisition, so it is released here, exactly once.
+                    unsafe { libc::pthread_mutex_unlock(self.raw()) };
+                    return Err(Error::os("pthread_mutex_consistent", rc));
+                }
                 self.holder().store(heap::current_pid(), Relaxed);
+                // The dead holder's recursion is gone with it (glibc restarts the count at 1).
+                self.depth().store(1, Relaxed);
                 Ok(Some(Acquired::OwnerDied(dead)))
             }
             libc::EBUSY | libc::ETIMEDOUT => Ok(None),
@@ -159,7 +185,12 @@ impl SharedMutex {
             return self.try_lock();
         }
         let Some(deadline) = deadline_after(timeout)? else {
-            return self.lock().map(Some);
+            // Too long to express: wait forever, but report a Lock this thread already holds
+            // as "not acquired", like every other timed wait does.
+            return match self.lock() {
+                Err(Error::WouldDeadlock) => Ok(None),
+                other => other.map(Some),
+            };
         };
         // SAFETY: as in `lock`; `deadline` is a valid timespec (nanoseconds < 1e9).
         let rc = unsafe { libc::pthread_mutex_timedlock(self.raw(), &deadline) };
@@ -169,25 +200,39 @@ impl SharedMutex {
     /// Releases the mutex.
     ///
     /// # Safety
-    /// Must pair with a successful acquisition by this thread that has not been released yet.
+    /// Must pair with a successful acquisition by this thread (in this process) that has not
+    /// been released yet.
     #[inline]
     pub(crate) unsafe fn unlock(&self) {
-        // SAFETY: the caller holds the mutex. A robust mutex checks ownership, so even a guard
-        // inherited by a forked child (whose thread does not own the mutex) only gets EPERM
-        // and cannot release the parent's lock; that error is deliberately ignored.
+        let depth = self.depth();
+        depth.store(depth.load(Relaxed).saturating_sub(1), Relaxed);
+        // SAFETY: the caller holds the mutex, so unlocking it is what pthread expects.
         unsafe { libc::pthread_mutex_unlock(self.raw()) };
     }
 }
 
 impl Drop for SharedMutex {
     fn drop(&mut self) {
-        if self.block.is_owned() {
-            // SAFETY: the last handle of this process is going away and the block is about to
-            // be freed; no guard can exist (guards borrow a handle). Destroying a robust mutex
-            // another process still holds would be a logic error of that process's parent,
-            // which `Process` prevents by borrowing; glibc reports it as EBUSY, not UB.
-            unsafe { libc::pthread_mutex_destroy(self.raw()) };
+        if !self.block.is_owned() {
+            // Inherited through fork: the parent owns (and frees) the block; this process's
+            // handle to it goes without touching the mutex.
+            // SAFETY: `block` is dropped here, once, and never used again (this is `Drop`).
+            unsafe { ManuallyDrop::drop(&mut self.block) };
+            return;
         }
+        if self.depth().load(Relaxed) != 0 {
+            // Still held: by a guard that was `mem::forget`-ten, or by another process. A
+            // held robust mutex sits on its holder thread's robust list, which glibc and the
+            // kernel write through; destroying it and letting the heap reuse the block would
+            // let them scribble over the next object. Leak it instead: the block is never
+            // freed or reused.
+            return;
+        }
+        // SAFETY: the mutex is initialised, this is the last handle in this process, and it is
+        // not held (depth 0: every acquisition was released), so nothing references it.
+        unsafe { libc::pthread_mutex_destroy(self.raw()) };
+        // SAFETY: `block` is dropped here, once, and never used again (this is `Drop`).
+        unsafe { ManuallyDrop::drop(&mut self.block) };
     }
 }
 
