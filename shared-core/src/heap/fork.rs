@@ -97,14 +97,22 @@ fn register() {
 
 /// The heap generation of this process: 0 in the first process, one more in each forked
 /// generation below it.
+#[inline]
 pub(crate) fn generation() -> u32 {
     GENERATION.load(Ordering::Relaxed)
 }
 
 /// This process's id, without a system call (glibc no longer caches `getpid`).
+#[inline]
 pub(crate) fn current_pid() -> i32 {
-    ensure_registered();
-    PID.load(Ordering::Relaxed)
+    match PID.load(Ordering::Relaxed) {
+        // Set by the registration (and by the child handler after a fork).
+        0 => {
+            ensure_registered();
+            PID.load(Ordering::Relaxed)
+        }
+        pid => pid,
+    }
 }
 
 extern "C" fn prepare() {

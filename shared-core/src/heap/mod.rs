@@ -58,7 +58,7 @@ use arena::PAGE;
 
 use crate::error::{Error, Result};
 
-pub(crate) use fork::current_pid;
+pub(crate) use fork::{current_pid, generation};
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
 /// least this much.

@@ -27,9 +27,9 @@ use super::mutex::{Acquired, SharedMutex};
 pub struct LockGuard<'a> {
     mutex: &'a SharedMutex,
     acquired: Acquired,
-    /// The process that acquired the lock: a forked child's copy of the guard releases
-    /// nothing (the lock is the parent's).
-    pid: i32,
+    /// The process generation (see `heap::fork`) that acquired the lock: a forked child's
+    /// copy of the guard releases nothing (the lock is the parent's).
+    generation: u32,
     /// Not `Send` (a lock is released by the thread that acquired it); a std guard says so in
     /// compile errors more clearly than a raw pointer would.
     _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
@@ -38,11 +38,12 @@ pub struct LockGuard<'a> {
 impl<'a> LockGuard<'a> {
     /// # Safety
     /// The calling thread must just have acquired `mutex`, with this outcome.
+    #[inline]
     pub(super) unsafe fn new(mutex: &'a SharedMutex, acquired: Acquired) -> Self {
         LockGuard {
             mutex,
             acquired,
-            pid: crate::heap::current_pid(),
+            generation: crate::heap::generation(),
             _not_send: PhantomData,
         }
     }
@@ -103,7 +104,7 @@ impl<'a> LockGuard<'a> {
 impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        if self.pid == crate::heap::current_pid() {
+        if self.generation == crate::heap::generation() {
             // SAFETY: a guard exists only for an acquisition by this thread (constructor
             // contract) in this process (just checked), it is not Send, and this drop runs
             // once.

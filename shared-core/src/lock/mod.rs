@@ -102,6 +102,7 @@ impl Handle {
         Ok(Handle(Arc::new(SharedMutex::new(recursive)?)))
     }
 
+    #[inline]
     fn guard(&self, acquired: Acquired) -> LockGuard<'_> {
         // SAFETY: called right after this thread acquired the mutex with that outcome.
         unsafe { LockGuard::new(&self.0, acquired) }

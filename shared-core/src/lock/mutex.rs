@@ -121,23 +121,38 @@ impl SharedMutex {
     }
 
     /// Turns a pthread lock result into an outcome; `None` means "not acquired" (busy or
-    /// timed out). `EDEADLK` (an error-checking mutex already held by this thread) is an
-    /// error for a blocking lock, which would wait forever, and plain "not acquired" for a
-    /// try or a timed wait, which would fail or time out anyway (CPython's `acquire(False)`
-    /// returns `False`).
+    /// timed out). The common case (acquired, previous holder fine) is inlined into every
+    /// acquisition; everything else is [`outcome_slow`](Self::outcome_slow).
+    #[inline(always)]
     fn outcome(
         &self,
         op: &'static str,
         rc: libc::c_int,
         blocking: bool,
     ) -> Result<Option<Acquired>> {
+        if rc == 0 {
+            self.holder().store(heap::current_pid(), Relaxed);
+            let depth = self.depth();
+            depth.store(depth.load(Relaxed) + 1, Relaxed);
+            Ok(Some(Acquired::Clean))
+        } else {
+            self.outcome_slow(op, rc, blocking)
+        }
+    }
+
+    /// The uncommon lock results. `EDEADLK` (an error-checking mutex already held by this
+    /// thread) is an error for a blocking lock, which would wait forever, and plain "not
+    /// acquired" for a try or a timed wait, which would fail or time out anyway (CPython's
+    /// `acquire(False)` returns `False`).
+    #[cold]
+    #[inline(never)]
+    fn outcome_slow(
+        &self,
+        op: &'static str,
+        rc: libc::c_int,
+        blocking: bool,
+    ) -> Result<Option<Acquired>> {
         match rc {
-            0 => {
-                self.holder().store(heap::current_pid(), Relaxed);
-                let depth = self.depth();
-                depth.store(depth.load(Relaxed) + 1, Relaxed);
-                Ok(Some(Acquired::Clean))
-            }
             libc::EOWNERDEAD => {
                 let dead = self.holder().load(Relaxed);
                 // SAFETY: this thread holds the mutex (EOWNERDEAD means acquired), which is
