@@ -186,7 +186,8 @@ pub struct Layout {
     /// What kind of type this is.
     pub kind: LayoutKind,
     /// A hash of name, size, alignment and (recursively) every field's name, offset, size and
-    /// type: two processes that agree on it agree on the layout.
+    /// type: two processes that agree on it agree on the layout. Type names count as written
+    /// in the source, so spelling a field `c_double` rather than `f64` changes it too.
     pub fingerprint: u64,
 }
 
