@@ -96,12 +96,13 @@ impl SharedMutex {
         self.block.as_ptr().cast()
     }
 
+    /// A field of the [`MutexCell`] (by offset), for its atomic accessors.
+    fn cell_field<T>(&self, offset: usize) -> *mut T {
+        self.block.as_ptr().wrapping_add(offset).cast()
+    }
+
     fn holder(&self) -> &AtomicI32 {
-        let holder = self
-            .block
-            .as_ptr()
-            .wrapping_add(core::mem::offset_of!(MutexCell, holder))
-            .cast::<i32>();
+        let holder = self.cell_field(core::mem::offset_of!(MutexCell, holder));
         // SAFETY: the field lies inside the live block, is 4-aligned, and is only ever
         // accessed atomically (here, in every process).
         unsafe { AtomicI32::from_ptr(holder) }
@@ -110,13 +111,8 @@ impl SharedMutex {
     /// How many acquisitions are outstanding. Changed only by a thread that holds the mutex
     /// (so a load and a store suffice), read without it by `Drop`.
     fn depth(&self) -> &AtomicU32 {
-        let depth = self
-            .block
-            .as_ptr()
-            .wrapping_add(core::mem::offset_of!(MutexCell, depth))
-            .cast::<u32>();
-        // SAFETY: the field lies inside the live block, is 4-aligned, and is only ever
-        // accessed atomically (here, in every process).
+        let depth = self.cell_field(core::mem::offset_of!(MutexCell, depth));
+        // SAFETY: as for `holder`.
         unsafe { AtomicU32::from_ptr(depth) }
     }
 
