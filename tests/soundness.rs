@@ -222,3 +222,26 @@ fn a_child_reaped_behind_our_back_is_reported() {
     .unwrap();
     assert_eq!(outer.join().unwrap(), 0);
 }
+
+#[test]
+fn many_raw_forks_keep_a_bounded_number_of_lifelines_open() {
+    let _serial = serial();
+    let _v = RawValue::new(1u8).unwrap(); // the heap (and its fork handlers) exist
+    let open_fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let before = open_fds();
+    for _ in 0..500 {
+        // SAFETY: the child only calls _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(0) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child just forked; `status` is a valid out-pointer.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+    assert!(
+        open_fds() <= before + 2,
+        "lifelines of ended forks stayed open"
+    );
+}

@@ -132,6 +132,9 @@ extern "C" fn parent() {
         drop(write);
         read
     });
+    // Forget the forks whose descendants have all gone, so that a program that forks many
+    // short-lived children (with or without `Process`) keeps a bounded number of pipes open.
+    lifeline::prune(&mut heap.lifelines);
     let epoch = heap.epoch;
     heap.lifelines.push(Lifeline::new(epoch, read));
     heap.epoch += 1;
