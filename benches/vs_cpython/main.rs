@@ -271,10 +271,12 @@ fn main() -> sharedctypes::Result<()> {
         });
     }
 
-    let version = cpython
-        .get("python_version")
-        .map_or("absent", |(v, _)| v.as_str());
-    let title = format!("sharedctypes vs CPython {version} multiprocessing.sharedctypes");
+    let title = match cpython.get("python_version") {
+        Some((version, _)) => {
+            format!("sharedctypes vs CPython {version} multiprocessing.sharedctypes")
+        }
+        None => "sharedctypes (CPython not found: Rust side only)".to_string(),
+    };
     println!("\n{title}\n");
     println!("{}", report::table(&rows));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
