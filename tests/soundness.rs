@@ -36,6 +36,21 @@ fn wait_until_reclaimed() {
     }
 }
 
+/// Allocates fresh objects while a descendant still writes the freed block at `addr`: none
+/// may get that block, and none may change.
+fn assert_fresh_objects_untouched(addr: usize, writer: &str) {
+    let fresh: Vec<RawValue<u64>> = (0..1_000).map(|_| RawValue::new(42).unwrap()).collect();
+    assert!(
+        fresh.iter().all(|v| v.as_ptr() as usize != addr),
+        "the block was reused under a live {writer}"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        fresh.iter().all(|v| v.get() == 42),
+        "a fresh object was written by the {writer}"
+    );
+}
+
 fn kill_and_reap(pid: i32) {
     // SAFETY: plain system calls on a pid this test created.
     unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -90,16 +105,7 @@ fn a_leaked_process_keeps_what_it_uses_out_of_reuse() {
     drop(n);
     assert_eq!(heap::stats().quarantined_blocks, 1);
 
-    let fresh: Vec<RawValue<u64>> = (0..1_000).map(|_| RawValue::new(42).unwrap()).collect();
-    assert!(
-        fresh.iter().all(|v| v.as_ptr() as usize != addr),
-        "reused under a live child"
-    );
-    std::thread::sleep(Duration::from_millis(20));
-    assert!(
-        fresh.iter().all(|v| v.get() == 42),
-        "a fresh object was written by the child"
-    );
+    assert_fresh_objects_untouched(addr, "child");
 
     kill_and_reap(pid);
     wait_until_reclaimed();
@@ -129,16 +135,7 @@ fn an_orphaned_grandchild_keeps_what_it_uses_out_of_reuse() {
     drop(child);
     drop(n);
 
-    let fresh: Vec<RawValue<u64>> = (0..1_000).map(|_| RawValue::new(42).unwrap()).collect();
-    assert!(
-        fresh.iter().all(|v| v.as_ptr() as usize != addr),
-        "reused under a live grandchild"
-    );
-    std::thread::sleep(Duration::from_millis(20));
-    assert!(
-        fresh.iter().all(|v| v.get() == 42),
-        "a fresh object was written by the grandchild"
-    );
+    assert_fresh_objects_untouched(addr, "grandchild");
 
     // The grandchild is not our child (it was reparented): kill it; its lifeline closes.
     // SAFETY: a plain system call on the grandchild's pid.

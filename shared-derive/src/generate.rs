@@ -147,6 +147,9 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
 
             #[inline]
             fn load(place: #sc::Place<'_, Self>) -> Self {
+                // SAFETY (of each projection): `offset_of!(#name, field)` is the offset of a
+                // field of exactly that type inside `Self`, which is what `Place::field`
+                // requires; the comment is in the generator because quote! drops comments.
                 #name {
                     #(#members: unsafe { place.field::<#tys>(#offsets) }.load(),)*
                 }
@@ -155,6 +158,8 @@ pub(crate) fn expand(input: &Input<'_>) -> TokenStream {
             #[inline]
             fn store(place: #sc::Place<'_, Self>, value: Self) {
                 #store_value
+                // SAFETY: as in `load`: each projection is to a field of that type at its
+                // `offset_of!` offset.
                 #(unsafe { place.field::<#tys>(#offsets) }.store(value.#members);)*
             }
 
@@ -299,16 +304,19 @@ fn view_type(
             #[doc = #get_doc]
             #[inline]
             #fvis fn #get(&self) -> <#ty as #sc::SharedLayout>::View<'a> {
+                // SAFETY: `#offset` is `offset_of!` of this field, whose type is `#ty`.
                 unsafe { self.place.field::<#ty>(#offset) }.view()
             }
             #[doc = #set_doc]
             #[inline]
             #fvis fn #set(&self, value: #ty) {
+                // SAFETY: as in the getter.
                 unsafe { self.place.field::<#ty>(#offset) }.store(value)
             }
             #[doc = #update_doc]
             #[inline]
             #fvis fn #update(&self, f: impl ::core::ops::FnOnce(#ty) -> #ty) -> #ty {
+                // SAFETY: as in the getter.
                 unsafe { self.place.field::<#ty>(#offset) }.update(f)
             }
         }
@@ -368,14 +376,17 @@ fn synced_type(
         quote! {
             #[doc = #get_doc]
             #fvis fn #get(&self) -> #sc::Result<#ty> {
+                // SAFETY: `#offset` is `offset_of!` of this field, whose type is `#ty`.
                 self.0.locked(|v| unsafe { v.place().field::<#ty>(#offset) }.load())
             }
             #[doc = #set_doc]
             #fvis fn #set(&self, value: #ty) -> #sc::Result<()> {
+                // SAFETY: as in the getter.
                 self.0.locked(|v| unsafe { v.place().field::<#ty>(#offset) }.store(value))
             }
             #[doc = #update_doc]
             #fvis fn #update(&self, f: impl ::core::ops::FnOnce(#ty) -> #ty) -> #sc::Result<#ty> {
+                // SAFETY: as in the getter.
                 self.0.locked(|v| unsafe { v.place().field::<#ty>(#offset) }.update(f))
             }
         }
