@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::sync::atomic::Ordering::Relaxed;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use sharedctypes::heap::Block;
 use sharedctypes::{Array, Lock, RLock, RawValue, Value};
 
@@ -81,5 +81,15 @@ fn bulk_copy(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lock_fast_path, heap, bulk_copy);
+// `criterion_group!` defines an undocumented `pub fn benches`.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(
+        benches,
+        super::lock_fast_path,
+        super::heap,
+        super::bulk_copy
+    );
+}
+use group::benches;
 criterion_main!(benches);

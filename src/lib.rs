@@ -1,7 +1,112 @@
-#![doc = include_str!("../README.md")]
-#![warn(missing_docs)]
-#![deny(unsafe_op_in_unsafe_fn)]
-#![deny(clippy::undocumented_unsafe_blocks)]
+//! Python's `multiprocessing.sharedctypes`, rebuilt in Rust: typed values, arrays and
+//! `#[repr(C)]` structs in shared memory, optionally behind process-shared robust locks,
+//! shared with the processes you start.
+//!
+//! # A first program
+//!
+//! ```
+//! use sharedctypes::{Process, RawArray, Value};
+//!
+//! let counter = Value::new(0i64)?; // Python's Value('q', 0): behind an RLock of its own
+//! let samples = RawArray::<f64>::zeroed(4)?; // Python's RawArray('d', 4): no lock
+//! let child = Process::start(|| -> sharedctypes::Result<()> {
+//!     for i in 0..4 {
+//!         samples.set(i, i as f64 / 2.0)?;
+//!         counter.update(|c| c + 1)?; // one acquisition of the lock
+//!     }
+//!     Ok(())
+//! })?;
+//! assert_eq!(child.join()?, 0); // CPython's exitcode
+//! assert_eq!(counter.get()?, 4);
+//! assert_eq!(samples.to_vec(), [0.0, 0.5, 1.0, 1.5]);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+//!
+//! # The pieces
+//!
+//! | Python | Rust | |
+//! |---|---|---|
+//! | `RawValue`, `RawArray` | [`RawValue`], [`RawArray`] | shared memory, no lock; access by copy |
+//! | `Value`, `Array` | [`Value`], [`Array`] | the same behind a lock ([`Synchronized`]) |
+//! | `Lock`, `RLock` | [`Lock`], [`RLock`] | process-shared, robust: a dead holder is reported, never a deadlock |
+//! | `ctypes.Structure` | `#[derive(SharedLayout)]` | the C layout, proven at compile time, with field accessors |
+//! | `c_double`, `'d'`, … | [`ctypes`], [`tc!`] | type names and typecodes |
+//! | `Process(target=f)` | [`Process`] | a child process that borrows the objects it uses |
+//! | `copy(obj)`, `synchronized(obj)` | [`copy()`], [`synchronized()`] | |
+//!
+//! Every fallible call returns [`Result`], with one [`Error`] enum whose messages name the
+//! values involved.
+//!
+//! # Access is by copy
+//!
+//! Another process may write shared memory at any moment, so no safe API hands out `&T` or
+//! `&mut T` into it. Values are copied in and out (`get`, `set`, `update`), one scalar at a
+//! time with atomic loads and stores: a racing writer makes a multi-field value *torn*, never
+//! undefined behaviour. Take the lock when several accesses must be atomic together:
+//!
+//! ```
+//! use sharedctypes::Array;
+//!
+//! let balances = Array::from_slice(&[100i64, 0])?;
+//! {
+//!     let g = balances.lock()?; // one acquisition for the whole transfer
+//!     g.set(0, g.get(0).unwrap() - 30)?;
+//!     g.set(1, g.get(1).unwrap() + 30)?;
+//! }
+//! assert_eq!(balances.to_vec()?, [70, 30]);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+//!
+//! Integers can also be used as lock-free atomics ([`RawValue::as_atomic`]).
+//!
+//! # Structs
+//!
+//! `#[derive(SharedLayout)]` accepts `#[repr(C)]` structs of shared types and refuses
+//! anything meaningless in another process (pointers, references, `Box`, `Vec`, `String`,
+//! `bool`, `char`, …) with a compile error that says why. It generates field accessors,
+//! reached from wherever the struct lives:
+//!
+//! ```
+//! use sharedctypes::{Array, SharedLayout, Value};
+//!
+//! #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+//! #[repr(C)]
+//! struct Point {
+//!     x: f64,
+//!     y: f64,
+//! }
+//!
+//! let a = Array::from_slice(&[Point { x: 1.5, y: -2.0 }])?;
+//! a.at(0).set_x(a.at(0).x().powi(2)); // A[0].x **= 2, one field, no lock (as in CPython)
+//! let p = Value::new(Point { x: 0.0, y: 0.0 })?;
+//! p.update_y(|y| y + 1.0)?; // under p's lock
+//! assert_eq!((a.get(0)?.x, p.get()?.y), (2.25, 1.0));
+//! assert_eq!(Point::LAYOUT.size, 16);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+//!
+//! # Locks and dead holders
+//!
+//! [`Lock`] and [`RLock`] are pthread mutexes in shared memory, process-shared and robust:
+//! when a holder dies, the next acquirer gets the lock with
+//! [`owner_died()`](LockGuard::owner_died) set, repairs the data, and calls
+//! [`clear_owner_died()`](LockGuard::clear_owner_died). Until then every acquirer is told,
+//! and operations that hand out no guard fail with [`Error::OwnerDied`]. See
+//! [`RobustLock`](lock::RobustLock#when-a-holder-dies).
+//!
+//! # Processes
+//!
+//! [`Process::start`] forks a child that runs a closure borrowing the shared objects; the
+//! `Process` joins on drop, so an object cannot be freed while a child uses it. Read its
+//! documentation for what is safe in the child of a multi-threaded parent.
+//!
+//! # Modules
+//!
+//! The crate root holds what programs use every day; the modules hold the plumbing:
+//! [`access`] (how bytes are read and written: `Place`, `SharedSlice`, atomics),
+//! [`layout`] (layout metadata and its renderings as C and Python `ctypes`), [`heap`] (the
+//! shared-memory allocator), [`lock`], [`synchronized`](mod@synchronized), [`process`],
+//! [`ctypes`].
 
 pub use shared_core::*;
 
@@ -87,3 +192,8 @@ pub use shared_core::*;
 /// - `{Name}Synced<L>`, what `Value<Name, L>` dereferences to: `x()?`, `set_x(v)?`,
 ///   `update_x(f)?` each under one acquisition of the lock.
 pub use shared_derive::SharedLayout;
+
+/// The README's examples, compiled and run as doc tests (not rendered).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

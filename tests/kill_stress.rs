@@ -117,6 +117,7 @@ fn kill_at_random<L: SharedLock, D: Guarded>(
         if guard.owner_died() {
             counts.owner_died += 1;
             data.repair();
+            guard.clear_owner_died(); // repaired: the next holder starts clean
             inside.set(0);
         } else {
             counts.clean += 1;

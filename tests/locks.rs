@@ -36,7 +36,18 @@ fn owner_died_is_reported<L: SharedLock>(lock: L, depth: usize) {
     assert!(guard.owner_died());
     assert_eq!(guard.dead_owner_pid(), Some(pid));
     drop(guard);
-    // Consistent again: the next acquisition is clean, in this process and in another.
+    // Not repaired yet: every acquirer is told, in this process and in another.
+    let guard = lock.acquire().unwrap();
+    assert_eq!(guard.dead_owner_pid(), Some(pid));
+    drop(guard);
+    let child = Process::start(|| {
+        let g = lock.acquire().unwrap();
+        assert_eq!(g.dead_owner_pid(), Some(pid));
+    })
+    .unwrap();
+    assert_eq!(child.join().unwrap(), 0);
+    // Repaired: clean from then on, in this process and in another.
+    lock.acquire().unwrap().clear_owner_died();
     let guard = lock.acquire().unwrap();
     assert!(!guard.owner_died());
     drop(guard);
@@ -66,11 +77,20 @@ fn try_acquire_reports_owner_died_too() {
 }
 
 #[test]
-fn value_operations_fail_with_owner_died_then_work() {
+fn value_operations_fail_with_owner_died_until_repaired() {
     let v = Value::new(10i64).unwrap();
     let pid = kill_holder(v.get_lock(), 1);
+    // A guard-less operation (a monitor's `get`) cannot repair: it fails, and the report
+    // stays for the process that will repair.
+    assert_eq!(v.get(), Err(Error::OwnerDied { pid }));
     assert_eq!(v.update(|x| x + 1), Err(Error::OwnerDied { pid }));
-    assert_eq!(v.get().unwrap(), 10, "the failed update must not have run");
+    let child = Process::start(|| v.get().map(drop)).unwrap();
+    assert_eq!(child.join().unwrap(), 1, "another process is told too");
+    let g = v.lock().unwrap();
+    assert_eq!(g.dead_owner_pid(), Some(pid));
+    assert_eq!(g.get(), 10, "the failed update must not have run");
+    g.clear_owner_died();
+    drop(g);
     assert_eq!(v.update(|x| x + 1).unwrap(), 11);
 }
 
@@ -81,6 +101,7 @@ fn guard_of_synchronized_reports_owner_died_for_repair() {
     let g = v.lock().unwrap();
     assert!(g.owner_died());
     g.set(0); // repair under the lock
+    g.clear_owner_died();
     drop(g);
     assert_eq!(v.get().unwrap(), 0);
 }

@@ -6,12 +6,10 @@ use core::mem::{align_of, size_of};
 use core::ops::RangeBounds;
 use core::ptr::NonNull;
 
+use crate::access::{Iter, Place, SharedAtomic, SharedLayout, SharedSlice};
 use crate::ctypes::{CChar, WChar};
 use crate::error::{Error, Result};
 use crate::heap::Block;
-use crate::layout::SharedLayout;
-use crate::place::Place;
-use crate::slice::{Iter, SharedSlice};
 
 /// A fixed-length array of `T` in shared memory, without a lock (Python's
 /// `sharedctypes.RawArray`).
@@ -122,6 +120,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn as_slice(&self) -> SharedSlice<'_, T> {
         let ptr: NonNull<T> = self.block.as_non_null().cast();
         // SAFETY: the block is aligned for T and holds `len` initialised elements (zeroed on
@@ -138,6 +137,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -151,6 +151,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -164,6 +165,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn get(&self, index: usize) -> Option<T> {
         self.as_slice().get(index)
     }
@@ -214,6 +216,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// assert!(arr.place(3).is_none());
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn place(&self, index: usize) -> Option<Place<'_, T>> {
         self.as_slice().place(index)
     }
@@ -307,6 +310,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// assert_eq!(arr.to_vec(), vec![7, 7, 7]);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn to_vec(&self) -> Vec<T> {
         self.as_slice().to_vec()
     }
@@ -379,6 +383,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// assert_eq!(sum, 14);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn iter(&self) -> Iter<'_, T> {
         self.as_slice().iter()
     }
@@ -395,6 +400,7 @@ impl<T: SharedLayout> RawArray<T> {
     /// assert_eq!(arr.to_vec(), [0, 0, 9, 0]);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn as_ptr(&self) -> *mut T {
         self.block.as_ptr().cast()
     }
@@ -410,6 +416,7 @@ impl RawArray<CChar> {
     /// assert_eq!(s.value(), b"spam");
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn value(&self) -> Vec<u8> {
         self.as_slice().value()
     }
@@ -423,6 +430,7 @@ impl RawArray<CChar> {
     /// assert_eq!(s.raw(), b"ab\0\0\0\0");
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn raw(&self) -> Vec<u8> {
         self.as_slice().raw()
     }
@@ -476,6 +484,7 @@ impl RawArray<WChar> {
     /// assert_eq!(s.value(), "naïve");
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn value(&self) -> String {
         self.as_slice().value()
     }
@@ -516,6 +525,24 @@ impl RawArray<WChar> {
     /// ```
     pub fn set_value(&self, value: &str) -> Result<()> {
         self.as_slice().set_value(value)
+    }
+}
+
+impl<T: SharedAtomic> RawArray<T> {
+    /// Element `index` as a lock-free atomic, or `None` past the end.
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering::Relaxed;
+    /// use sharedctypes::RawArray;
+    /// let counts = RawArray::<i32>::zeroed(4)?;
+    /// counts.atomic(2).unwrap().fetch_sub(5, Relaxed);
+    /// assert_eq!(counts.to_vec(), [0, 0, -5, 0]);
+    /// assert!(counts.atomic(4).is_none());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn atomic(&self, index: usize) -> Option<&T::Atomic> {
+        self.as_slice().atomic(index)
     }
 }
 

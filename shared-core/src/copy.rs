@@ -1,9 +1,9 @@
 //! [`copy`]: a new raw object in shared memory with the same contents (Python's
 //! `sharedctypes.copy`).
 
+use crate::access::SharedLayout;
 use crate::array::RawArray;
 use crate::error::Result;
-use crate::layout::SharedLayout;
 use crate::lock::SharedLock;
 use crate::synchronized::Synchronized;
 use crate::value::RawValue;

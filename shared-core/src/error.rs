@@ -1,7 +1,5 @@
 //! The one error type of the crate.
 
-use nix::errno::Errno;
-
 /// Everything that can go wrong in sharedctypes.
 ///
 /// Every message names the offending values (index and length, capacity and length, typecode,
@@ -80,14 +78,16 @@ pub enum Error {
         elem_size: usize,
     },
 
-    /// A request for more shared memory than the machine has (memory plus swap).
+    /// A request for more shared memory than could ever be backed: each process may map at
+    /// most the machine's memory plus swap, all its shared mappings together.
     #[error(
-        "cannot allocate {requested} bytes of shared memory: this machine has {available} bytes of memory and swap"
+        "cannot allocate {requested} bytes of shared memory: this process may map only {available} more bytes (the machine's memory and swap, minus the shared memory it has mapped already)"
     )]
     OutOfMemory {
         /// Bytes asked for.
         requested: usize,
-        /// Total memory plus swap of the machine, in bytes.
+        /// What this process may still map: the machine's memory plus swap, minus the
+        /// shared memory this process has mapped already, in bytes.
         available: u64,
     },
 
@@ -102,17 +102,32 @@ pub enum Error {
         max: usize,
     },
 
-    /// The previous holder of a lock died while holding it. The lock has been made consistent
-    /// and released again, so the next acquisition works; the data it guards may be
-    /// half-updated. Operations that return a guard report this through
-    /// [`LockGuard::owner_died`](crate::LockGuard::owner_died) instead, so the caller can repair
-    /// the data while still holding the lock.
+    /// A holder of the lock died while holding it, and nobody has repaired the data since.
+    /// Operations that take the lock internally and hand out no guard (`Value::get`,
+    /// `Value::update`, the array methods of `Synchronized`…) fail with this without touching
+    /// the data, and release the lock again; take a guard
+    /// ([`Synchronized::lock`](crate::Synchronized::lock)), repair, and call
+    /// [`LockGuard::clear_owner_died`](crate::LockGuard::clear_owner_died) to end it (see
+    /// [`RobustLock`](crate::lock::RobustLock#when-a-holder-dies)).
     #[error(
-        "the previous holder of the lock (pid {pid}) died while holding it: the lock is usable again, but the data it guards may be half-updated"
+        "a holder of the lock ({}) died while holding it: the data it guards may be half-updated until a holder repairs it and calls clear_owner_died()",
+        holder(*pid)
     )]
     OwnerDied {
-        /// Process id of the holder that died (the last process recorded as holder).
+        /// Process id of the holder that died; 0 if it died before recording itself.
         pid: i32,
+    },
+
+    /// This thread already holds as many robust locks as can be recovered if it dies (see
+    /// [`lock::MAX_HELD_PER_THREAD`](crate::lock::MAX_HELD_PER_THREAD)).
+    #[error(
+        "this thread already holds {held} robust locks, the most one thread may hold ({max}): the kernel recovers only so many from a thread that dies; release some before acquiring another"
+    )]
+    TooManyLocksHeld {
+        /// Locks this thread holds.
+        held: usize,
+        /// The most it may hold.
+        max: usize,
     },
 
     /// The lock's holder died and the lock was released without being marked consistent; no
@@ -146,41 +161,61 @@ pub enum Error {
         value: u32,
     },
 
-    /// A system call failed.
-    #[error("{op} failed: {errno}")]
+    /// A system call failed. The message gives the call and the operating system's own text
+    /// for the error number (`"memfd_create failed: Too many open files (os error 24)"`).
+    #[error("{op} failed: {}", std::io::Error::from_raw_os_error(*errno))]
     Os {
         /// The call that failed, e.g. `"memfd_create"`.
         op: &'static str,
-        /// The OS error.
-        errno: Errno,
+        /// The error number (`errno`), as the C library defines it (`libc::EMFILE`, ...).
+        errno: i32,
     },
+}
+
+/// How an owner-died message names the dead holder.
+fn holder(pid: i32) -> String {
+    if pid > 0 {
+        format!("pid {pid}")
+    } else {
+        "pid unknown".to_string()
+    }
 }
 
 impl Error {
     /// An [`Error::Os`] for `op` with the given error number.
     pub(crate) fn os(op: &'static str, errno: i32) -> Self {
-        Error::Os {
-            op,
-            errno: Errno::from_raw(errno),
-        }
+        Error::Os { op, errno }
     }
 
-    /// An [`Error::Os`] for `op` from `errno` as the failing call left it.
-    pub(crate) fn last_os(op: &'static str) -> Self {
-        Error::Os {
-            op,
-            errno: Errno::last(),
+    /// The [`std::io::ErrorKind`] of an [`Error::Os`]; `Other` for every other error.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use sharedctypes::Error;
+    /// let err = Error::IndexOutOfRange { index: 3, len: 2 };
+    /// assert_eq!(err.io_kind(), ErrorKind::Other);
+    /// ```
+    #[must_use]
+    pub fn io_kind(&self) -> std::io::ErrorKind {
+        match self {
+            Error::Os { errno, .. } => std::io::Error::from_raw_os_error(*errno).kind(),
+            _ => std::io::ErrorKind::Other,
         }
     }
 }
 
+/// Converts to an `io::Error` of the matching kind, keeping the whole message.
+///
+/// ```
+/// use sharedctypes::{Error, RawArray};
+/// let err = RawArray::from_slice(&[1u8])?.set(5, 0).unwrap_err();
+/// let io: std::io::Error = err.into();
+/// assert_eq!(io.to_string(), "index 5 is out of range for an array of length 1");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 impl From<Error> for std::io::Error {
     fn from(err: Error) -> Self {
-        let kind = match err {
-            Error::Os { errno, .. } => std::io::Error::from_raw_os_error(errno as i32).kind(),
-            _ => std::io::ErrorKind::Other,
-        };
-        std::io::Error::new(kind, err)
+        std::io::Error::new(err.io_kind(), err)
     }
 }
 

@@ -3,8 +3,9 @@
 
 use core::fmt;
 
+use crate::access::SharedLayout;
 use crate::error::{Error, Result};
-use crate::layout::{Layout, SharedLayout};
+use crate::layout::Layout;
 
 /// Maps a typecode that sharedctypes accepts (`c u b B h H i I l L q Q f d`, as CPython's
 /// `sharedctypes.typecode_to_type`) to its Rust type, at compile time.
@@ -204,6 +205,7 @@ impl TypeCode {
     /// assert_eq!(l, &<tc!('h')>::LAYOUT);
     /// assert_eq!(l.kind, LayoutKind::Primitive { c_type: "int16_t", ctypes: "c_int16" });
     /// ```
+    #[must_use]
     pub const fn layout(self) -> &'static Layout {
         use crate::ctypes::*;
         match self {

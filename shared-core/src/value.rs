@@ -5,10 +5,9 @@ use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
+use crate::access::{Place, SharedAtomic, SharedLayout};
 use crate::error::Result;
 use crate::heap::Block;
-use crate::layout::SharedLayout;
-use crate::place::Place;
 
 /// One `T` in shared memory, without a lock (Python's `sharedctypes.RawValue`).
 ///
@@ -75,7 +74,7 @@ impl<T: SharedLayout> RawValue<T> {
     /// The location of the value, for the lower-level copy operations.
     ///
     /// ```
-    /// use sharedctypes::{Place, RawValue};
+    /// use sharedctypes::{RawValue, access::Place};
     /// let v = RawValue::new(1u32)?;
     /// let place: Place<'_, u32> = v.place();
     /// place.store(5);
@@ -83,6 +82,7 @@ impl<T: SharedLayout> RawValue<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn place(&self) -> Place<'_, T> {
         let ptr: NonNull<T> = self.block.as_non_null().cast();
         // SAFETY: the block is aligned for T, holds size_of::<T>() initialised bytes (zeroed
@@ -101,6 +101,7 @@ impl<T: SharedLayout> RawValue<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn get(&self) -> T {
         self.place().load()
     }
@@ -147,6 +148,7 @@ impl<T: SharedLayout> RawValue<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn view(&self) -> T::View<'_> {
         self.place().view()
     }
@@ -163,8 +165,33 @@ impl<T: SharedLayout> RawValue<T> {
     /// assert_eq!(v.get(), -7);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn as_ptr(&self) -> *mut T {
         self.block.as_ptr().cast()
+    }
+}
+
+impl<T: SharedAtomic> RawValue<T> {
+    /// The value as a lock-free atomic, shared with every process that shares the value.
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering::SeqCst;
+    /// use sharedctypes::{Process, RawValue};
+    ///
+    /// let hits = RawValue::new(0u64)?;
+    /// let children: Vec<_> = (0..2)
+    ///     .map(|_| Process::start(|| for _ in 0..1000 { hits.as_atomic().fetch_add(1, SeqCst); }))
+    ///     .collect::<Result<_, _>>()?;
+    /// for c in &children {
+    ///     c.join()?;
+    /// }
+    /// assert_eq!(hits.as_atomic().load(SeqCst), 2000);
+    /// assert_eq!(hits.as_atomic().compare_exchange(2000, 0, SeqCst, SeqCst), Ok(2000));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn as_atomic(&self) -> &T::Atomic {
+        self.place().as_atomic()
     }
 }
 

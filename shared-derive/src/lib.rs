@@ -1,19 +1,19 @@
 //! `#[derive(SharedLayout)]` for [sharedctypes](https://docs.rs/sharedctypes).
 //!
 //! Use it through the `sharedctypes` crate, which re-exports it and documents it
-//! (`sharedctypes::SharedLayout`). The macro works in three steps, like serde_derive:
+//! (`sharedctypes::SharedLayout`). Internals in serde_derive's shape:
 //!
-//! 1. [`parse`]: read the struct, its `#[repr]` and its `#[shared(...)]` attributes;
-//! 2. [`validate`]: refuse everything that cannot live in shared memory, with a spanned
-//!    message that says why — all problems of one struct reported together;
-//! 3. [`generate`]: emit the `SharedLayout` impl, compile-time layout assertions, and the
-//!    accessor view types.
+//! - `ctxt`: the error collector, so that one compilation reports every problem;
+//! - `attr`: `#[repr(...)]` and `#[shared(...)]`;
+//! - `ast`: the model of the struct, each field with its accessor names;
+//! - `check`: refusals of what cannot live in shared memory, each saying why;
+//! - `expand`: the `SharedLayout` impl, the compile-time layout checks and the accessors.
 
-#![warn(missing_docs)]
-
-mod generate;
-mod parse;
-mod validate;
+mod ast;
+mod attr;
+mod check;
+mod ctxt;
+mod expand;
 
 use proc_macro::TokenStream;
 
@@ -22,15 +22,18 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(SharedLayout, attributes(shared))]
 pub fn derive_shared_layout(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    expand(&input)
+    derive(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
 
-fn expand(input: &syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
-    let mut errors = parse::Errors::default();
-    let parsed = parse::Input::from_syn(input, &mut errors);
-    validate::check(&parsed, &mut errors);
-    errors.finish()?;
-    Ok(generate::expand(&parsed))
+fn derive(input: &syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let mut cx = ctxt::Ctxt::default();
+    let container = ast::Container::from_syn(input, &mut cx);
+    check::check(&container, &mut cx);
+    cx.finish()?;
+    Ok(expand::expand(&container))
 }
+
+#[cfg(test)]
+mod snapshots;

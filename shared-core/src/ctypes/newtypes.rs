@@ -61,6 +61,7 @@ impl WChar {
     /// assert_eq!(WChar(0x263A).to_char(), Some('☺'));
     /// assert_eq!(WChar(0x11_0000).to_char(), None); // past U+10FFFF
     /// ```
+    #[must_use]
     pub fn to_char(self) -> Option<char> {
         char::from_u32(self.0)
     }
@@ -109,6 +110,7 @@ impl CBool {
     /// use sharedctypes::CBool;
     /// assert_eq!((CBool(0).get(), CBool(1).get(), CBool(0xFF).get()), (false, true, true));
     /// ```
+    #[must_use]
     pub fn get(self) -> bool {
         self.0 != 0
     }

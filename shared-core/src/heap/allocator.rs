@@ -1,49 +1,16 @@
 //! The allocator proper: best-fit over the free ranges of shared arenas, with coalescing,
 //! and the quarantine of blocks freed while forked descendants may still use them.
 
+use super::arena::Arena;
+use super::lifeline::{self, Lifeline};
+use super::{DEDICATED_MIN, FIRST_ARENA, GRANULE, HeapStats, MAX_ARENA};
+use crate::error::{Error, Result};
+use crate::os::memory::{budget_left, page_size};
 use std::collections::BTreeSet;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use super::arena::{Arena, page_size};
-use super::lifeline::{self, Lifeline};
-use super::{ArenaInfo, DEDICATED_MIN, FIRST_ARENA, GRANULE, HeapStats, MAX_ARENA};
-use crate::error::{Error, Result};
 
 /// Allocations between two looks at the lifelines while blocks are in quarantine.
 const RECLAIM_EVERY: u32 = 64;
-
-/// The machine's memory plus swap, the most shared memory that can ever be backed. Cached in
-/// an atomic rather than a `OnceLock`, which a fork in the middle of its initialisation would
-/// leave blocked in the child.
-fn memory_limit() -> u64 {
-    static LIMIT: AtomicU64 = AtomicU64::new(0);
-    match LIMIT.load(Ordering::Relaxed) {
-        0 => {
-            let limit = read_memory_limit();
-            LIMIT.store(limit, Ordering::Relaxed);
-            limit
-        }
-        limit => limit,
-    }
-}
-
-fn read_memory_limit() -> u64 {
-    let mut info = std::mem::MaybeUninit::<libc::sysinfo>::zeroed();
-    // SAFETY: `info` is a valid, writable `struct sysinfo`.
-    let rc = unsafe { libc::sysinfo(info.as_mut_ptr()) };
-    if rc != 0 {
-        return u64::MAX;
-    }
-    // SAFETY: sysinfo succeeded and filled the struct (and it was zeroed before).
-    let info = unsafe { info.assume_init() };
-    let unit = u64::from(info.mem_unit.max(1));
-    #[allow(clippy::useless_conversion)] // c_ulong is u32 on 32-bit targets
-    u64::from(info.totalram)
-        .saturating_add(u64::from(info.totalswap))
-        .saturating_mul(unit)
-        .max(1)
-}
 
 /// A block freed while a forked descendant that may use it could still be running.
 struct Quarantined {
@@ -155,7 +122,7 @@ impl Heap {
     }
 
     fn map_arena(&self, size: usize, requested: usize, dedicated: bool) -> Result<Arena> {
-        let available = memory_limit();
+        let available = budget_left();
         if size as u64 > available {
             return Err(Error::OutOfMemory {
                 requested,
@@ -334,9 +301,10 @@ impl Heap {
         stats
     }
 
-    pub(super) fn snapshot(&self) -> Vec<ArenaInfo> {
+    #[cfg(feature = "test-hooks")]
+    pub(super) fn snapshot(&self) -> Vec<super::ArenaInfo> {
         self.mapped()
-            .map(|arena| ArenaInfo {
+            .map(|arena| super::ArenaInfo {
                 base: arena.base().as_ptr() as usize,
                 size: arena.size(),
                 dedicated: arena.dedicated,

@@ -61,7 +61,7 @@ pub(crate) fn ensure_registered() {
 
 #[cold]
 fn register() {
-    let me = std::process::id() as i32;
+    let me = crate::os::process::getpid();
     loop {
         let state = STATE.load(Ordering::Acquire);
         let claimable = match state {
@@ -77,16 +77,7 @@ fn register() {
                 .is_ok()
         {
             PID.store(me, Ordering::Relaxed);
-            // SAFETY: the three handlers are `extern "C"` functions that never unwind (they
-            // only lock/unlock a mutex and move values), which is all pthread_atfork requires.
-            let rc = unsafe {
-                libc::pthread_atfork(
-                    Some(prepare as unsafe extern "C" fn()),
-                    Some(parent as unsafe extern "C" fn()),
-                    Some(child as unsafe extern "C" fn()),
-                )
-            };
-            assert_eq!(rc, 0, "pthread_atfork failed: out of memory");
+            crate::os::process::at_fork(prepare, parent, child);
             STATE.store(REGISTERED, Ordering::Release);
             return;
         }
@@ -143,7 +134,7 @@ extern "C" fn parent() {
 extern "C" fn child() {
     STATE.store(REGISTERED, Ordering::Release);
     GENERATION.fetch_add(1, Ordering::Relaxed);
-    PID.store(std::process::id() as i32, Ordering::Relaxed);
+    PID.store(crate::os::process::getpid(), Ordering::Relaxed);
     let held = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());
     let (mut guard, pipe) = match held {
         Some(held) => held,

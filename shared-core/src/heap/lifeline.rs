@@ -8,7 +8,7 @@
 //! the processes end (`_exit`, a crash, `SIGKILL`, an orphaned grandchild outliving its
 //! parent) and whatever happened to the `Process` handle (joined, dropped, leaked).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// One fork: the epoch it happened at, and the read end of its pipe (`None` if the pipe
 /// could not be created, e.g. out of file descriptors: such a fork is never known to have
@@ -26,16 +26,7 @@ impl Lifeline {
 
 /// A close-on-exec pipe, `(read, write)`, or `None` if the kernel refuses one.
 pub(super) fn pipe() -> Option<(OwnedFd, OwnedFd)> {
-    let mut fds = [-1; 2];
-    // SAFETY: `fds` is a writable array of two ints, as pipe2 requires.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return None;
-    }
-    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
-    let read = unsafe { OwnedFd::from_raw_fd(fds[0]) };
-    // SAFETY: as above.
-    let write = unsafe { OwnedFd::from_raw_fd(fds[1]) };
-    Some((read, write))
+    crate::os::fd::pipe().ok()
 }
 
 /// Drops the lifelines whose every writer is gone (checked without blocking).
@@ -43,23 +34,7 @@ pub(super) fn prune(lifelines: &mut Vec<Lifeline>) {
     if lifelines.is_empty() {
         return;
     }
-    let mut polled: Vec<libc::pollfd> = lifelines
-        .iter()
-        .map(|l| libc::pollfd {
-            // A negative descriptor is ignored by poll: that lifeline never ends.
-            fd: l.read.as_ref().map_or(-1, AsRawFd::as_raw_fd),
-            events: 0, // hang-up and errors are always reported
-            revents: 0,
-        })
-        .collect();
-    // SAFETY: `polled` is a valid array of `polled.len()` pollfd structs; a zero timeout
-    // makes the call non-blocking.
-    let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, 0) };
-    if ready <= 0 {
-        return; // nothing ended (or the call failed: try again next time)
-    }
-    let ended =
-        |p: &libc::pollfd| p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0;
-    let mut states = polled.iter().map(ended);
-    lifelines.retain(|_| !states.next().unwrap_or(false));
+    let fds: Vec<Option<&OwnedFd>> = lifelines.iter().map(|l| l.read.as_ref()).collect();
+    let mut ended = crate::os::fd::hung_up(&fds).into_iter();
+    lifelines.retain(|_| !ended.next().unwrap_or(false));
 }

@@ -7,7 +7,8 @@
 //! - Arenas are memfd mappings, shared with forked children. They grow geometrically (each
 //!   new arena is as big as all the others together: 64 KiB, 64 KiB, 128 KiB, … up to
 //!   64 MiB); an object of 1 MiB or more gets an arena of its own, unmapped when the object
-//!   is dropped.
+//!   is dropped. Each arena keeps its memfd open (close-on-exec), one descriptor per arena as
+//!   in CPython's heap, so that its objects can be sent to other processes.
 //! - Blocks are aligned to `max(8, align)`, up to [`MAX_ALIGN`] (4096). Sizes are rounded up
 //!   to [`GRANULE`] (8 bytes).
 //! - Every new block reads as zeroes, including reused ones: freed blocks are cleared when
@@ -49,16 +50,19 @@ mod allocator;
 mod arena;
 mod fork;
 mod lifeline;
+#[cfg(feature = "test-hooks")]
+mod snapshot;
 
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use allocator::Heap;
-use arena::PAGE;
 
 use crate::error::{Error, Result};
 
 pub(crate) use fork::{current_pid, generation};
+#[cfg(feature = "test-hooks")]
+pub use snapshot::{ArenaInfo, snapshot};
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
 /// least this much.
@@ -85,7 +89,7 @@ pub const GRANULE: usize = 8;
 /// );
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
-pub const MAX_ALIGN: usize = PAGE;
+pub const MAX_ALIGN: usize = crate::os::memory::MIN_PAGE;
 
 /// Size of the first arena; each new arena is as big as all shared arenas mapped so far, up
 /// to [`MAX_ARENA`].
@@ -203,6 +207,7 @@ impl Block {
     /// assert_eq!(unsafe { ptr.add(3).read() }, 0xAB);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }
@@ -220,6 +225,7 @@ impl Block {
     /// assert_eq!(word.as_ptr().cast::<u8>(), block.as_ptr());
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn as_non_null(&self) -> NonNull<u8> {
         self.ptr
     }
@@ -232,6 +238,7 @@ impl Block {
     /// assert_eq!((block.len(), block.span()), (13, 16)); // the length asked for, not the span
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -245,6 +252,7 @@ impl Block {
     /// assert_eq!(Block::alloc(1, 1)?.is_empty(), false);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -259,6 +267,7 @@ impl Block {
     /// assert_eq!(big.span(), (1 << 20) + 4096); // whole pages
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn span(&self) -> usize {
         self.span
     }
@@ -274,6 +283,7 @@ impl Block {
     /// assert_eq!(child.join()?, 0); // inherited by the child, still owned by the parent
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn is_owned(&self) -> bool {
         self.generation == fork::generation()
     }
@@ -333,54 +343,6 @@ pub struct HeapStats {
 /// ```
 pub fn stats() -> HeapStats {
     heap_lock().stats()
-}
-
-/// One arena as [`snapshot`] reports it.
-///
-/// ```
-/// use sharedctypes::heap::{self, Block};
-/// let big = Block::alloc(2 << 20, 8)?; // 2 MiB: an arena of its own
-/// let arena = heap::snapshot()
-///     .into_iter()
-///     .find(|a| a.base == big.as_ptr() as usize)
-///     .expect("a dedicated arena starts at its block");
-/// assert_eq!(
-///     (arena.size, arena.dedicated, arena.used, arena.live_blocks, arena.free.len()),
-///     (2 << 20, true, 2 << 20, 1, 0)
-/// );
-/// # Ok::<(), sharedctypes::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArenaInfo {
-    /// Address of the first byte of the arena.
-    pub base: usize,
-    /// Size of the arena in bytes.
-    pub size: usize,
-    /// True for an arena that holds a single big block.
-    pub dedicated: bool,
-    /// Bytes in live blocks.
-    pub used: usize,
-    /// Number of live blocks.
-    pub live_blocks: usize,
-    /// Free ranges as `(offset, len)`, sorted by offset.
-    pub free: Vec<(usize, usize)>,
-}
-
-/// The layout of every arena of this process's heap, for tests and diagnostics.
-///
-/// ```
-/// use sharedctypes::heap::{self, Block};
-/// let block = Block::alloc(24, 8)?;
-/// let arena = heap::snapshot()
-///     .into_iter()
-///     .find(|a| (a.base..a.base + a.size).contains(&(block.as_ptr() as usize)))
-///     .expect("the block lies in an arena");
-/// let offset = block.as_ptr() as usize - arena.base;
-/// assert!(arena.free.iter().all(|&(start, len)| start + len <= offset || start >= offset + 24));
-/// # Ok::<(), sharedctypes::Error>(())
-/// ```
-pub fn snapshot() -> Vec<ArenaInfo> {
-    heap_lock().snapshot()
 }
 
 /// Unmaps the empty arena the heap keeps for reuse, if any. After every object has been

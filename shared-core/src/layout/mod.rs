@@ -1,12 +1,9 @@
-//! The [`SharedLayout`] trait — what may live in shared memory — and the layout metadata every
-//! such type carries.
+//! Layout metadata: what every [`SharedLayout`](crate::SharedLayout) type says about its
+//! bytes — name, size, alignment, fields, and a fingerprint of all of it — plus the C layout
+//! rules the derive checks against and the renderings as a pahole-style table, C and Python
+//! `ctypes`.
 //!
-//! A type is `SharedLayout` when its layout is the C layout every process (and C, and Python's
-//! `ctypes`) agrees on, every bit pattern is a valid value (another process may write any
-//! bytes), and it contains nothing whose meaning is local to one process (pointers,
-//! references, heap handles). The primitives, the [`ctypes`](crate::ctypes) newtypes and
-//! arrays of shared types implement it here; `#[derive(SharedLayout)]` implements it for
-//! `#[repr(C)]` structs after proving their layout at compile time.
+//! Plain data only: this module knows nothing about shared memory or locks.
 //!
 //! ```
 //! use sharedctypes::{SharedLayout, ctypes::c_double};
@@ -18,150 +15,12 @@
 
 mod c_rules;
 mod fingerprint;
-mod primitives;
 mod render;
 
 pub use c_rules::{CStructLayout, c_struct_layout};
 pub use render::{c_declarations, ctypes_declarations};
 
-use crate::lock::SharedLock;
-use crate::place::Place;
-
-/// A type that can live in shared memory: C layout, valid for every bit pattern, nothing
-/// process-local inside.
-///
-/// Implemented for `i8`…`u64`, `isize`, `usize`, `f32`, `f64`, [`CChar`](crate::CChar),
-/// [`WChar`](crate::WChar), [`CBool`](crate::CBool), `[T; N]` of shared types, and by
-/// `#[derive(SharedLayout)]` for `#[repr(C)]` structs. `bool` and `char` are not: a byte
-/// written by another process may not be a valid `bool` or `char`; use `CBool` and `WChar`.
-///
-/// Values move in and out of shared memory by copy ([`load`](Self::load),
-/// [`store`](Self::store)), one primitive field at a time with relaxed atomic operations: a
-/// concurrent writer in another process can make a multi-field value *torn* (some fields old,
-/// some new), never undefined behaviour; hold a lock for consistent multi-field access.
-///
-/// # Safety
-///
-/// An implementation promises that
-/// - `Self` has the C layout described by [`LAYOUT`](Self::LAYOUT) (size, alignment, field
-///   offsets, field layouts), and every bit pattern of that size is a valid `Self`;
-/// - `Self` holds no pointer, reference or handle whose meaning is local to one process;
-/// - [`load`](Self::load) and [`store`](Self::store) access only the bytes of the place they
-///   are given, only through atomic operations (or other `SharedLayout` impls), and never
-///   read padding;
-/// - `Synced<L>` is a `#[repr(transparent)]` wrapper around
-///   `Synchronized<RawValue<Self>, L>`.
-///
-/// The derive upholds all of this and checks the layout at compile time; implementing the
-/// trait by hand is rarely needed.
-///
-/// ```
-/// use sharedctypes::{CBool, SharedLayout};
-///
-/// /// Bytes a `T` takes in shared memory.
-/// fn shared_size<T: SharedLayout>() -> usize {
-///     T::LAYOUT.size
-/// }
-///
-/// #[derive(Clone, Copy, SharedLayout)]
-/// #[repr(C)]
-/// struct Flags {
-///     ready: CBool,
-///     done: CBool,
-///     count: u16,
-/// }
-///
-/// assert_eq!(shared_size::<Flags>(), 4);
-/// assert_eq!(shared_size::<[Flags; 3]>(), 12);
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be placed in shared memory: it does not implement `SharedLayout`",
-    label = "not a shared-memory type",
-    note = "shared memory holds integers, floats, `CChar`/`WChar`/`CBool`, arrays of them, and `#[repr(C)]` structs with `#[derive(SharedLayout)]`",
-    note = "pointers, references, `Box`, `Vec`, `String`, `Rc` and `Arc` are only valid in the process that created them; `bool` and `char` are not valid for every byte another process may write (use `CBool`, `WChar`)"
-)]
-pub unsafe trait SharedLayout: Copy + Send + Sync + 'static {
-    /// The layout of the type: size, alignment, fields, and a fingerprint of all of it.
-    ///
-    /// ```
-    /// use sharedctypes::{LayoutKind, SharedLayout, WChar};
-    /// let l = WChar::LAYOUT;
-    /// assert_eq!((l.name, l.size, l.align), ("WChar", 4, 4));
-    /// assert_eq!(l.kind, LayoutKind::Primitive { c_type: "wchar_t", ctypes: "c_wchar" });
-    /// ```
-    const LAYOUT: Layout;
-
-    /// What a field accessor returns for a field of this type: the value itself for
-    /// primitives, a [`SharedSlice`](crate::SharedSlice) for arrays, the generated view for
-    /// derived structs.
-    ///
-    /// ```
-    /// use sharedctypes::{RawValue, SharedLayout, SharedSlice};
-    /// let v = RawValue::new([1u8, 2, 3])?;
-    /// let view: <[u8; 3] as SharedLayout>::View<'_> = v.view();
-    /// let _: SharedSlice<'_, u8> = view; // arrays: a SharedSlice of their elements
-    /// assert_eq!(view.get(2), Some(3));
-    /// let x: <f64 as SharedLayout>::View<'_> = RawValue::new(2.5f64)?.view(); // scalars: an f64
-    /// assert_eq!(x, 2.5);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    type View<'a>;
-
-    /// The type `Value<Self, L>` dereferences to: the generated per-field accessors that take
-    /// the lock for each access, for derived structs; nothing for other types.
-    ///
-    /// ```
-    /// use sharedctypes::{SharedLayout, Value};
-    ///
-    /// #[derive(Clone, Copy, SharedLayout)]
-    /// #[repr(C)]
-    /// struct Account {
-    ///     balance: i64,
-    ///     ops: u32,
-    /// }
-    ///
-    /// let acct = Value::new(Account { balance: 0, ops: 0 })?;
-    /// acct.update_balance(|b| b + 50)?; // each accessor takes the lock
-    /// acct.set_ops(1)?;
-    /// assert_eq!((acct.balance()?, acct.ops()?), (50, 1));
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    type Synced<L: SharedLock>;
-
-    /// Copies the value out of shared memory, field by field.
-    ///
-    /// ```
-    /// use sharedctypes::{RawValue, SharedLayout};
-    /// let v = RawValue::new([1u16, 2])?;
-    /// assert_eq!(<[u16; 2]>::load(v.place()), [1, 2]); // what `v.get()` does
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    fn load(place: Place<'_, Self>) -> Self;
-
-    /// Copies `value` into shared memory, field by field, leaving padding untouched.
-    ///
-    /// ```
-    /// use sharedctypes::{RawValue, SharedLayout};
-    /// let v = RawValue::new(0.0f32)?;
-    /// f32::store(v.place(), 0.5); // what `v.set(0.5)` does
-    /// assert_eq!(v.get(), 0.5);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    fn store(place: Place<'_, Self>, value: Self);
-
-    /// The accessor view of the value at `place`.
-    ///
-    /// ```
-    /// use sharedctypes::{RawValue, SharedLayout};
-    /// let v = RawValue::new([0i32; 3])?;
-    /// <[i32; 3]>::view(v.place()).set(1, 7)?; // what `v.view()` does
-    /// assert_eq!(v.get(), [0, 7, 0]);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    fn view(place: Place<'_, Self>) -> Self::View<'_>;
-}
-
-/// The layout of a [`SharedLayout`] type.
+/// The layout of a [`SharedLayout`](crate::SharedLayout) type.
 ///
 /// `Display` prints a pahole-style table with holes and trailing padding;
 /// [`to_c`](Self::to_c) and [`to_ctypes`](Self::to_ctypes) render the equivalent C declaration
@@ -381,6 +240,7 @@ impl Layout {
     /// assert_eq!(names, [("0", 0), ("1", 8)]);
     /// assert_eq!(<[Pair; 2]>::LAYOUT.fields().len(), 0); // not a struct
     /// ```
+    #[must_use]
     pub const fn fields(&self) -> &'static [FieldLayout] {
         match self.kind {
             LayoutKind::Struct { fields, .. } => fields,
@@ -401,6 +261,7 @@ impl Layout {
     /// assert_eq!(<[Empty; 2]>::LAYOUT.is_struct(), false);
     /// assert_eq!(u8::LAYOUT.is_struct(), false);
     /// ```
+    #[must_use]
     pub const fn is_struct(&self) -> bool {
         matches!(self.kind, LayoutKind::Struct { .. })
     }
@@ -412,6 +273,7 @@ impl Layout {
     /// let l = <[[u8; 4]; 2]>::LAYOUT;
     /// assert_eq!((l.name, l.type_name()), ("array", "[[u8; 4]; 2]".to_string()));
     /// ```
+    #[must_use]
     pub fn type_name(&self) -> String {
         match self.kind {
             LayoutKind::Array { elem, len } => format!("[{}; {len}]", elem.type_name()),
@@ -440,6 +302,7 @@ impl Layout {
     /// assert_eq!(<[u8; 3]>::LAYOUT.padding(), 0);
     /// assert_eq!(u32::LAYOUT.padding(), 0);
     /// ```
+    #[must_use]
     pub fn padding(&self) -> usize {
         match self.kind {
             LayoutKind::Struct { fields, .. } => {

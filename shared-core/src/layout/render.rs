@@ -94,6 +94,7 @@ impl Layout {
     /// use sharedctypes::SharedLayout;
     /// assert_eq!(<[i32; 3]>::LAYOUT.to_c(), "#include <stddef.h>\n#include <stdint.h>\n#include <wchar.h>\n\ntypedef int32_t array_t[3];\n");
     /// ```
+    #[must_use]
     pub fn to_c(&self) -> String {
         c_declarations(&[self])
     }
@@ -105,6 +106,7 @@ impl Layout {
     /// use sharedctypes::SharedLayout;
     /// assert_eq!(f64::LAYOUT.to_ctypes(), "import ctypes\n\nT = ctypes.c_double\n");
     /// ```
+    #[must_use]
     pub fn to_ctypes(&self) -> String {
         ctypes_declarations(&[self])
     }

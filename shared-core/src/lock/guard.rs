@@ -3,14 +3,19 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use super::mutex::{Acquired, SharedMutex};
+use super::RawMutex;
 
 /// Holds a [`Lock`](crate::Lock) or [`RLock`](crate::RLock) until dropped.
 ///
-/// Only the thread that acquired a lock can release it, and only once: the guard is not
-/// `Send`, and release is its `Drop`. If the previous holder died while holding the lock, the
-/// guard says so ([`owner_died`](Self::owner_died)): you hold the lock, the lock is consistent
-/// again, and the data it guards may be half-updated — repair it before dropping the guard.
+/// Only the thread that acquired a lock can use or release the guard: it is neither `Send`
+/// nor `Sync`, so it cannot move to, or be shared with, another thread — nor be captured by
+/// a child [`Process`](crate::Process), which would otherwise write "under the lock" while
+/// the parent does too. Release is its `Drop`.
+///
+/// If a holder died while holding the lock, the guard says so
+/// ([`owner_died`](Self::owner_died)) until one holder repairs the data and calls
+/// [`clear_owner_died`](Self::clear_owner_died); see
+/// [`RobustLock`](crate::lock::RobustLock#when-a-holder-dies).
 ///
 /// ```
 /// use sharedctypes::Lock;
@@ -25,32 +30,31 @@ use super::mutex::{Acquired, SharedMutex};
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
-    mutex: &'a SharedMutex,
-    acquired: Acquired,
+    mutex: &'a RawMutex,
     /// The process generation (see `heap::fork`) that acquired the lock: a forked child's
     /// copy of the guard releases nothing (the lock is the parent's).
     generation: u32,
-    /// Not `Send` (a lock is released by the thread that acquired it); a std guard says so in
-    /// compile errors more clearly than a raw pointer would.
-    _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
+    /// Neither `Send` (as std's guards; the compile error then names `MutexGuard`) nor
+    /// `Sync` (the error names `Cell`): a lock is used and released by the thread that
+    /// holds it.
+    _not_send_sync: PhantomData<(std::sync::MutexGuard<'static, ()>, core::cell::Cell<()>)>,
 }
 
 impl<'a> LockGuard<'a> {
     /// # Safety
-    /// The calling thread must just have acquired `mutex`, with this outcome.
+    /// The calling thread must just have acquired `mutex`.
     #[inline]
-    pub(super) unsafe fn new(mutex: &'a SharedMutex, acquired: Acquired) -> Self {
+    pub(super) unsafe fn new(mutex: &'a RawMutex) -> Self {
         LockGuard {
             mutex,
-            acquired,
             generation: crate::heap::generation(),
-            _not_send: PhantomData,
+            _not_send_sync: PhantomData,
         }
     }
 
-    /// True if the previous holder died while holding the lock: the data it guards may be
-    /// inconsistent. The lock itself has been made consistent; dropping this guard releases
-    /// it normally.
+    /// True if a holder of the lock died while holding it and nobody has cleared the report
+    /// since ([`clear_owner_died`](Self::clear_owner_died)): the data the lock guards may be
+    /// half-updated. The lock itself works normally.
     ///
     /// ```
     /// use sharedctypes::Lock;
@@ -60,15 +64,23 @@ impl<'a> LockGuard<'a> {
     /// });
     /// let guard = lock.acquire()?;
     /// assert_eq!(guard.owner_died(), true);
-    /// drop(guard); // released normally: clean from now on
+    /// drop(guard); // not cleared: the next holder is told too
+    /// let guard = lock.acquire()?;
+    /// assert_eq!(guard.owner_died(), true);
+    /// guard.clear_owner_died(); // repaired
+    /// drop(guard);
     /// assert_eq!(lock.acquire()?.owner_died(), false);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
+    #[inline]
     pub fn owner_died(&self) -> bool {
-        matches!(self.acquired, Acquired::OwnerDied(_))
+        self.mutex.death().is_some()
     }
 
-    /// The pid of the holder that died, if [`owner_died`](Self::owner_died).
+    /// The pid of the holder that died, if [`owner_died`](Self::owner_died) and its pid is
+    /// known (a holder killed between taking the lock and recording itself is reported with
+    /// its pid unknown, never with a wrong one).
     ///
     /// ```
     /// use sharedctypes::RLock;
@@ -81,11 +93,34 @@ impl<'a> LockGuard<'a> {
     /// assert_eq!(lock.acquire()?.dead_owner_pid(), Some(std::process::id() as i32));
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn dead_owner_pid(&self) -> Option<i32> {
-        match self.acquired {
-            Acquired::OwnerDied(pid) => Some(pid),
-            Acquired::Clean => None,
-        }
+        self.mutex.death().flatten()
+    }
+
+    /// Ends the owner-died report: call it once the data the lock guards is consistent again.
+    /// Until then every acquirer, in every process, is told that a holder died.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Value};
+    /// let v = Value::new(10i32)?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         let g = v.lock().unwrap();
+    ///         g.set(-1); // half-way…
+    ///         std::mem::forget(g); // …and gone
+    ///     });
+    /// });
+    /// assert!(matches!(v.get(), Err(Error::OwnerDied { .. }))); // no guard: cannot repair
+    /// let g = v.lock()?;
+    /// g.set(10); // repair
+    /// g.clear_owner_died();
+    /// drop(g);
+    /// assert_eq!(v.get()?, 10);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn clear_owner_died(&self) {
+        self.mutex.clear_death();
     }
 
     /// Releases the lock (the same as dropping the guard; Python's `lock.release()`).
@@ -106,8 +141,8 @@ impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
         if self.generation == crate::heap::generation() {
             // SAFETY: a guard exists only for an acquisition by this thread (constructor
-            // contract) in this process (just checked), it is not Send, and this drop runs
-            // once.
+            // contract) in this process (just checked); it is neither Send nor Sync, and this
+            // drop runs once.
             unsafe { self.mutex.unlock() };
         }
     }
@@ -116,7 +151,6 @@ impl Drop for LockGuard<'_> {
 impl fmt::Debug for LockGuard<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockGuard")
-            .field("mutex", &self.mutex.raw())
             .field("owner_died", &self.owner_died())
             .finish()
     }

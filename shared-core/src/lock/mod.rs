@@ -1,375 +1,355 @@
-//! Process-shared, crash-robust locks: [`Lock`] and [`RLock`].
+//! Process-shared, crash-robust locks, in lock_api's shape: one raw robust mutex
+//! ([`raw`](self) module, private), one generic handle [`RobustLock<K>`] over a sealed kind,
+//! and the two kinds users name: [`Lock`] (non-recursive) and [`RLock`] (recursive).
 //!
 //! Both are pthread mutexes in the shared heap with `PTHREAD_PROCESS_SHARED` and
-//! `PTHREAD_MUTEX_ROBUST` (and `PTHREAD_MUTEX_RECURSIVE` for `RLock`), so they work between
-//! threads and between forked processes alike, and a holder that dies never deadlocks the
-//! others (CPython's semaphores do: gh-88304).
+//! `PTHREAD_MUTEX_ROBUST`, so they work between threads and between processes alike, and a
+//! holder that dies never deadlocks the others (CPython's semaphores do: gh-88304).
 
 mod guard;
-mod mutex;
+mod raw;
 
 use core::fmt;
+use core::marker::PhantomData;
 use core::time::Duration;
 use std::sync::Arc;
 
 pub use guard::LockGuard;
+pub use raw::MAX_HELD_PER_THREAD;
+pub(crate) use raw::{RawMutex, forget_held_after_fork};
 
 use crate::error::Result;
-use mutex::{Acquired, SharedMutex};
 
-/// The lock kinds a [`Synchronized`](crate::Synchronized) object can be guarded by:
-/// [`Lock`] and [`RLock`] (lock_api style: the wrapper is generic over the lock).
+/// A process-shared, non-recursive, crash-robust lock (Python's `multiprocessing.Lock`).
 ///
-/// The methods are the same as the locks' inherent ones, so generic code can use them.
+/// Acquiring a `Lock` the current thread already holds is an error
+/// ([`Error::WouldDeadlock`](crate::Error::WouldDeadlock)) rather than a deadlock;
+/// [`try_acquire`](RobustLock::try_acquire) and
+/// [`acquire_timeout`](RobustLock::acquire_timeout) return `None` at once in that case,
+/// like CPython's `acquire(False)`. Everything else is documented on [`RobustLock`].
 ///
 /// ```
-/// use sharedctypes::{Lock, RLock, SharedLock};
+/// use sharedctypes::{Error, Lock};
 ///
-/// fn count_free<L: SharedLock>(lock: &L) -> sharedctypes::Result<bool> {
-///     Ok(lock.try_acquire()?.is_some())
-/// }
-/// assert!(count_free(&Lock::new()?)?);
-/// assert!(count_free(&RLock::new()?)?);
+/// let lock = Lock::new()?;
+/// let same = lock.clone();
+/// let guard = lock.acquire()?;
+/// assert_eq!(same.acquire().unwrap_err(), Error::WouldDeadlock);
+/// assert!(same.try_acquire()?.is_none());
+/// drop(guard);
+/// assert!(same.try_acquire()?.is_some());
+/// assert_eq!(lock, same);
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
-pub trait SharedLock: Clone + Send + Sync + fmt::Debug + sealed::Sealed + 'static {
-    /// Blocks until the lock is held (see [`Lock::acquire`]).
-    ///
-    /// ```
-    /// use sharedctypes::{Lock, RLock, RawValue, Result, SharedLock};
-    ///
-    /// fn bump<L: SharedLock>(lock: &L, counter: &RawValue<u32>) -> Result<u32> {
-    ///     let _guard = lock.acquire()?;
-    ///     Ok(counter.update(|n| n + 1))
-    /// }
-    ///
-    /// let counter = RawValue::new(0)?;
-    /// assert_eq!(bump(&Lock::new()?, &counter)?, 1);
-    /// assert_eq!(bump(&RLock::new()?, &counter)?, 2);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    fn acquire(&self) -> Result<LockGuard<'_>>;
-    /// Takes the lock if it is free (see [`Lock::try_acquire`]).
-    ///
-    /// ```
-    /// use sharedctypes::{Lock, RLock, Result, SharedLock};
-    ///
-    /// /// Can the thread that holds `lock` take it again?
-    /// fn reenters<L: SharedLock>(lock: &L) -> Result<bool> {
-    ///     let _outer = lock.acquire()?;
-    ///     Ok(lock.try_acquire()?.is_some())
-    /// }
-    ///
-    /// assert_eq!(reenters(&Lock::new()?)?, false);
-    /// assert_eq!(reenters(&RLock::new()?)?, true);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    fn try_acquire(&self) -> Result<Option<LockGuard<'_>>>;
-    /// Waits at most `timeout` (see [`Lock::acquire_timeout`]).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use sharedctypes::{Lock, Result, SharedLock};
-    ///
-    /// fn free_within<L: SharedLock>(lock: &L, timeout: Duration) -> Result<bool> {
-    ///     // Asked from another thread, so that a holder in this thread counts as busy.
-    ///     std::thread::scope(|s| {
-    ///         s.spawn(|| lock.acquire_timeout(timeout).map(|g| g.is_some())).join().unwrap()
-    ///     })
-    /// }
-    ///
-    /// let lock = Lock::new()?;
-    /// assert_eq!(free_within(&lock, Duration::ZERO)?, true);
-    /// let _held = lock.acquire()?;
-    /// assert_eq!(free_within(&lock, Duration::from_millis(10))?, false);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>>;
-}
+pub type Lock = RobustLock<NonRecursive>;
+
+/// A process-shared, recursive, crash-robust lock (Python's `multiprocessing.RLock`): the
+/// thread that holds it can acquire it again, and releases it when its last guard drops.
+///
+/// The default lock of [`Value`](crate::Value) and [`Array`](crate::Array), as in CPython.
+/// Everything else is documented on [`RobustLock`].
+///
+/// ```
+/// use sharedctypes::RLock;
+///
+/// let lock = RLock::new()?;
+/// let outer = lock.acquire()?;
+/// let inner = lock.acquire()?; // same thread: fine
+/// drop(inner);
+/// drop(outer);
+/// assert!(lock.try_acquire()?.is_some());
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub type RLock = RobustLock<Recursive>;
+
+/// The kind of [`Lock`]: acquiring it again from the thread that holds it is an error.
+#[derive(Debug)]
+pub enum NonRecursive {}
+
+/// The kind of [`RLock`]: the thread that holds it may acquire it again.
+#[derive(Debug)]
+pub enum Recursive {}
+
+/// The two kinds of lock, [`NonRecursive`] and [`Recursive`] (sealed).
+pub trait LockKind: sealed::Kind + Send + Sync + 'static {}
+impl LockKind for NonRecursive {}
+impl LockKind for Recursive {}
 
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::Lock {}
-    impl Sealed for super::RLock {}
+    pub trait Kind {
+        const RECURSIVE: bool;
+        const NAME: &'static str;
+    }
+    impl Kind for super::NonRecursive {
+        const RECURSIVE: bool = false;
+        const NAME: &'static str = "Lock";
+    }
+    impl Kind for super::Recursive {
+        const RECURSIVE: bool = true;
+        const NAME: &'static str = "RLock";
+    }
+    pub trait Lock {}
+    impl<K: super::LockKind> Lock for super::RobustLock<K> {}
 }
 
-/// A process-local handle to a mutex in shared memory; clones are the same mutex.
-#[derive(Clone)]
-struct Handle(Arc<SharedMutex>);
-
-impl Handle {
-    fn new(recursive: bool) -> Result<Handle> {
-        Ok(Handle(Arc::new(SharedMutex::new(recursive)?)))
-    }
-
-    #[inline]
-    fn guard(&self, acquired: Acquired) -> LockGuard<'_> {
-        // SAFETY: called right after this thread acquired the mutex with that outcome.
-        unsafe { LockGuard::new(&self.0, acquired) }
-    }
-
-    #[inline]
-    fn acquire(&self) -> Result<LockGuard<'_>> {
-        let acquired = self.0.lock()?;
-        Ok(self.guard(acquired))
-    }
-
-    fn try_acquire(&self) -> Result<Option<LockGuard<'_>>> {
-        Ok(self.0.try_lock()?.map(|a| self.guard(a)))
-    }
-
-    fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>> {
-        Ok(self.0.lock_timeout(timeout)?.map(|a| self.guard(a)))
-    }
-
-    fn same(&self, other: &Handle) -> bool {
-        self.0.raw() == other.0.raw()
-    }
+/// A handle to a process-shared, robust lock in shared memory: [`Lock`] or [`RLock`].
+///
+/// Clones are the same lock; a forked child that inherits a handle shares the lock with its
+/// parent, and so does a process the lock is sent to. The methods return a [`LockGuard`]
+/// that releases the lock when dropped: only the thread that acquired a lock can release it,
+/// and only once.
+///
+/// # When a holder dies
+///
+/// The mutex is robust: if the thread or process holding it dies (crash, `SIGKILL`, `_exit`,
+/// a thread that ends without releasing), the kernel marks it, and the next acquirer is told
+/// — it never waits forever. The recovery protocol, modelled on the poisoning of std's
+/// `Mutex`:
+///
+/// 1. The next [`acquire`](Self::acquire) / [`try_acquire`](Self::try_acquire) /
+///    [`acquire_timeout`](Self::acquire_timeout) *succeeds*, and its guard reports
+///    [`owner_died()`](LockGuard::owner_died) `== true`, with the dead holder's pid in
+///    [`dead_owner_pid`](LockGuard::dead_owner_pid). The mutex itself has been made
+///    consistent, so no `ENOTRECOVERABLE` can follow by accident.
+/// 2. The data the lock guards may be half-updated. While still holding the guard, check it
+///    and repair it (or recompute it, or mark it invalid), then call
+///    [`clear_owner_died`](LockGuard::clear_owner_died).
+/// 3. Until someone does, the owner-died state stays in shared memory: *every* later
+///    acquirer's guard reports it, in every process, so the report cannot be lost to a
+///    process that does not repair. Operations that take the lock internally and hand out no
+///    guard ([`Value::get`](crate::Synchronized::get), [`Value::update`](crate::Value),
+///    the array methods of [`Synchronized`](crate::Synchronized)…) cannot repair; they fail
+///    with [`Error::OwnerDied`](crate::Error::OwnerDied) without touching the data, and
+///    release the lock again.
+///
+/// The pid is recorded right after the lock is taken and cleared right before it is
+/// released; a holder killed in between those instructions and the lock call is reported
+/// with its pid unknown ([`dead_owner_pid`](LockGuard::dead_owner_pid) is `None`), never with
+/// the wrong one.
+///
+/// ```
+/// use sharedctypes::{Lock, Process, RawValue};
+///
+/// let lock = Lock::new()?;
+/// let balance = RawValue::new(100i64)?;
+/// let child = Process::start(|| {
+///     let guard = lock.acquire().unwrap();
+///     balance.set(-1); // half-way through an update…
+///     std::mem::forget(guard);
+///     // …and the process ends without releasing the lock.
+/// })?;
+/// assert_eq!(child.join()?, 0);
+///
+/// let guard = lock.acquire()?; // does not deadlock
+/// assert!(guard.owner_died());
+/// assert_eq!(guard.dead_owner_pid(), Some(child.pid()));
+/// if balance.get() < 0 {
+///     balance.set(100); // repair under the lock…
+/// }
+/// guard.clear_owner_died(); // …and say so
+/// drop(guard);
+/// assert!(!lock.acquire()?.owner_died());
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+///
+/// # How many at once
+///
+/// One thread may hold at most [`MAX_HELD_PER_THREAD`] locks at once (the kernel recovers
+/// only so many from a dying thread); acquiring more is
+/// [`Error::TooManyLocksHeld`](crate::Error::TooManyLocksHeld).
+pub struct RobustLock<K: LockKind> {
+    raw: Arc<RawMutex>,
+    _kind: PhantomData<K>,
 }
 
-macro_rules! lock_type {
-    ($(#[$doc:meta])* $name:ident, recursive = $recursive:literal) => {
-        $(#[$doc])*
-        #[derive(Clone)]
-        pub struct $name(Handle);
-
-        impl $name {
-            /// Creates a new lock in shared memory, released.
-            ///
-            /// # Errors
-            /// [`Error::Os`](crate::Error::Os) if the shared heap cannot grow or pthread
-            /// refuses the attributes.
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
-            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
-            #[doc = "assert_eq!(lock.clone(), lock); // a clone is the same lock"]
-            #[doc = concat!("assert_ne!(", stringify!($name), "::new()?, lock);")]
-            #[doc = "assert!(lock.try_acquire()?.is_some()); // created released"]
-            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
-            #[doc = "```"]
-            pub fn new() -> Result<Self> {
-                Handle::new($recursive).map($name)
-            }
-
-            /// Blocks until this thread holds the lock, and returns the guard that releases it.
-            ///
-            /// If the previous holder died holding the lock, the guard reports it
-            /// ([`LockGuard::owner_died`]); the caller holds the lock and should repair the
-            /// data before releasing it.
-            ///
-            /// # Errors
-            /// [`Error::WouldDeadlock`](crate::Error::WouldDeadlock) when a [`Lock`] is
-            /// acquired again by the thread that holds it;
-            /// [`Error::NotRecoverable`](crate::Error::NotRecoverable) for a lock abandoned
-            /// inconsistent by foreign code.
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use sharedctypes::{Exit, ", stringify!($name), ", Process};")]
-            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
-            #[doc = "let took_it = || lock.try_acquire().map(|g| Exit(g.is_some().into()));"]
-            #[doc = "let guard = lock.acquire()?;"]
-            #[doc = "assert_eq!(Process::start(took_it)?.join()?, 0); // held here: a child cannot take it"]
-            #[doc = "drop(guard);"]
-            #[doc = "assert_eq!(Process::start(took_it)?.join()?, 1);"]
-            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
-            #[doc = "```"]
-            #[inline]
-            pub fn acquire(&self) -> Result<LockGuard<'_>> {
-                self.0.acquire()
-            }
-
-            /// Takes the lock if it is free now; `Ok(None)` if another holder has it (Python's
-            /// `acquire(False)`).
-            ///
-            /// # Errors
-            /// As for [`acquire`](Self::acquire).
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
-            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
-            #[doc = "let free_elsewhere = || {"]
-            #[doc = "    std::thread::scope(|s| s.spawn(|| lock.try_acquire().map(|g| g.is_some())).join().unwrap())"]
-            #[doc = "};"]
-            #[doc = "assert_eq!(free_elsewhere()?, true);"]
-            #[doc = "let _guard = lock.acquire()?;"]
-            #[doc = "assert_eq!(free_elsewhere()?, false); // another thread does not wait, it gets None"]
-            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
-            #[doc = "```"]
-            pub fn try_acquire(&self) -> Result<Option<LockGuard<'_>>> {
-                self.0.try_acquire()
-            }
-
-            /// Waits at most `timeout` for the lock; `Ok(None)` if it did not come free in
-            /// time (Python's `acquire(timeout=...)`). A zero timeout only tries; a timeout
-            /// too long to express as a deadline waits forever. The deadline is measured on
-            /// the realtime clock (pthread's), so a jump of the system clock shortens or
-            /// lengthens the wait.
-            ///
-            /// # Errors
-            /// As for [`acquire`](Self::acquire).
-            ///
-            #[doc = "```"]
-            #[doc = "use std::time::Duration;"]
-            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
-            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
-            #[doc = "let guard = lock.acquire()?;"]
-            #[doc = "let got = std::thread::scope(|s| {"]
-            #[doc = "    s.spawn(|| lock.acquire_timeout(Duration::from_millis(20)).map(|g| g.is_some()))"]
-            #[doc = "        .join()"]
-            #[doc = "        .unwrap()"]
-            #[doc = "})?;"]
-            #[doc = "assert_eq!(got, false); // held by this thread for the whole 20 ms"]
-            #[doc = "drop(guard);"]
-            #[doc = "assert!(lock.acquire_timeout(Duration::from_millis(20))?.is_some());"]
-            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
-            #[doc = "```"]
-            pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>> {
-                self.0.acquire_timeout(timeout)
-            }
-
-            /// The underlying `pthread_mutex_t` in shared memory, for C code that shares it.
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use sharedctypes::", stringify!($name), ";")]
-            #[doc = concat!("let lock = ", stringify!($name), "::new()?;")]
-            #[doc = "let mutex = lock.as_ptr();"]
-            #[doc = "// SAFETY: `mutex` is the initialised process-shared mutex `lock` keeps alive (C code that"]
-            #[doc = "// shares it would do the same)."]
-            #[doc = "assert_eq!(unsafe { libc::pthread_mutex_lock(mutex) }, 0);"]
-            #[doc = "let busy = std::thread::scope(|s| s.spawn(|| lock.try_acquire().map(|g| g.is_none())).join().unwrap())?;"]
-            #[doc = "assert_eq!(busy, true); // what C locked, Rust sees locked"]
-            #[doc = "// SAFETY: this thread locked `mutex` just above."]
-            #[doc = "assert_eq!(unsafe { libc::pthread_mutex_unlock(mutex) }, 0);"]
-            #[doc = "# Ok::<(), sharedctypes::Error>(())"]
-            #[doc = "```"]
-            pub fn as_ptr(&self) -> *mut libc::pthread_mutex_t {
-                self.0 .0.raw()
-            }
-        }
-
-        impl SharedLock for $name {
-            #[inline]
-            fn acquire(&self) -> Result<LockGuard<'_>> {
-                self.0.acquire()
-            }
-            fn try_acquire(&self) -> Result<Option<LockGuard<'_>>> {
-                self.0.try_acquire()
-            }
-            fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>> {
-                self.0.acquire_timeout(timeout)
-            }
-        }
-
-        /// Two handles are equal when they are the same lock (clones, or the copies a forked
-        /// child inherited).
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                self.0.same(&other.0)
-            }
-        }
-
-        impl Eq for $name {}
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({:p})"), self.as_ptr())
-            }
-        }
-    };
-}
-
-lock_type! {
-    /// A process-shared, non-recursive, crash-robust lock (Python's `multiprocessing.Lock`).
+impl<K: LockKind> RobustLock<K> {
+    /// Creates a new lock in shared memory, released.
     ///
-    /// Clones are the same lock; a forked child that inherits a `Lock` shares it with its
-    /// parent. Acquiring a `Lock` the current thread already holds is an error
-    /// ([`Error::WouldDeadlock`](crate::Error::WouldDeadlock)) rather than a deadlock;
-    /// [`try_acquire`](Self::try_acquire) and [`acquire_timeout`](Self::acquire_timeout)
-    /// return `None` at once in that case, like CPython's `acquire(False)`.
+    /// # Errors
+    /// [`Error::Os`](crate::Error::Os) or [`Error::OutOfMemory`](crate::Error::OutOfMemory)
+    /// if the shared heap cannot grow or pthread refuses the attributes.
     ///
     /// ```
-    /// use sharedctypes::{Error, Lock};
-    ///
+    /// use sharedctypes::{Lock, RLock};
     /// let lock = Lock::new()?;
-    /// let same = lock.clone();
+    /// assert_eq!(lock.clone(), lock); // a clone is the same lock
+    /// assert_ne!(Lock::new()?, lock);
+    /// assert!(RLock::new()?.try_acquire()?.is_some()); // created released
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn new() -> Result<Self> {
+        Ok(Self::from_raw(Arc::new(RawMutex::new(
+            <K as sealed::Kind>::RECURSIVE,
+        )?)))
+    }
+
+    pub(crate) fn from_raw(raw: Arc<RawMutex>) -> Self {
+        RobustLock {
+            raw,
+            _kind: PhantomData,
+        }
+    }
+
+    /// Blocks until this thread holds the lock, and returns the guard that releases it.
+    ///
+    /// If a previous holder died holding the lock, the guard reports it
+    /// ([`LockGuard::owner_died`]); see "When a holder dies" above.
+    ///
+    /// # Errors
+    /// [`Error::WouldDeadlock`](crate::Error::WouldDeadlock) when a [`Lock`] is acquired
+    /// again by the thread that holds it;
+    /// [`Error::TooManyLocksHeld`](crate::Error::TooManyLocksHeld) past
+    /// [`MAX_HELD_PER_THREAD`]; [`Error::NotRecoverable`](crate::Error::NotRecoverable) for
+    /// a lock abandoned inconsistent by foreign code.
+    ///
+    /// ```
+    /// use sharedctypes::{Exit, Lock, Process};
+    /// let lock = Lock::new()?;
+    /// let took_it = || lock.try_acquire().map(|g| Exit(g.is_some().into()));
     /// let guard = lock.acquire()?;
-    /// assert_eq!(same.acquire().unwrap_err(), Error::WouldDeadlock);
-    /// assert!(same.try_acquire()?.is_none());
+    /// assert_eq!(Process::start(took_it)?.join()?, 0); // held here: a child cannot take it
     /// drop(guard);
-    /// assert!(same.try_acquire()?.is_some());
-    /// assert_eq!(lock, same);
+    /// assert_eq!(Process::start(took_it)?.join()?, 1);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
-    ///
-    /// # When a holder dies
-    ///
-    /// The mutex is robust: if the thread or process holding it dies (crash, `SIGKILL`,
-    /// `_exit`, a thread that ends without releasing), the kernel marks it, and the next
-    /// acquirer is told — it never waits forever. The recovery protocol:
-    ///
-    /// 1. The next [`acquire`](Self::acquire) / [`try_acquire`](Self::try_acquire) /
-    ///    [`acquire_timeout`](Self::acquire_timeout) *succeeds*, and its guard reports
-    ///    [`owner_died()`](LockGuard::owner_died) `== true` (with the dead holder's pid in
-    ///    [`dead_owner_pid`](LockGuard::dead_owner_pid)). The lock has already been made
-    ///    consistent, so no `ENOTRECOVERABLE` can follow by accident.
-    /// 2. The data the lock guards may be half-updated. While still holding the guard,
-    ///    check it and repair it (or recompute it, or mark it invalid).
-    /// 3. Drop the guard. Later acquisitions are clean again.
-    ///
-    /// Operations that take the lock internally and do not hand out a guard
-    /// ([`Value::get`](crate::Synchronized::get), [`Value::update`](crate::Synchronized::update),
-    /// the array methods of [`Synchronized`](crate::Synchronized)…) cannot let you repair in
-    /// between; they fail with [`Error::OwnerDied`](crate::Error::OwnerDied) without touching
-    /// the data, after making the lock consistent and releasing it. The next call succeeds;
-    /// use [`Synchronized::lock`](crate::Synchronized::lock) when you want to repair
-    /// atomically.
-    ///
-    /// ```
-    /// use sharedctypes::{Lock, Process, RawValue};
-    ///
-    /// let lock = Lock::new()?;
-    /// let balance = RawValue::new(100i64)?;
-    /// let child = Process::start(|| {
-    ///     let guard = lock.acquire().unwrap();
-    ///     balance.set(-1); // half-way through an update…
-    ///     std::mem::forget(guard);
-    ///     // …and the process ends without releasing the lock.
-    /// })?;
-    /// assert_eq!(child.join()?, 0);
-    ///
-    /// let guard = lock.acquire()?; // does not deadlock
-    /// assert!(guard.owner_died());
-    /// assert_eq!(guard.dead_owner_pid(), Some(child.pid()));
-    /// if balance.get() < 0 {
-    ///     balance.set(100); // repair under the lock
-    /// }
-    /// drop(guard);
-    /// assert!(!lock.acquire()?.owner_died());
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    Lock, recursive = false
-}
+    #[inline]
+    pub fn acquire(&self) -> Result<LockGuard<'_>> {
+        self.raw.lock()?;
+        Ok(self.guard())
+    }
 
-lock_type! {
-    /// A process-shared, recursive, crash-robust lock (Python's `multiprocessing.RLock`):
-    /// the thread that holds it can acquire it again, and releases it when its last guard
-    /// drops.
+    /// Takes the lock if it is free now; `Ok(None)` if another holder has it (Python's
+    /// `acquire(False)`).
     ///
-    /// The default lock of [`Value`](crate::Value) and [`Array`](crate::Array), like in
-    /// CPython. Clones are the same lock. A dead holder is reported exactly as for
-    /// [`Lock`] (see its recovery protocol).
+    /// # Errors
+    /// As for [`acquire`](Self::acquire).
     ///
     /// ```
     /// use sharedctypes::RLock;
-    ///
     /// let lock = RLock::new()?;
-    /// let outer = lock.acquire()?;
-    /// let inner = lock.acquire()?; // same thread: fine
-    /// drop(inner);
-    /// drop(outer);
-    /// assert!(lock.try_acquire()?.is_some());
+    /// let free_elsewhere = || {
+    ///     std::thread::scope(|s| s.spawn(|| lock.try_acquire().map(|g| g.is_some())).join().unwrap())
+    /// };
+    /// assert_eq!(free_elsewhere()?, true);
+    /// let _guard = lock.acquire()?;
+    /// assert_eq!(free_elsewhere()?, false); // another thread does not wait, it gets None
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
-    RLock, recursive = true
+    pub fn try_acquire(&self) -> Result<Option<LockGuard<'_>>> {
+        Ok(self.raw.try_lock()?.then(|| self.guard()))
+    }
+
+    /// Waits at most `timeout` for the lock; `Ok(None)` if it did not come free in time
+    /// (Python's `acquire(timeout=...)`). A zero timeout only tries; a timeout too long to
+    /// express as a deadline waits forever. The deadline is measured on the realtime clock
+    /// (pthread's), so a jump of the system clock shortens or lengthens the wait.
+    ///
+    /// # Errors
+    /// As for [`acquire`](Self::acquire).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Lock;
+    /// let lock = Lock::new()?;
+    /// let guard = lock.acquire()?;
+    /// let got = std::thread::scope(|s| {
+    ///     s.spawn(|| lock.acquire_timeout(Duration::from_millis(20)).map(|g| g.is_some()))
+    ///         .join()
+    ///         .unwrap()
+    /// })?;
+    /// assert_eq!(got, false); // held by this thread for the whole 20 ms
+    /// drop(guard);
+    /// assert!(lock.acquire_timeout(Duration::from_millis(20))?.is_some());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>> {
+        Ok(self.raw.lock_timeout(timeout)?.then(|| self.guard()))
+    }
+
+    /// The `pthread_mutex_t` in shared memory, for C code that shares the lock (it is the
+    /// first field of the 56-byte cell described in the README's lock format).
+    ///
+    /// ```
+    /// use sharedctypes::Lock;
+    /// let lock = Lock::new()?;
+    /// let mutex = lock.as_ptr().cast::<libc::pthread_mutex_t>();
+    /// // SAFETY: `mutex` is the initialised process-shared mutex `lock` keeps alive (C code
+    /// // that shares it would do the same).
+    /// assert_eq!(unsafe { libc::pthread_mutex_lock(mutex) }, 0);
+    /// let busy = std::thread::scope(|s| s.spawn(|| lock.try_acquire().map(|g| g.is_none())).join().unwrap())?;
+    /// assert_eq!(busy, true); // what C locked, Rust sees locked
+    /// // SAFETY: this thread locked `mutex` just above.
+    /// assert_eq!(unsafe { libc::pthread_mutex_unlock(mutex) }, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn as_ptr(&self) -> *mut core::ffi::c_void {
+        self.raw.addr().cast_mut().cast()
+    }
+
+    #[inline]
+    fn guard(&self) -> LockGuard<'_> {
+        // SAFETY: called right after this thread acquired the mutex.
+        unsafe { LockGuard::new(&self.raw) }
+    }
+}
+
+/// The lock kinds a [`Synchronized`](crate::Synchronized) object can use: [`Lock`] and
+/// [`RLock`], lock_api style. Sealed; generic code can acquire through it.
+///
+/// ```
+/// use sharedctypes::{Lock, RLock, RawValue, Result, lock::SharedLock};
+///
+/// fn bump<L: SharedLock>(lock: &L, counter: &RawValue<u32>) -> Result<u32> {
+///     let _guard = lock.acquire()?;
+///     Ok(counter.update(|n| n + 1))
+/// }
+///
+/// let counter = RawValue::new(0)?;
+/// assert_eq!(bump(&Lock::new()?, &counter)?, 1);
+/// assert_eq!(bump(&RLock::new()?, &counter)?, 2);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub trait SharedLock: Clone + Send + Sync + fmt::Debug + sealed::Lock + 'static {
+    /// See [`RobustLock::acquire`].
+    fn acquire(&self) -> Result<LockGuard<'_>>;
+    /// See [`RobustLock::try_acquire`].
+    fn try_acquire(&self) -> Result<Option<LockGuard<'_>>>;
+    /// See [`RobustLock::acquire_timeout`].
+    fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>>;
+}
+
+impl<K: LockKind> SharedLock for RobustLock<K> {
+    #[inline]
+    fn acquire(&self) -> Result<LockGuard<'_>> {
+        RobustLock::acquire(self)
+    }
+    fn try_acquire(&self) -> Result<Option<LockGuard<'_>>> {
+        RobustLock::try_acquire(self)
+    }
+    fn acquire_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_>>> {
+        RobustLock::acquire_timeout(self, timeout)
+    }
+}
+
+impl<K: LockKind> Clone for RobustLock<K> {
+    fn clone(&self) -> Self {
+        Self::from_raw(Arc::clone(&self.raw))
+    }
+}
+
+/// Two handles are equal when they are the same lock (clones, the copies a forked child
+/// inherited, or handles sent to the same process).
+impl<K: LockKind> PartialEq for RobustLock<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.addr() == other.raw.addr()
+    }
+}
+
+impl<K: LockKind> Eq for RobustLock<K> {}
+
+impl<K: LockKind> fmt::Debug for RobustLock<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(<K as sealed::Kind>::NAME)
+    }
 }

@@ -22,6 +22,7 @@ impl SharedSlice<'_, CChar> {
     /// assert_eq!(s.raw(), b"ab\0cd\0\0\0");
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn value(&self) -> Vec<u8> {
         self.iter().map(u8::from).take_while(|&b| b != 0).collect()
     }
@@ -36,6 +37,7 @@ impl SharedSlice<'_, CChar> {
     /// assert_eq!(s.as_slice().slice(1..3)?.raw(), b"k\0");
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn raw(&self) -> Vec<u8> {
         self.iter().map(u8::from).collect()
     }
@@ -111,6 +113,7 @@ impl SharedSlice<'_, WChar> {
     /// assert_eq!(s.value(), "grüße");
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn value(&self) -> String {
         self.chars()
             .map(|(_, w)| w.to_char().unwrap_or(char::REPLACEMENT_CHARACTER))
@@ -176,7 +179,7 @@ impl SharedSlice<'_, WChar> {
     }
 }
 
-impl<T: crate::layout::SharedLayout> SharedSlice<'_, T> {
+impl<T: crate::access::SharedLayout> SharedSlice<'_, T> {
     fn check_fits(&self, what: &'static str, len: usize) -> Result<()> {
         if len > self.len() {
             Err(Error::TooLong {

@@ -3,7 +3,7 @@
 use core::iter::FusedIterator;
 
 use super::SharedSlice;
-use crate::layout::SharedLayout;
+use crate::access::SharedLayout;
 
 /// Iterator over copies of the elements of a [`SharedSlice`] (or array), front to back.
 ///

@@ -4,8 +4,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::layout::SharedLayout;
-use crate::slice::SharedSlice;
+use super::{SharedLayout, SharedSlice};
 
 /// The location of a `T` in shared memory, valid for `'a`.
 ///
@@ -60,7 +59,7 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     ///
     /// ```
     /// use core::ptr::NonNull;
-    /// use sharedctypes::{Place, RawValue};
+    /// use sharedctypes::{RawValue, access::Place};
     /// let v = RawValue::new(3u16)?;
     /// let ptr = NonNull::new(v.as_ptr()).unwrap();
     /// // SAFETY: `ptr` is the aligned, initialised value of `v`, which outlives `place` and is only
@@ -88,6 +87,7 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn as_ptr(self) -> *mut T {
         self.ptr.as_ptr()
     }
@@ -101,6 +101,7 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn load(self) -> T {
         T::load(self)
     }
@@ -159,6 +160,7 @@ impl<'a, T: SharedLayout> Place<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn view(self) -> T::View<'a> {
         T::view(self)
     }
@@ -212,6 +214,7 @@ impl<'a, T: SharedLayout, const N: usize> Place<'a, [T; N]> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn elements(self) -> SharedSlice<'a, T> {
         // SAFETY: a `[T; N]` is N contiguous `T`s, so this place's guarantees cover each of
         // them for the same lifetime.

@@ -13,9 +13,8 @@ use core::ptr::NonNull;
 
 pub use iter::Iter;
 
+use super::{Place, SharedLayout};
 use crate::error::{Error, Result};
-use crate::layout::SharedLayout;
-use crate::place::Place;
 
 /// `len` elements of `T` in shared memory, valid for `'a`.
 ///
@@ -63,7 +62,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     ///
     /// ```
     /// use core::ptr::NonNull;
-    /// use sharedctypes::{RawArray, SharedSlice};
+    /// use sharedctypes::{RawArray, access::SharedSlice};
     /// let arr = RawArray::from_slice(&[1u16, 2, 3, 4])?;
     /// let ptr = NonNull::new(arr.as_ptr()).unwrap();
     /// // SAFETY: the first two elements of `arr`, which outlives `head` and is only accessed
@@ -91,6 +90,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -105,6 +105,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -119,6 +120,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn as_ptr(&self) -> *mut T {
         self.ptr.as_ptr()
     }
@@ -135,6 +137,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn place(&self, index: usize) -> Option<Place<'a, T>> {
         // SAFETY: just checked that the index is in bounds.
         (index < self.len).then(|| unsafe { self.place_unchecked(index) })
@@ -176,6 +179,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
+    #[must_use]
     pub fn get(&self, index: usize) -> Option<T> {
         self.place(index).map(Place::load)
     }
@@ -371,6 +375,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// assert_eq!(arr.as_slice().slice(2..)?.to_vec(), vec![3.0, 4.0]);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len);
         self.read_into(&mut out.spare_capacity_mut()[..self.len]);
@@ -452,6 +457,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// assert_eq!(v.view().iter().len(), 4);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn iter(&self) -> Iter<'a, T> {
         Iter::new(*self)
     }

@@ -1,6 +1,8 @@
 //! [`Process`]: run a closure in a forked child process (Python's `Process(target=f).start()`
 //! with the `fork` start method).
 
+mod result;
+
 use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
@@ -8,7 +10,10 @@ use core::time::Duration;
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 
+pub use result::{Exit, ProcessResult};
+
 use crate::error::{Error, Result};
+use crate::os::process::{self as os, Forked, Sig};
 
 /// A child process running a closure, forked from this one.
 ///
@@ -84,91 +89,6 @@ enum State {
     Joined(i32),
 }
 
-/// What a child's closure may return: how it becomes the child's exit code (like
-/// `std::process::Termination` for `main`).
-///
-/// - `()` → 0;
-/// - `!` (a closure that never returns, e.g. a worker loop that is killed from outside);
-/// - [`Exit(n)`](Exit) → `n` (the OS keeps the low 8 bits), like Python's `sys.exit(n)`;
-/// - `Result<T, E>` → `T`'s code, or 1 after printing `Error: {e:?}` to stderr.
-///
-/// ```
-/// use sharedctypes::{Exit, Process};
-/// let p = Process::start(|| Exit(3))?;
-/// assert_eq!(p.join()?, 3);
-/// let q = Process::start(|| -> Result<(), String> { Err("no input".into()) })?;
-/// assert_eq!(q.join()?, 1);
-/// # Ok::<(), sharedctypes::Error>(())
-/// ```
-pub trait ProcessResult {
-    /// The exit code of the child.
-    ///
-    /// ```
-    /// use sharedctypes::{Exit, ProcessResult};
-    /// assert_eq!(().exit_code(), 0);
-    /// assert_eq!(Exit(3).exit_code(), 3);
-    /// assert_eq!(Ok::<Exit, String>(Exit(2)).exit_code(), 2);
-    /// ```
-    fn exit_code(self) -> i32;
-}
-
-/// An explicit exit code for a child process (Python's `sys.exit(n)`); see [`ProcessResult`].
-///
-/// ```
-/// use sharedctypes::{Exit, Process, RawArray};
-/// let data = RawArray::from_slice(&[3, -1, 4])?;
-/// let check = Process::start(|| Exit(data.iter().filter(|&x| x < 0).count() as i32))?;
-/// assert_eq!(check.join()?, 1); // one negative number
-/// let wrapped = Process::start(|| Exit(256 + 7))?;
-/// assert_eq!(wrapped.join()?, 7); // the OS keeps the low 8 bits
-/// # Ok::<(), sharedctypes::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exit(pub i32);
-
-impl ProcessResult for () {
-    fn exit_code(self) -> i32 {
-        0
-    }
-}
-
-/// Names the never type `!` on stable Rust (`<fn() -> ! as Ret>::Output`), so that a child
-/// whose closure never returns (a worker loop that is killed from outside) is accepted.
-mod never {
-    pub trait Ret {
-        type Output;
-    }
-    impl<R> Ret for fn() -> R {
-        type Output = R;
-    }
-    pub type Never = <fn() -> ! as Ret>::Output;
-}
-
-/// A closure that never returns (`|| loop { .. }`).
-impl ProcessResult for never::Never {
-    fn exit_code(self) -> i32 {
-        self
-    }
-}
-
-impl ProcessResult for Exit {
-    fn exit_code(self) -> i32 {
-        self.0
-    }
-}
-
-impl<T: ProcessResult, E: fmt::Debug> ProcessResult for core::result::Result<T, E> {
-    fn exit_code(self) -> i32 {
-        match self {
-            Ok(value) => value.exit_code(),
-            Err(err) => {
-                eprintln!("Error: {err:?}");
-                1
-            }
-        }
-    }
-}
-
 impl<'scope> Process<'scope> {
     /// Forks a child that runs `f` and exits.
     ///
@@ -203,15 +123,14 @@ impl<'scope> Process<'scope> {
         let mut err = std::io::stderr().lock();
         let _ = out.flush();
         let _ = err.flush();
-        // SAFETY: fork has no memory-safety preconditions of its own; what the child may do
-        // afterwards is discussed in the type's documentation. The child never returns from
-        // this function (run_child ends in _exit).
-        let pid = unsafe { libc::fork() };
+        // SAFETY: what the child may do after the fork is discussed in the type's
+        // documentation; the child never returns from this function (run_child ends in
+        // _exit).
+        let forked = unsafe { os::fork() };
         drop((out, err));
-        match pid {
-            -1 => Err(Error::last_os("fork")),
-            0 => run_child(f),
-            pid => Ok(Process {
+        match forked? {
+            Forked::Child => run_child(f),
+            Forked::Parent(pid) => Ok(Process {
                 pid,
                 state: Cell::new(State::Running),
                 moved_to_child: Cell::new(Some(Box::new(f))),
@@ -231,6 +150,7 @@ impl<'scope> Process<'scope> {
     /// assert_ne!(child.pid(), std::process::id() as i32);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn pid(&self) -> i32 {
         self.pid
     }
@@ -260,7 +180,9 @@ impl<'scope> Process<'scope> {
                 });
             }
             State::Exited(code) => code,
-            State::Running => self.wait(0)?.expect("a blocking waitpid returns a status"),
+            State::Running => {
+                os::wait_child(self.pid, true)?.expect("a blocking waitpid returns a status")
+            }
         };
         self.reaped(State::Joined(code));
         Ok(code)
@@ -309,6 +231,7 @@ impl<'scope> Process<'scope> {
     /// assert_eq!(child.join()?, 4); // `join` still returns the code, at once
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn exitcode(&self) -> Option<i32> {
         self.poll().ok().flatten()
     }
@@ -319,7 +242,7 @@ impl<'scope> Process<'scope> {
         match self.state.get() {
             State::Exited(code) | State::Joined(code) => Ok(Some(code)),
             State::Running => {
-                let Some(code) = self.wait(libc::WNOHANG)? else {
+                let Some(code) = os::wait_child(self.pid, false)? else {
                     return Ok(None);
                 };
                 self.reaped(State::Exited(code));
@@ -349,6 +272,7 @@ impl<'scope> Process<'scope> {
     /// assert_eq!(child.is_alive(), false);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[must_use]
     pub fn is_alive(&self) -> bool {
         // A child that cannot be waited for any more (reaped by someone else) is not alive.
         matches!(self.poll(), Ok(None))
@@ -372,7 +296,7 @@ impl<'scope> Process<'scope> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn terminate(&self) -> Result<()> {
-        self.signal(libc::SIGTERM)
+        self.signal(Sig::Term)
     }
 
     /// Sends `SIGKILL` (Python's `kill()`). Does nothing once the child has been reaped.
@@ -391,44 +315,15 @@ impl<'scope> Process<'scope> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn kill(&self) -> Result<()> {
-        self.signal(libc::SIGKILL)
+        self.signal(Sig::Kill)
     }
 
-    fn signal(&self, signal: libc::c_int) -> Result<()> {
+    fn signal(&self, signal: Sig) -> Result<()> {
         if self.state.get() != State::Running {
             return Ok(());
         }
-        // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child, so
-        // it cannot have been recycled for another process.
-        if unsafe { libc::kill(self.pid, signal) } == -1 {
-            return Err(Error::last_os("kill"));
-        }
-        Ok(())
-    }
-
-    /// `waitpid` on the child, retrying on `EINTR`; `None` if `WNOHANG` and still running.
-    fn wait(&self, flags: libc::c_int) -> Result<Option<i32>> {
-        loop {
-            let mut status = 0;
-            // SAFETY: `status` is a valid out-pointer; the pid is our child.
-            let rc = unsafe { libc::waitpid(self.pid, &mut status, flags) };
-            if rc == -1 {
-                let err = Error::last_os("waitpid");
-                if matches!(err, Error::Os { errno, .. } if errno == nix::errno::Errno::EINTR) {
-                    continue;
-                }
-                return Err(err);
-            }
-            if rc == 0 {
-                return Ok(None);
-            }
-            if libc::WIFEXITED(status) {
-                return Ok(Some(libc::WEXITSTATUS(status)));
-            }
-            if libc::WIFSIGNALED(status) {
-                return Ok(Some(-libc::WTERMSIG(status)));
-            }
-        }
+        // The pid is our unreaped child, so it cannot have been recycled for another process.
+        os::send_signal(self.pid, signal)
     }
 }
 
@@ -440,7 +335,7 @@ impl Drop for Process<'_> {
                 // never end would hang instead of reporting the failure.
                 let _ = self.kill();
             }
-            let _ = self.wait(0);
+            let _ = os::wait_child(self.pid, true);
         }
         // After the wait: what the closure captured by move belonged to the child.
         self.moved_to_child.take();
@@ -461,12 +356,12 @@ impl fmt::Debug for Process<'_> {
 /// here: the caller's frames are the parent's code (its `main`, its test harness), which the
 /// child must never run.
 fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
+    crate::lock::forget_held_after_fork();
     /// Ends the process if anything below unwinds after all.
     struct ExitOnUnwind;
     impl Drop for ExitOnUnwind {
         fn drop(&mut self) {
-            // SAFETY: _exit has no preconditions; see below.
-            unsafe { libc::_exit(1) }
+            os::exit_now(1)
         }
     }
     let guard = ExitOnUnwind;
@@ -484,8 +379,7 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::mem::forget(guard);
-    // SAFETY: _exit ends the process immediately without running atexit handlers or
-    // destructors of the parent's copied state (which belong to the parent); it has no
-    // preconditions.
-    unsafe { libc::_exit(code) }
+    // _exit ends the process immediately without running atexit handlers or destructors of
+    // the parent's copied state (which belong to the parent).
+    os::exit_now(code)
 }

@@ -1,4 +1,5 @@
-//! `SharedLayout` for the C scalars, the ctypes newtypes and arrays.
+//! `SharedLayout` for the C scalars, the ctypes newtypes and arrays, and `SharedAtomic` for
+//! the integers: one table, from which both are generated.
 //!
 //! A scalar is read and written with one relaxed atomic operation of its own size, so a
 //! concurrent write by another process is seen either entirely or not at all: no torn
@@ -10,15 +11,41 @@ use core::sync::atomic::Ordering::Relaxed;
 use core::sync::atomic::{AtomicI8, AtomicI16, AtomicI32, AtomicI64, AtomicIsize};
 use core::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize};
 
-use super::{Layout, SharedLayout};
+use super::{NoFields, Place, SharedAtomic, SharedLayout, SharedSlice};
 use crate::ctypes::{CBool, CChar, WChar};
-use crate::lock::SharedLock;
-use crate::place::Place;
-use crate::slice::SharedSlice;
-use crate::synchronized::NoFields;
+use crate::layout::Layout;
 
-macro_rules! scalar {
-    ($($ty:ty => $atomic:ty, $c:literal, $ctypes:literal, |$v:ident| $to_bits:expr, |$bits:ident| $from_bits:expr;)*) => {$(
+/// One row per scalar: the Rust type, the atomic type of the same size and alignment that
+/// reads and writes it, its C and `ctypes` names, and either `integer` (the atomic holds the
+/// value itself, and is offered as [`SharedAtomic`]) or the conversion to and from the
+/// atomic's bits.
+macro_rules! scalars {
+    ($($ty:ty => $atomic:ty, $c:literal, $ctypes:literal, $how:tt $( ($to:expr, $from:expr) )?;)*) => {$(
+        scalars!(@one $ty, $atomic, $c, $ctypes, $how $( ($to, $from) )?);
+    )*};
+
+    (@one $ty:ty, $atomic:ty, $c:literal, $ctypes:literal, integer) => {
+        scalars!(@layout $ty, $atomic, $c, $ctypes, |v: $ty| v, |bits| bits);
+
+        impl SharedAtomic for $ty {
+            type Atomic = $atomic;
+
+            #[inline]
+            fn atomic(place: Place<'_, Self>) -> &$atomic {
+                // SAFETY: a `Place` is aligned and valid for its lifetime, and its bytes are
+                // only accessed atomically in this process; `$atomic` has the layout of `$ty`
+                // (asserted where the layout is implemented); atomics are interior-mutable,
+                // so a shared reference to one that other processes also update is sound.
+                unsafe { <$atomic>::from_ptr(place.as_ptr().cast()) }
+            }
+        }
+    };
+
+    (@one $ty:ty, $atomic:ty, $c:literal, $ctypes:literal, bits ($to:expr, $from:expr)) => {
+        scalars!(@layout $ty, $atomic, $c, $ctypes, $to, $from);
+    };
+
+    (@layout $ty:ty, $atomic:ty, $c:literal, $ctypes:literal, $to:expr, $from:expr) => {
         const _: () = assert!(
             size_of::<$atomic>() == size_of::<$ty>() && align_of::<$atomic>() == align_of::<$ty>(),
             concat!("sharedctypes needs ", stringify!($atomic), " to have the size and alignment of ", stringify!($ty))
@@ -32,7 +59,7 @@ macro_rules! scalar {
             const LAYOUT: Layout =
                 Layout::primitive(stringify!($ty), size_of::<$ty>(), align_of::<$ty>(), $c, $ctypes);
             type View<'a> = $ty;
-            type Synced<L: SharedLock> = NoFields<$ty, L>;
+            type Synced<S> = NoFields<S>;
 
             #[inline]
             fn load(place: Place<'_, Self>) -> Self {
@@ -40,15 +67,16 @@ macro_rules! scalar {
                 // and only ever accessed atomically in this process; `$atomic` has the size
                 // and alignment of `$ty` (asserted above).
                 let cell = unsafe { <$atomic>::from_ptr(place.as_ptr().cast()) };
-                let $bits = cell.load(Relaxed);
-                $from_bits
+                let from: fn(_) -> $ty = $from;
+                from(cell.load(Relaxed))
             }
 
             #[inline]
-            fn store(place: Place<'_, Self>, $v: Self) {
+            fn store(place: Place<'_, Self>, value: Self) {
                 // SAFETY: as in `load`.
                 let cell = unsafe { <$atomic>::from_ptr(place.as_ptr().cast()) };
-                cell.store($to_bits, Relaxed);
+                let to: fn($ty) -> _ = $to;
+                cell.store(to(value), Relaxed);
             }
 
             #[inline]
@@ -56,25 +84,25 @@ macro_rules! scalar {
                 Self::load(place)
             }
         }
-    )*};
+    };
 }
 
-scalar! {
-    i8 => AtomicI8, "int8_t", "c_int8", |v| v, |b| b;
-    u8 => AtomicU8, "uint8_t", "c_uint8", |v| v, |b| b;
-    i16 => AtomicI16, "int16_t", "c_int16", |v| v, |b| b;
-    u16 => AtomicU16, "uint16_t", "c_uint16", |v| v, |b| b;
-    i32 => AtomicI32, "int32_t", "c_int32", |v| v, |b| b;
-    u32 => AtomicU32, "uint32_t", "c_uint32", |v| v, |b| b;
-    i64 => AtomicI64, "int64_t", "c_int64", |v| v, |b| b;
-    u64 => AtomicU64, "uint64_t", "c_uint64", |v| v, |b| b;
-    isize => AtomicIsize, "ptrdiff_t", "c_ssize_t", |v| v, |b| b;
-    usize => AtomicUsize, "size_t", "c_size_t", |v| v, |b| b;
-    f32 => AtomicU32, "float", "c_float", |v| v.to_bits(), |b| f32::from_bits(b);
-    f64 => AtomicU64, "double", "c_double", |v| v.to_bits(), |b| f64::from_bits(b);
-    CChar => AtomicU8, "char", "c_char", |v| v.0, |b| CChar(b);
-    CBool => AtomicU8, "_Bool", "c_bool", |v| v.0, |b| CBool(b);
-    WChar => AtomicU32, "wchar_t", "c_wchar", |v| v.0, |b| WChar(b);
+scalars! {
+    i8 => AtomicI8, "int8_t", "c_int8", integer;
+    u8 => AtomicU8, "uint8_t", "c_uint8", integer;
+    i16 => AtomicI16, "int16_t", "c_int16", integer;
+    u16 => AtomicU16, "uint16_t", "c_uint16", integer;
+    i32 => AtomicI32, "int32_t", "c_int32", integer;
+    u32 => AtomicU32, "uint32_t", "c_uint32", integer;
+    i64 => AtomicI64, "int64_t", "c_int64", integer;
+    u64 => AtomicU64, "uint64_t", "c_uint64", integer;
+    isize => AtomicIsize, "ptrdiff_t", "c_ssize_t", integer;
+    usize => AtomicUsize, "size_t", "c_size_t", integer;
+    f32 => AtomicU32, "float", "c_float", bits(f32::to_bits, f32::from_bits);
+    f64 => AtomicU64, "double", "c_double", bits(f64::to_bits, f64::from_bits);
+    CChar => AtomicU8, "char", "c_char", bits(|v: CChar| v.0, CChar);
+    CBool => AtomicU8, "_Bool", "c_bool", bits(|v: CBool| v.0, CBool);
+    WChar => AtomicU32, "wchar_t", "c_wchar", bits(|v: WChar| v.0, WChar);
 }
 
 // SAFETY: `[T; N]` has the C array layout (N elements of T, no padding between them, since a
@@ -84,7 +112,7 @@ scalar! {
 unsafe impl<T: SharedLayout, const N: usize> SharedLayout for [T; N] {
     const LAYOUT: Layout = Layout::array(&T::LAYOUT, N, size_of::<[T; N]>(), align_of::<[T; N]>());
     type View<'a> = SharedSlice<'a, T>;
-    type Synced<L: SharedLock> = NoFields<[T; N], L>;
+    type Synced<S> = NoFields<S>;
 
     #[inline]
     fn load(place: Place<'_, Self>) -> Self {

@@ -1,0 +1,319 @@
+//! [`RawMutex`]: one robust, process-shared mutex in the shared heap, with the bookkeeping
+//! that makes a dead holder recoverable and reportable. The locks ([`RobustLock`]) are
+//! handles to one of these.
+//!
+//! [`RobustLock`]: super::RobustLock
+
+use core::cell::Cell;
+use core::mem::{ManuallyDrop, align_of, offset_of, size_of};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
+use core::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::heap::{self, Block};
+use crate::os::mutex::{Acquire, Deadline, PthreadMutex};
+
+/// The most robust locks one thread may hold at once.
+///
+/// When a thread dies, the kernel releases the robust mutexes it holds by walking a list of
+/// them, and stops after 2048 entries (`ROBUST_LIST_LIMIT`): locks past that would stay
+/// locked for ever. sharedctypes counts the locks each thread holds and refuses to go past
+/// 2000 ([`Error::TooManyLocksHeld`]), leaving room for robust mutexes other code in the same
+/// thread may hold. Re-entering an [`RLock`](crate::RLock) the thread already holds does not
+/// count again.
+///
+/// ```
+/// use sharedctypes::lock::MAX_HELD_PER_THREAD;
+/// assert_eq!(MAX_HELD_PER_THREAD, 2000);
+/// ```
+pub const MAX_HELD_PER_THREAD: usize = 2000;
+
+/// The shared-memory part of a lock, 56 bytes. Its layout is part of the format other
+/// processes (and the Python module) rely on:
+///
+/// | offset | field | meaning |
+/// |---:|---|---|
+/// | 0 | `mutex` | the `pthread_mutex_t` (40 bytes on 64-bit Linux) |
+/// | 40 | `holder` | pid of the process that holds it; 0 when free or not yet recorded |
+/// | 44 | `depth` | acquisitions outstanding (recursion depth); written only by the holder |
+/// | 48 | `died` | sticky owner-died state: 0 clean, the pid of a holder that died, or -1 when that pid is unknown |
+/// | 52 | reserved | 0 |
+#[repr(C)]
+pub(crate) struct MutexCell {
+    mutex: PthreadMutex,
+    holder: AtomicI32,
+    depth: AtomicU32,
+    died: AtomicI32,
+    reserved: u32,
+}
+
+const _: () = assert!(size_of::<MutexCell>() == 56 && offset_of!(MutexCell, holder) == 40);
+
+/// `died` when a holder died before its pid was recorded.
+const DIED_UNKNOWN: i32 = -1;
+
+thread_local! {
+    /// Robust locks this thread holds (first acquisitions only, not re-entries).
+    ///
+    /// A forked child starts with an empty robust list (glibc clears it), but inherits this
+    /// count from its forking thread: [`Process::start`](crate::Process::start) resets it in
+    /// the child ([`forget_held_after_fork`]); after a fork by other means the inherited
+    /// count stays, which only ever overestimates (never lets a thread past the limit).
+    static HELD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Robust locks this thread holds.
+#[inline(always)]
+fn held() -> usize {
+    HELD.get()
+}
+
+#[inline(always)]
+fn set_held(n: usize) {
+    HELD.set(n);
+}
+
+/// In a forked child, before it runs anything: the locks its forking thread held belong to
+/// the parent's thread, and are not on the child's (empty) robust list.
+pub(crate) fn forget_held_after_fork() {
+    HELD.set(0);
+}
+
+/// One robust, process-shared mutex (recursive or error-checking) in shared memory.
+#[derive(Debug)]
+pub(crate) struct RawMutex {
+    /// Freed by `Drop`, unless the mutex is still held (then it is leaked).
+    block: ManuallyDrop<Block>,
+}
+
+impl RawMutex {
+    /// Creates a mutex in fresh shared memory: `PTHREAD_PROCESS_SHARED`,
+    /// `PTHREAD_MUTEX_ROBUST`, and `PTHREAD_MUTEX_RECURSIVE` or `PTHREAD_MUTEX_ERRORCHECK`.
+    pub(crate) fn new(recursive: bool) -> Result<RawMutex> {
+        let block = Block::alloc(size_of::<MutexCell>(), align_of::<MutexCell>())?;
+        let mutex = block.as_ptr().cast::<PthreadMutex>();
+        // SAFETY: the block is fresh (zeroed), aligned for a MutexCell (whose first field is
+        // the mutex), owned by this handle and not yet visible to any other thread or process.
+        unsafe { PthreadMutex::init(mutex, recursive)? };
+        Ok(RawMutex {
+            block: ManuallyDrop::new(block),
+        })
+    }
+
+    /// The shared cell.
+    #[inline]
+    fn cell(&self) -> &MutexCell {
+        // SAFETY: the block holds a MutexCell whose mutex was initialised by `new`, it stays
+        // allocated while `self` lives, and every field is either an atomic or the pthread
+        // mutex (interior-mutable, used only through the pthread calls), so a shared
+        // reference is sound although other threads and processes change it concurrently.
+        unsafe { &*self.block.as_ptr().cast::<MutexCell>() }
+    }
+
+    /// Address of the mutex, to tell locks apart.
+    pub(crate) fn addr(&self) -> *const u8 {
+        self.block.as_ptr()
+    }
+
+    /// Blocks until acquired.
+    #[inline]
+    pub(crate) fn lock(&self) -> Result<()> {
+        let acquired = self.cell().mutex.lock();
+        self.outcome(acquired, true)
+            .map(|got| debug_assert!(got, "a blocking lock acquires or fails"))
+    }
+
+    /// Acquires if free; `Ok(false)` if not.
+    pub(crate) fn try_lock(&self) -> Result<bool> {
+        let acquired = self.cell().mutex.try_lock();
+        self.outcome(acquired, false)
+    }
+
+    /// Waits at most `timeout`; `Ok(false)` if not acquired in time. A zero timeout only
+    /// tries; one too long to express as a deadline waits forever.
+    pub(crate) fn lock_timeout(&self, timeout: Duration) -> Result<bool> {
+        if timeout.is_zero() {
+            return self.try_lock();
+        }
+        let Some(deadline) = Deadline::after(timeout)? else {
+            // Too long to express: wait forever, but report a Lock this thread already holds
+            // as "not acquired", like every other timed wait does.
+            return match self.lock() {
+                Ok(()) => Ok(true),
+                Err(Error::WouldDeadlock) => Ok(false),
+                Err(e) => Err(e),
+            };
+        };
+        let acquired = self.cell().mutex.lock_until(&deadline);
+        self.outcome(acquired, false)
+    }
+
+    /// Records, stickily, that the holder died (with its pid if it had recorded it).
+    fn record_death(&self, cell: &MutexCell) {
+        let dead = cell.holder.load(Relaxed);
+        cell.died
+            .store(if dead > 0 { dead } else { DIED_UNKNOWN }, Relaxed);
+        cell.holder.store(0, Relaxed);
+    }
+
+    /// Turns a pthread result into "acquired" (`true`), "not acquired" (`false`) or an
+    /// error, and does the bookkeeping of an acquisition. The common case is inlined into
+    /// every acquisition; everything else is [`outcome_slow`](Self::outcome_slow).
+    #[inline(always)]
+    fn outcome(&self, acquired: Acquire, blocking: bool) -> Result<bool> {
+        if acquired == Acquire::Locked {
+            let cell = self.cell();
+            let depth = cell.depth.load(Relaxed);
+            if depth == 0 {
+                // A first acquisition (not a re-entry): one more robust lock on this thread.
+                let n = held();
+                if n >= MAX_HELD_PER_THREAD {
+                    return self.too_many(n);
+                }
+                cell.holder.store(heap::current_pid(), Relaxed);
+                set_held(n + 1);
+            }
+            cell.depth.store(depth + 1, Relaxed);
+            Ok(true)
+        } else {
+            self.outcome_slow(acquired, blocking)
+        }
+    }
+
+    /// Gives back a first acquisition that would go past [`MAX_HELD_PER_THREAD`]. (Checked
+    /// once acquired, when a re-entry can be told from a first acquisition; the thread held
+    /// one lock too many only in between, which the kernel's limit of 2048 leaves room for.)
+    #[cold]
+    #[inline(never)]
+    fn too_many(&self, held: usize) -> Result<bool> {
+        // SAFETY: this thread acquired the mutex just now, and no guard exists for it.
+        unsafe { self.cell().mutex.unlock() };
+        Err(Error::TooManyLocksHeld {
+            held,
+            max: MAX_HELD_PER_THREAD,
+        })
+    }
+
+    /// The uncommon lock results. `EDEADLK` (an error-checking mutex already held by this
+    /// thread) is an error for a blocking lock, which would wait forever, and plain "not
+    /// acquired" for a try or a timed wait (CPython's `acquire(False)` returns `False`).
+    #[cold]
+    #[inline(never)]
+    fn outcome_slow(&self, acquired: Acquire, blocking: bool) -> Result<bool> {
+        let cell = self.cell();
+        match acquired {
+            Acquire::Locked => unreachable!("handled inline"),
+            Acquire::OwnerDied => {
+                // SAFETY: this thread holds the mutex after EOWNERDEAD, as required.
+                if let Err(e) = unsafe { cell.mutex.consistent() } {
+                    // SAFETY: this thread holds the mutex and no guard exists for this
+                    // acquisition, so it is released here, exactly once.
+                    unsafe { cell.mutex.unlock() };
+                    return Err(e);
+                }
+                self.record_death(cell);
+                // The dead holder's recursion is gone with it (glibc restarts the count at 1).
+                cell.depth.store(0, Relaxed);
+                let n = held();
+                if n >= MAX_HELD_PER_THREAD {
+                    // Consistent again, and the death stays on record for the next acquirer.
+                    return self.too_many(n);
+                }
+                cell.holder.store(heap::current_pid(), Relaxed);
+                cell.depth.store(1, Relaxed);
+                set_held(n + 1);
+                Ok(true)
+            }
+            Acquire::Busy => Ok(false),
+            Acquire::HeldByThisThread if blocking => Err(Error::WouldDeadlock),
+            Acquire::HeldByThisThread => Ok(false),
+            Acquire::NotRecoverable => Err(Error::NotRecoverable),
+            Acquire::Failed(rc) => Err(Error::os("pthread_mutex_lock", rc)),
+        }
+    }
+
+    /// Releases the mutex.
+    ///
+    /// # Safety
+    /// Must pair with a successful acquisition by this thread (in this process) that has not
+    /// been released yet.
+    #[inline]
+    pub(crate) unsafe fn unlock(&self) {
+        let cell = self.cell();
+        let depth = cell.depth.load(Relaxed).saturating_sub(1);
+        cell.depth.store(depth, Relaxed);
+        if depth == 0 {
+            // Cleared before the release: a holder that dies after this line is reported
+            // with its pid unknown, never with a wrong one.
+            cell.holder.store(0, Relaxed);
+            set_held(held().saturating_sub(1));
+        }
+        // SAFETY: the caller holds the mutex.
+        unsafe { cell.mutex.unlock() };
+    }
+
+    /// The sticky owner-died state: `None` if clean, else `Some(pid)` of the holder that
+    /// died (`Some(None)` when its pid is unknown). Read by a holder, so it is stable.
+    #[inline]
+    pub(crate) fn death(&self) -> Option<Option<i32>> {
+        match self.cell().died.load(Relaxed) {
+            0 => None,
+            pid if pid > 0 => Some(Some(pid)),
+            _ => Some(None),
+        }
+    }
+
+    /// Ends the owner-died state; called by a holder once the data is repaired.
+    pub(crate) fn clear_death(&self) {
+        self.cell().died.store(0, Relaxed);
+    }
+}
+
+impl Drop for RawMutex {
+    fn drop(&mut self) {
+        if !self.block.is_owned() {
+            // Inherited through fork: the parent owns (and frees) the block; this process's
+            // handle to it goes without touching the mutex.
+            // SAFETY: `block` is dropped here, once, and never used again (this is `Drop`).
+            unsafe { ManuallyDrop::drop(&mut self.block) };
+            return;
+        }
+        let cell = self.cell();
+        // A mutex that is held sits on its holder thread's robust list, which glibc and the
+        // kernel write through: destroying it and letting the heap reuse the block would let
+        // them scribble over the next object. Take it first; if that fails, it is truly held
+        // (by a guard that was `mem::forget`-ten, or by another thread or process): leak it.
+        let free = match cell.mutex.try_lock() {
+            // Acquired with a depth above zero: a recursive lock this thread still holds.
+            Acquire::Locked if cell.depth.load(Relaxed) > 0 => {
+                // SAFETY: acquired just above by this thread.
+                unsafe { cell.mutex.unlock() };
+                false
+            }
+            Acquire::Locked => {
+                // SAFETY: acquired just above by this thread.
+                unsafe { cell.mutex.unlock() };
+                true
+            }
+            // The holder died: nobody holds it any more; make it consistent and release it.
+            Acquire::OwnerDied => {
+                // SAFETY: acquired (EOWNERDEAD) just above by this thread.
+                let consistent = unsafe { cell.mutex.consistent() };
+                // SAFETY: still held by this thread.
+                unsafe { cell.mutex.unlock() };
+                consistent.is_ok()
+            }
+            // Not on anyone's robust list any more.
+            Acquire::NotRecoverable => true,
+            Acquire::Busy | Acquire::HeldByThisThread | Acquire::Failed(_) => false,
+        };
+        if !free {
+            return;
+        }
+        // SAFETY: the mutex is initialised, not held (just checked by taking and releasing
+        // it), and this is the last handle in the process that owns it, so nothing uses it.
+        unsafe { cell.mutex.destroy() };
+        // SAFETY: `block` is dropped here, once, and never used again (this is `Drop`).
+        unsafe { ManuallyDrop::drop(&mut self.block) };
+    }
+}

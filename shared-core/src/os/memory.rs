@@ -1,0 +1,172 @@
+//! Shared memory: memfds, `MAP_SHARED` mappings, giving pages back, and the limits that
+//! bound how much of it a process may map.
+
+use core::ffi::{CStr, c_void};
+use core::num::NonZeroUsize;
+use core::ptr::NonNull;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use nix::errno::Errno;
+use nix::sys::memfd::{MFdFlags, memfd_create};
+use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap, munmap};
+use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit};
+
+use super::err;
+use crate::error::{Error, Result};
+
+/// The smallest page size sharedctypes assumes (and the largest alignment it guarantees).
+pub(crate) const MIN_PAGE: usize = 4096;
+
+/// This machine's page size (4 KiB on x86-64; 16 or 64 KiB on some AArch64 and POWER
+/// kernels). Cached in an atomic, not a `OnceLock`, which a fork in the middle of its
+/// initialisation would leave blocked in the child.
+pub(crate) fn page_size() -> usize {
+    static SIZE: AtomicUsize = AtomicUsize::new(0);
+    match SIZE.load(Ordering::Relaxed) {
+        0 => {
+            let size = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+                .ok()
+                .flatten()
+                .and_then(|s| usize::try_from(s).ok())
+                .unwrap_or(MIN_PAGE)
+                .max(MIN_PAGE);
+            SIZE.store(size, Ordering::Relaxed);
+            size
+        }
+        size => size,
+    }
+}
+
+/// The machine's memory plus swap: the most shared memory that can ever be backed. Cached
+/// like [`page_size`].
+pub(crate) fn memory_limit() -> u64 {
+    static LIMIT: AtomicU64 = AtomicU64::new(0);
+    match LIMIT.load(Ordering::Relaxed) {
+        0 => {
+            let limit = nix::sys::sysinfo::sysinfo()
+                .map(|info| info.ram_total().saturating_add(info.swap_total()))
+                .unwrap_or(u64::MAX)
+                .max(1);
+            LIMIT.store(limit, Ordering::Relaxed);
+            limit
+        }
+        limit => limit,
+    }
+}
+
+/// Bytes of shared memory this process has mapped (every [`Mapping`] alive).
+static MAPPED: AtomicU64 = AtomicU64::new(0);
+
+/// How many more bytes of shared memory this process may map: the machine's memory plus
+/// swap ([`memory_limit`]) minus what it has mapped already. Checked before every new
+/// mapping, so that a process cannot map (and later touch) more shared memory than could
+/// ever be backed, one request at a time.
+pub(crate) fn budget_left() -> u64 {
+    memory_limit().saturating_sub(MAPPED.load(Ordering::Relaxed))
+}
+
+/// Refuses a file size above this process's `RLIMIT_FSIZE`: growing a file past it would
+/// not fail with an error but send `SIGXFSZ`, which kills the process.
+fn check_file_size_limit(op: &'static str, size: u64) -> Result<()> {
+    let (soft, _hard) = getrlimit(Resource::RLIMIT_FSIZE).map_err(err("getrlimit"))?;
+    if soft != RLIM_INFINITY && size > soft {
+        return Err(Error::os(op, Errno::EFBIG as i32));
+    }
+    Ok(())
+}
+
+/// A new memfd (close-on-exec) of `size` zero bytes.
+pub(crate) fn memfd(name: &CStr, size: usize) -> Result<OwnedFd> {
+    let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(err("memfd_create"))?;
+    set_file_size(fd.as_fd(), size, "ftruncate (sizing a shared arena)")?;
+    Ok(fd)
+}
+
+/// Sets the size of a shared-memory file (a memfd or a POSIX shared-memory object), refusing
+/// sizes above `RLIMIT_FSIZE` with `EFBIG` instead of letting the kernel send `SIGXFSZ`.
+pub(crate) fn set_file_size(fd: BorrowedFd<'_>, size: usize, op: &'static str) -> Result<()> {
+    let size = u64::try_from(size).map_err(|_| Error::os(op, Errno::EFBIG as i32))?;
+    check_file_size_limit(op, size)?;
+    let len = i64::try_from(size).map_err(|_| Error::os(op, Errno::EFBIG as i32))?;
+    nix::unistd::ftruncate(fd, len).map_err(err(op))
+}
+
+/// A readable and writable `MAP_SHARED` mapping of a file, unmapped on drop.
+///
+/// Every process that maps the same file sees the same bytes; the memory stays alive for as
+/// long as any process maps it (or holds the file open).
+#[derive(Debug)]
+pub(crate) struct Mapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a `Mapping` is an address range owned by this handle; it has no thread affinity.
+// What is read and written through it is the business of its users (atomics, locks).
+unsafe impl Send for Mapping {}
+// SAFETY: `&Mapping` only hands out the address and the length.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Maps `len` bytes of `fd` from `offset` (a multiple of the page size), shared.
+    pub(crate) fn shared(fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping> {
+        let length = NonZeroUsize::new(len).ok_or(Error::os("mmap", Errno::EINVAL as i32))?;
+        let offset = i64::try_from(offset).map_err(|_| Error::os("mmap", Errno::EINVAL as i32))?;
+        // SAFETY: a new mapping at an address the kernel chooses cannot overlap any memory
+        // this process uses; the file is shared memory (no I/O errors can turn into SIGBUS
+        // except for accesses past the file's end, which callers keep within its size).
+        let ptr = unsafe {
+            mmap(
+                None,
+                length,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+                fd,
+                offset,
+            )
+        }
+        .map_err(err("mmap (MAP_SHARED)"))?;
+        MAPPED.fetch_add(len as u64, Ordering::Relaxed);
+        Ok(Mapping {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// The first byte of the mapping.
+    pub(crate) fn base(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// Length of the mapping in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Gives the whole pages of `offset..offset + len` back to the kernel (`MADV_REMOVE`):
+    /// they read back as zeroes, in every process that maps them.
+    ///
+    /// # Safety
+    /// The range must lie inside the mapping, be page-aligned, and hold no live object: no
+    /// code in this or any other process may rely on its contents any more.
+    pub(crate) unsafe fn remove_pages(&self, offset: usize, len: usize) -> Result<()> {
+        debug_assert!(offset % page_size() == 0 && len % page_size() == 0);
+        debug_assert!(offset <= self.len && len <= self.len - offset);
+        let addr = self.ptr.as_ptr().wrapping_add(offset).cast::<c_void>();
+        let addr = NonNull::new(addr).ok_or(Error::os("madvise", Errno::EINVAL as i32))?;
+        // SAFETY: the range is inside this mapping and holds no live object (the caller's
+        // contract), so dropping its pages (which then read as zeroes) breaks nothing.
+        unsafe { madvise(addr, len, MmapAdvise::MADV_REMOVE) }.map_err(err("madvise (MADV_REMOVE)"))
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: the range was mapped by `shared` and is unmapped exactly once, here; its
+        // owners guarantee that nothing uses it once the `Mapping` is dropped.
+        if unsafe { munmap(self.ptr.cast(), self.len) }.is_ok() {
+            MAPPED.fetch_sub(self.len as u64, Ordering::Relaxed);
+        }
+    }
+}

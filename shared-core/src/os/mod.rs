@@ -1,0 +1,24 @@
+//! The operating-system layer: every system call sharedctypes makes, each behind a function
+//! of this module (memmap2's `os` module is the model).
+//!
+//! The rest of the crate never names `nix` or `libc`. Calls go through `nix` wherever it
+//! has an API (memfd, mman, fork, wait, signals, pipes, poll, fcntl, stat, sockets); `libc`
+//! is used only where `nix` has none (pthread mutexes, `pthread_atfork`, futexes, `_exit`).
+//! Errors come back as [`Error::Os`](crate::Error::Os) with the name of the call, so no
+//! `nix` or `libc` type reaches the public API.
+//!
+//! The few functions that stay `unsafe` have contracts that no type can express (a `fork`
+//! in a multi-threaded process, memory that must not be in use); each says what its caller
+//! must guarantee.
+
+pub(crate) mod fd;
+pub(crate) mod memory;
+pub(crate) mod mutex;
+pub(crate) mod process;
+
+use crate::error::Error;
+
+/// Maps a `nix` error of the call `op` to [`Error::Os`].
+pub(crate) fn err(op: &'static str) -> impl FnOnce(nix::errno::Errno) -> Error {
+    move |errno| Error::os(op, errno as i32)
+}

@@ -1,0 +1,191 @@
+//! Robust, process-shared pthread mutexes (`libc`: `nix` has no pthread mutex API).
+//!
+//! [`PthreadMutex`] is the C `pthread_mutex_t` as it lies in shared memory. A shared
+//! reference to one is only ever created for an initialised mutex (see
+//! [`PthreadMutex::init`]); from then on the pthread calls are designed for concurrent use
+//! from any thread of any process that maps it, so they are safe functions here, except the
+//! ones whose precondition is "this thread holds it".
+
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use core::time::Duration;
+
+use nix::time::{ClockId, clock_gettime};
+
+use super::err;
+use crate::error::{Error, Result};
+
+/// A `pthread_mutex_t`, in shared memory.
+#[repr(transparent)]
+pub(crate) struct PthreadMutex(UnsafeCell<libc::pthread_mutex_t>);
+
+// SAFETY: a pthread mutex is made to be used from many threads at once; every access goes
+// through the pthread functions, which synchronise internally.
+unsafe impl Sync for PthreadMutex {}
+// SAFETY: as above; it has no thread affinity of its own (the *holder* is per thread, and
+// that is tracked by the lock's guard, which is not `Send`).
+unsafe impl Send for PthreadMutex {}
+
+/// What an acquisition attempt returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Acquire {
+    /// Acquired.
+    Locked,
+    /// Acquired, but the previous holder died holding it (`EOWNERDEAD`): the caller holds it
+    /// and must call [`PthreadMutex::consistent`] before releasing it.
+    OwnerDied,
+    /// Not acquired: held by another thread (`EBUSY`), or the deadline passed (`ETIMEDOUT`).
+    Busy,
+    /// Not acquired: an error-checking mutex already held by this thread (`EDEADLK`).
+    HeldByThisThread,
+    /// Not acquired: a holder died and the mutex was released without being made consistent.
+    NotRecoverable,
+    /// Any other error number.
+    Failed(i32),
+}
+
+impl Acquire {
+    fn from_rc(rc: libc::c_int) -> Acquire {
+        match rc {
+            0 => Acquire::Locked,
+            libc::EOWNERDEAD => Acquire::OwnerDied,
+            libc::EBUSY | libc::ETIMEDOUT => Acquire::Busy,
+            libc::EDEADLK => Acquire::HeldByThisThread,
+            libc::ENOTRECOVERABLE => Acquire::NotRecoverable,
+            rc => Acquire::Failed(rc),
+        }
+    }
+}
+
+/// A point in time for [`PthreadMutex::lock_until`], on `CLOCK_REALTIME` (the clock
+/// `pthread_mutex_timedlock` measures against).
+pub(crate) struct Deadline(libc::timespec);
+
+impl Deadline {
+    /// Now plus `timeout`, or `None` if that cannot be expressed (wait forever).
+    pub(crate) fn after(timeout: Duration) -> Result<Option<Deadline>> {
+        let now = clock_gettime(ClockId::CLOCK_REALTIME).map_err(err("clock_gettime"))?;
+        let nanos = now.tv_nsec() + i64::from(timeout.subsec_nanos());
+        let secs = i64::try_from(timeout.as_secs())
+            .ok()
+            .and_then(|s| now.tv_sec().checked_add(s))
+            .and_then(|s| s.checked_add(nanos / 1_000_000_000));
+        Ok(secs.map(|tv_sec| {
+            Deadline(libc::timespec {
+                tv_sec,
+                tv_nsec: nanos % 1_000_000_000,
+            })
+        }))
+    }
+}
+
+fn check(op: &'static str, rc: libc::c_int) -> Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::os(op, rc))
+    }
+}
+
+impl PthreadMutex {
+    /// Initialises a mutex in place: `PTHREAD_PROCESS_SHARED`, `PTHREAD_MUTEX_ROBUST`, and
+    /// `PTHREAD_MUTEX_RECURSIVE` or `PTHREAD_MUTEX_ERRORCHECK`.
+    ///
+    /// # Safety
+    /// `this` must be valid for writes and aligned for a `pthread_mutex_t`, and no other
+    /// thread or process may use the memory until this returns.
+    pub(crate) unsafe fn init(this: *mut PthreadMutex, recursive: bool) -> Result<()> {
+        let kind = if recursive {
+            libc::PTHREAD_MUTEX_RECURSIVE
+        } else {
+            libc::PTHREAD_MUTEX_ERRORCHECK
+        };
+        let mut attr = MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+        // SAFETY: `attr` is writable storage for a mutexattr.
+        check("pthread_mutexattr_init", unsafe {
+            libc::pthread_mutexattr_init(attr.as_mut_ptr())
+        })?;
+        let attr = attr.as_mut_ptr();
+        // SAFETY: `attr` was initialised just above and is destroyed only after its last use.
+        let configured = check("pthread_mutexattr_settype", unsafe {
+            libc::pthread_mutexattr_settype(attr, kind)
+        })
+        .and_then(|()| {
+            // SAFETY: as above.
+            check("pthread_mutexattr_setpshared", unsafe {
+                libc::pthread_mutexattr_setpshared(attr, libc::PTHREAD_PROCESS_SHARED)
+            })
+        })
+        .and_then(|()| {
+            // SAFETY: as above.
+            check("pthread_mutexattr_setrobust", unsafe {
+                libc::pthread_mutexattr_setrobust(attr, libc::PTHREAD_MUTEX_ROBUST)
+            })
+        })
+        .and_then(|()| {
+            // SAFETY: `this` is writable, aligned and exclusively ours (the caller's
+            // contract); `PthreadMutex` is a transparent `pthread_mutex_t`; `attr` is valid.
+            check("pthread_mutex_init", unsafe {
+                libc::pthread_mutex_init(this.cast(), attr)
+            })
+        });
+        // SAFETY: `attr` is initialised and not used after this.
+        unsafe { libc::pthread_mutexattr_destroy(attr) };
+        configured
+    }
+
+    fn raw(&self) -> *mut libc::pthread_mutex_t {
+        self.0.get()
+    }
+
+    /// Blocks until acquired.
+    #[inline]
+    pub(crate) fn lock(&self) -> Acquire {
+        // SAFETY: `self` is an initialised mutex (only such are ever referenced), and the
+        // pthread functions may be called on it concurrently from any thread of any process.
+        Acquire::from_rc(unsafe { libc::pthread_mutex_lock(self.raw()) })
+    }
+
+    /// Acquires if free.
+    #[inline]
+    pub(crate) fn try_lock(&self) -> Acquire {
+        // SAFETY: as in `lock`.
+        Acquire::from_rc(unsafe { libc::pthread_mutex_trylock(self.raw()) })
+    }
+
+    /// Waits until `deadline` at most.
+    pub(crate) fn lock_until(&self, deadline: &Deadline) -> Acquire {
+        // SAFETY: as in `lock`; the deadline is a valid timespec (nanoseconds below 1e9).
+        Acquire::from_rc(unsafe { libc::pthread_mutex_timedlock(self.raw(), &deadline.0) })
+    }
+
+    /// Marks a mutex whose previous holder died as consistent again.
+    ///
+    /// # Safety
+    /// This thread must hold the mutex, acquired with [`Acquire::OwnerDied`].
+    pub(crate) unsafe fn consistent(&self) -> Result<()> {
+        // SAFETY: the caller holds the mutex after EOWNERDEAD, as the call requires.
+        check("pthread_mutex_consistent", unsafe {
+            libc::pthread_mutex_consistent(self.raw())
+        })
+    }
+
+    /// Releases the mutex.
+    ///
+    /// # Safety
+    /// This thread must hold the mutex.
+    #[inline]
+    pub(crate) unsafe fn unlock(&self) {
+        // SAFETY: the caller holds the mutex, so unlocking it is what pthread expects.
+        unsafe { libc::pthread_mutex_unlock(self.raw()) };
+    }
+
+    /// Destroys the mutex.
+    ///
+    /// # Safety
+    /// The mutex must not be held, and no thread of any process may use it afterwards.
+    pub(crate) unsafe fn destroy(&self) {
+        // SAFETY: the caller guarantees the mutex is unused from now on and not held.
+        unsafe { libc::pthread_mutex_destroy(self.raw()) };
+    }
+}

@@ -1,0 +1,256 @@
+//! What [`Synchronized`] adds for arrays: [`Array`](super::Array). Element operations are
+//! [`SharedSlice`]'s, taken under the lock; their examples are there.
+
+use core::ops::RangeBounds;
+
+use super::{Synchronized, synchronized_with};
+use crate::access::SharedLayout;
+#[cfg(doc)]
+use crate::access::SharedSlice;
+use crate::array::RawArray;
+use crate::error::{Error, Result};
+use crate::lock::{RLock, SharedLock};
+
+impl<T: SharedLayout> Synchronized<RawArray<T>, RLock> {
+    /// `len` zeroed elements behind a new [`RLock`] (Python's `Array('i', 10)`).
+    ///
+    /// # Errors
+    /// As for [`RawArray::zeroed`] and [`RLock::new`].
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let arr = Array::<f64>::zeroed(3)?; // Python's Array('d', 3)
+    /// assert_eq!(arr.to_vec()?, [0.0, 0.0, 0.0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn zeroed(len: usize) -> Result<Self> {
+        Self::zeroed_with_lock(len, RLock::new()?)
+    }
+
+    /// A copy of `values` behind a new [`RLock`] (Python's `Array('i', [9, 2, 8])`).
+    ///
+    /// # Errors
+    /// As for [`zeroed`](Self::zeroed).
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let arr = Array::from_slice(&[9i32, 2, 8])?;
+    /// assert_eq!((arr.len(), arr.get(2)?), (3, 8));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn from_slice(values: &[T]) -> Result<Self> {
+        Self::with_lock(values, RLock::new()?)
+    }
+
+    /// The items of `iter` behind a new [`RLock`] (Python's `Array('i', range(10))`).
+    ///
+    /// # Errors
+    /// As for [`zeroed`](Self::zeroed).
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let squares = Array::from_iter((1..=4).map(|i| i * i))?;
+    /// assert_eq!(squares.to_vec()?, [1, 4, 9, 16]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[allow(clippy::should_implement_trait)] // allocation can fail; FromIterator cannot
+    pub fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Result<Self> {
+        Ok(synchronized_with(RawArray::from_iter(iter)?, RLock::new()?))
+    }
+}
+
+impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
+    /// A copy of `values` behind `lock` (Python's `Array('i', seq, lock=lock)`).
+    ///
+    /// # Errors
+    /// As for [`RawArray::from_slice`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, RLock};
+    /// let lock = RLock::new()?;
+    /// let xs = Array::with_lock(&[1.0f64, 2.0], lock.clone())?;
+    /// let ys = Array::with_lock(&[3.0f64, 4.0], lock.clone())?;
+    /// {
+    ///     let _held = lock.acquire()?; // other processes see both changes or neither
+    ///     xs.set(0, 10.0)?; // re-enters the RLock
+    ///     ys.set(0, 30.0)?;
+    /// }
+    /// assert_eq!((xs.to_vec()?, ys.to_vec()?), (vec![10.0, 2.0], vec![30.0, 4.0]));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn with_lock(values: &[T], lock: L) -> Result<Self> {
+        Ok(synchronized_with(RawArray::from_slice(values)?, lock))
+    }
+
+    /// `len` zeroed elements behind `lock`.
+    ///
+    /// # Errors
+    /// As for [`RawArray::zeroed`].
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Lock};
+    /// let arr: Array<u8, Lock> = Array::zeroed_with_lock(4, Lock::new()?)?;
+    /// assert_eq!(arr.to_vec()?, [0, 0, 0, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn zeroed_with_lock(len: usize, lock: L) -> Result<Self> {
+        Ok(synchronized_with(RawArray::zeroed(len)?, lock))
+    }
+
+    /// Number of elements; fixed, so no lock is taken. See [`SharedSlice::len`].
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.obj.len()
+    }
+
+    /// True for an array of length 0. See [`SharedSlice::is_empty`].
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.obj.is_empty()
+    }
+
+    fn check_index(&self, index: usize) -> Result<()> {
+        if index < self.len() {
+            Ok(())
+        } else {
+            Err(Error::IndexOutOfRange {
+                index,
+                len: self.len(),
+            })
+        }
+    }
+
+    /// [`SharedSlice::get`] under the lock (Python's `arr[i]`): a copy of element `index`,
+    /// or [`Error::IndexOutOfRange`] (checked before locking).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn get(&self, index: usize) -> Result<T> {
+        self.check_index(index)?;
+        self.locked(|a| a.as_slice().nth(index).load())
+    }
+
+    /// [`SharedSlice::set`] under the lock (Python's `arr[i] = v`).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn set(&self, index: usize, value: T) -> Result<()> {
+        self.check_index(index)?;
+        self.locked(|a| a.as_slice().nth(index).store(value))
+    }
+
+    /// [`SharedSlice::update`] in one acquisition of the lock: atomic with respect to every
+    /// process that uses the lock.
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T> {
+        self.check_index(index)?;
+        self.locked(|a| a.as_slice().nth(index).update(f))
+    }
+
+    /// [`SharedSlice::get_range`] under the lock (Python's `arr[2:7]`).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn get_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>> {
+        let part = self.obj.as_slice().slice(range)?;
+        self.locked(|_| part.to_vec())
+    }
+
+    /// [`SharedSlice::set_range`] under the lock (Python's `arr[4:8] = ...`); bounds and
+    /// length are checked before locking.
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn set_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<()> {
+        let part = self.obj.as_slice().slice(range)?;
+        if part.len() != values.len() {
+            return Err(Error::LengthMismatch {
+                expected: part.len(),
+                actual: values.len(),
+            });
+        }
+        self.locked(|_| part.copy_from_slice(values))?
+    }
+
+    /// [`SharedSlice::to_vec`] under the lock (Python's `arr[:]`).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn to_vec(&self) -> Result<Vec<T>> {
+        self.locked(RawArray::to_vec)
+    }
+
+    /// [`SharedSlice::copy_to_slice`] under the lock.
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<()> {
+        self.locked(|a| a.copy_to_slice(dst))?
+    }
+
+    /// [`SharedSlice::copy_from_slice`] under the lock (Python's `arr[:] = ...`).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn copy_from_slice(&self, src: &[T]) -> Result<()> {
+        self.locked(|a| a.copy_from_slice(src))?
+    }
+
+    /// [`SharedSlice::fill`] under the lock.
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    pub fn fill(&self, value: T) -> Result<()> {
+        self.locked(|a| a.fill(value))
+    }
+
+    /// The accessor view of element `index`, *without* the lock — like CPython, where
+    /// `A[i].x = ...` on a synchronized array writes the field unlocked. Each field access is
+    /// still one atomic access; hold [`lock`](Self::lock) (and use the guard's `at`) to make
+    /// several accesses atomic together.
+    ///
+    /// # Panics
+    /// If `index` is out of bounds; [`try_at`](Self::try_at) returns an error instead.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Point {
+    ///     x: f64,
+    ///     y: f64,
+    /// }
+    ///
+    /// let arr = Array::from_slice(&[Point { x: 1.0, y: 2.0 }, Point { x: 3.0, y: 4.0 }])?;
+    /// arr.at(0).set_y(-2.0); // A[0].y = -2.0, unlocked like in CPython
+    /// {
+    ///     let g = arr.lock()?; // several field accesses atomic together
+    ///     g.at(1).set_x(g.at(0).x() + g.at(1).x());
+    /// }
+    /// assert_eq!(arr.to_vec()?, [Point { x: 1.0, y: -2.0 }, Point { x: 4.0, y: 4.0 }]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn at(&self, index: usize) -> T::View<'_> {
+        self.obj.at(index)
+    }
+
+    /// The accessor view of element `index`, without the lock (see [`at`](Self::at)).
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`] past the end.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, Error};
+    /// let arr = Array::from_slice(&[10u8, 20])?;
+    /// assert_eq!(arr.try_at(1)?, 20); // the view of a scalar is its value
+    /// assert_eq!(arr.try_at(2).unwrap_err(), Error::IndexOutOfRange { index: 2, len: 2 });
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_at(&self, index: usize) -> Result<T::View<'_>> {
+        self.obj.try_at(index)
+    }
+}
