@@ -215,31 +215,34 @@ fn clones_are_the_same_lock_and_threads_exclude_each_other() {
 }
 
 #[test]
-fn guard_inherited_by_a_child_cannot_release_the_parents_lock() {
+fn guard_inherited_by_a_raw_forked_child_cannot_release_the_parents_lock() {
+    // `Process::start` refuses a closure that captures a guard (it is not `Send`), but a raw
+    // `fork` copies every guard on the stack: the child's copy must release nothing.
     let lock = Lock::new().unwrap();
     let step = RawValue::new(0u32).unwrap();
     let guard = lock.acquire().unwrap();
-    let step_ref = &step;
-    let child = Process::start(move || {
-        let step = step_ref;
-        drop(guard); // the child's copy of the guard: must not release the parent's hold
-        step.set(1);
-        while step.get() != 2 {
-            std::thread::sleep(Duration::from_millis(1));
+    // SAFETY: the child only drops its copy of the guard, writes a shared value and _exits.
+    match unsafe { libc::fork() } {
+        0 => {
+            drop(guard); // the child's copy of the guard: must not release the parent's hold
+            step.set(1);
+            // SAFETY: ends the child without returning into the test harness.
+            unsafe { libc::_exit(0) }
         }
-    })
-    .unwrap();
-    wait_for(&step, 1);
-    let probe = Process::start(|| assert!(lock.try_acquire().unwrap().is_none())).unwrap();
-    assert_eq!(
-        probe.join().unwrap(),
-        0,
-        "the child released the parent's lock"
-    );
-    step.set(2);
-    // The guard was moved into the closure: the parent's copy is dropped (and the lock
-    // released) once the child has ended.
-    assert_eq!(child.join().unwrap(), 0);
-    let probe = Process::start(|| assert!(lock.try_acquire().unwrap().is_some())).unwrap();
-    assert_eq!(probe.join().unwrap(), 0);
+        pid => {
+            assert!(pid > 0, "fork failed");
+            wait_for(&step, 1);
+            let mut status = 0;
+            // SAFETY: waits for our own child.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            let held = std::thread::scope(|s| {
+                s.spawn(|| lock.try_acquire().unwrap().is_none())
+                    .join()
+                    .unwrap()
+            });
+            assert!(held, "the child released the parent's lock");
+            drop(guard);
+            assert!(lock.try_acquire().unwrap().is_some());
+        }
+    }
 }

@@ -23,7 +23,17 @@
 //!   lifeline pipe whose write end the descendants hold, and the block is reused once the
 //!   pipe reports them all gone — however they ended, and even if the
 //!   [`Process`](crate::Process) handle was leaked. Blocks freed when no descendant can know
-//!   them are reused at once.
+//!   them are reused at once. Two limits remain: a fork made when no descriptor is left for
+//!   its pipe (`EMFILE`) can never be known to have ended, so what it may use stays
+//!   quarantined for good (safe, but a leak); and a descendant that closes descriptors it did
+//!   not open (a daemon's "close every descriptor" loop) cuts its lifeline, so blocks it still
+//!   maps may be reused while it runs. Descendants that keep their inherited descriptors open
+//!   are always accounted for.
+//! - The total shared memory a process maps — its arenas and everything it maps from other
+//!   processes — is checked against the machine's memory plus swap before each new mapping
+//!   ([`Error::OutOfMemory`]), so one process cannot map more than
+//!   could ever be backed. Several processes can still together, each under the bound, and
+//!   the kernel's overcommit policy decides what touching the pages then costs.
 //! - Thread-safe: one mutex around the bookkeeping, which lives in process-local memory, so a
 //!   misbehaving process that scribbles over shared memory cannot corrupt another process's
 //!   allocator.
@@ -181,7 +191,14 @@ impl Block {
         let span = len.max(1).next_multiple_of(GRANULE);
         let align = align.max(GRANULE);
         let mut heap = heap_lock();
-        let (ptr, arena, span) = heap.alloc(span, align)?;
+        let (ptr, arena, span) = heap.alloc(span, align).map_err(|e| match e {
+            // Report the length asked for, not the rounded span.
+            Error::OutOfMemory { available, .. } => Error::OutOfMemory {
+                requested: len,
+                available,
+            },
+            e => e,
+        })?;
         Ok(Block {
             ptr,
             len,

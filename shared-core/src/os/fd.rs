@@ -8,6 +8,20 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::err;
 use crate::error::Result;
 
+/// Writes all of `bytes` to the standard error descriptor directly, without std's `Stderr`
+/// lock (which, in a forked child, another thread of the parent may have held at the fork).
+/// Errors are ignored: this is for last words.
+pub(crate) fn write_stderr_unlocked(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        match nix::unistd::write(std::io::stderr(), bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
 /// A close-on-exec pipe, `(read, write)`.
 pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(err("pipe2"))

@@ -60,12 +60,26 @@ use crate::os::process::{self as os, Forked, Sig};
 /// child; a process-local mutex one of them held stays locked there forever. sharedctypes
 /// makes its own state fork-safe (its heap is re-initialised in the child, its locks are
 /// process-shared, nothing it uses can be left locked by a vanished thread), and glibc does
-/// the same for `malloc`. `Process::start` holds stdout and stderr across the fork, so they
-/// are flushed first (buffered output is not printed twice) and usable in the child. Avoid,
-/// in the child of a multi-threaded parent, other process-local locks that another thread may
-/// hold at the moment of the fork: `std::sync::Mutex`es and `OnceLock`s of your own or of
-/// other libraries, a `std::sync::mpsc` channel another thread is using, … A thread-free
-/// parent, or a child that only touches shared objects, has nothing to fear.
+/// the same for `malloc`. `Process::start` holds stdout across the fork, so it is flushed
+/// first (buffered output is not printed twice) and usable in the child; the child's panic
+/// message and the `Err` it returns are written to stderr without std's lock. Avoid, in the
+/// child of a multi-threaded parent, other process-local locks that another thread may hold
+/// at the moment of the fork: `eprintln!` (if another thread writes to stderr), your own or
+/// other libraries' `std::sync::Mutex`es and `OnceLock`s, a `std::sync::mpsc` channel
+/// another thread is using, … A thread-free parent, or a child that only touches shared
+/// objects, has nothing to fear.
+///
+/// The closure must be `Send`: what it captures is used by another process, and anything that
+/// may not leave its thread — a [`LockGuard`](crate::LockGuard), which proves only that *this*
+/// thread holds a lock — may not go there either:
+///
+/// ```compile_fail
+/// use sharedctypes::{Process, Value};
+/// let v = Value::new(0i32).unwrap();
+/// let guard = v.lock().unwrap();
+/// // error: the guard is not `Sync`, so the closure that borrows it is not `Send`
+/// let child = Process::start(|| guard.set(1)).unwrap();
+/// ```
 #[must_use = "dropping a Process waits for the child to end (join it, or keep it while it runs)"]
 pub struct Process<'scope> {
     pid: i32,
@@ -112,22 +126,23 @@ impl<'scope> Process<'scope> {
     /// ```
     pub fn start<F, R>(f: F) -> Result<Process<'scope>>
     where
-        F: FnOnce() -> R + 'scope,
+        F: FnOnce() -> R + Send + 'scope,
         R: ProcessResult,
     {
-        // Hold stdout and stderr across the fork: buffered output is flushed first (so it is
-        // not printed twice), and no other thread of the parent can hold their locks at the
-        // moment of the fork (a lock held by a thread that does not exist in the child would
-        // block the child's first print forever). Both sides release them right after.
+        // Hold stdout across the fork: its buffered output is flushed first (so it is not
+        // printed twice), and no other thread of the parent can hold its lock at the moment
+        // of the fork (a lock held by a thread that does not exist in the child would block
+        // the child's first print forever). Only this one lock: holding two (stdout, then
+        // stderr) would deadlock with a thread that holds stderr and then prints to stdout.
+        // Stderr is unbuffered, and the child's own last words (a panic message, an `Err`)
+        // are written without its lock.
         let mut out = std::io::stdout().lock();
-        let mut err = std::io::stderr().lock();
         let _ = out.flush();
-        let _ = err.flush();
         // SAFETY: what the child may do after the fork is discussed in the type's
         // documentation; the child never returns from this function (run_child ends in
         // _exit).
         let forked = unsafe { os::fork() };
-        drop((out, err));
+        drop(out);
         match forked? {
             Forked::Child => run_child(f),
             Forked::Parent(pid) => Ok(Process {
@@ -376,8 +391,9 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
             1
         }
     };
+    // Stdout was held by this thread across the fork, so its lock is usable here. Stderr is
+    // unbuffered: nothing to flush, and its lock may belong to a thread that is not here.
     let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
     std::mem::forget(guard);
     // _exit ends the process immediately without running atexit handlers or destructors of
     // the parent's copied state (which belong to the parent).

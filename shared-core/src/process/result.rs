@@ -80,7 +80,10 @@ impl<T: ProcessResult, E: fmt::Debug> ProcessResult for core::result::Result<T, 
         match self {
             Ok(value) => value.exit_code(),
             Err(err) => {
-                eprintln!("Error: {err:?}");
+                // Not `eprintln!`: in a forked child, std's stderr lock may have been held by
+                // another thread of the parent at the moment of the fork.
+                let text = format!("Error: {err:?}\n");
+                crate::os::fd::write_stderr_unlocked(text.as_bytes());
                 1
             }
         }
