@@ -258,7 +258,14 @@ fn system_calls_live_in_the_os_module_only() {
         }
         let code = code_only(&std::fs::read_to_string(file).unwrap());
         for name in ["libc::", "nix::"] {
-            if code.contains(name) {
+            let uses = code.match_indices(name).any(|(pos, _)| {
+                // A path that starts here, not `unix::` or `my_libc::`.
+                !code[..pos]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            if uses {
                 offenders.push(format!("{} uses {name}", file.display()));
             }
         }

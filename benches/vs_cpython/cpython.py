@@ -164,9 +164,39 @@ def fork_modify_join():
     emit("fork_modify_join", median_ns_per_op(run, ops, reps=3), "ns/op")
 
 
+def start_method_modify_join(method):
+    # The same work with a child that is not a fork of this process: `spawn` starts a fresh
+    # interpreter, `forkserver` forks a clean server process. The objects come from the same
+    # context (a lock made for `fork` cannot be sent to a `spawn` child). One process first,
+    # untimed: it starts the forkserver (and warms the caches) for both methods.
+    sctx = mp.get_context(method)
+    lock = sctx.Lock()
+    n_ = sctx.Value("i", 1)
+    x = sctx.Value(ctypes.c_double, 1.0, lock=False)
+    s = sctx.Array("c", b"hello world", lock=lock)
+    A = sctx.Array(Point, [(1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)], lock=lock)
+    ops = n(20)
+
+    def one():
+        p = sctx.Process(target=_modify, args=(n_, x, s, A))
+        p.start()
+        p.join()
+        assert p.exitcode == 0
+
+    one()
+
+    def run():
+        for _ in range(ops):
+            one()
+
+    emit(method + "_modify_join", median_ns_per_op(run, ops, reps=3), "ns/op")
+
+
 def main():
     emit("python_version", sys.version.split()[0], "version")
     fork_modify_join()  # first, while the process is small (fork cost grows with its memory)
+    start_method_modify_join("spawn")
+    start_method_modify_join("forkserver")
     locked_increment()
     get_then_set()
     raw_increment()

@@ -93,6 +93,7 @@ fn main() -> sharedctypes::Result<()> {
     eprintln!("running the Rust side");
     // First, while the process is small: fork copies the page tables of all its memory.
     let fork = workloads::fork_modify_join(n(200))?;
+    let spawn = workloads::spawn_modify_join(n(500))?;
     let locked = workloads::locked_increment(n(2_000_000))?;
     let guarded = workloads::guard_increment(n(2_000_000))?;
     let bare = workloads::bare_mutex(n(2_000_000))?;
@@ -258,6 +259,23 @@ fn main() -> sharedctypes::Result<()> {
             cpython: cp("fork_modify_join"),
             ratio: faster(fork, "fork_modify_join"),
             target: None,
+        },
+        Row {
+            workload: "spawn + child modifies + join, vs CPython spawn",
+            unit: "ns/op",
+            rust: spawn,
+            cpython: cp("spawn_modify_join"),
+            ratio: faster(spawn, "spawn_modify_join"),
+            target: target("<= 1 ms".into(), spawn <= 1e6),
+        },
+        Row {
+            workload: "spawn + child modifies + join, vs CPython forkserver",
+            unit: "ns/op",
+            rust: spawn,
+            cpython: cp("forkserver_modify_join"),
+            ratio: faster(spawn, "forkserver_modify_join"),
+            target: faster(spawn, "forkserver_modify_join")
+                .map(|r| (">= 10x CPython forkserver".to_string(), r >= 10.0)),
         },
     ];
     if let Some(count) = cp("alloc_value_failed_after") {

@@ -279,3 +279,45 @@ pub fn fork_modify_join(ops: usize) -> Result<f64> {
         }
     }))
 }
+
+/// The reference program's work, in a child started with `Process::spawn` (a fork of the
+/// fork server, not of this process).
+fn modify_spawned(
+    n: Value<i32>,
+    x: RawValue<f64>,
+    s: Array<CChar, Lock>,
+    a: Array<Point, Lock>,
+) -> Result<()> {
+    n.update(|n| n * n)?;
+    x.update(|x| x * x);
+    s.set_value(&s.value()?.to_ascii_uppercase())?;
+    for i in 0..a.len() {
+        let p = a.at(i);
+        p.set_x(p.x().powi(2));
+        p.set_y(p.y().powi(2));
+    }
+    Ok(())
+}
+
+pub fn spawn_modify_join(ops: usize) -> Result<f64> {
+    let lock = Lock::new()?;
+    let n = Value::new(1i32)?;
+    let x = RawValue::new(1.0f64)?;
+    let s = Array::with_lock(&b"hello world".map(CChar), lock.clone())?;
+    let a = Array::with_lock(
+        &[
+            Point { x: 1.0, y: -1.0 },
+            Point { x: -1.0, y: 1.0 },
+            Point { x: 1.0, y: 1.0 },
+        ],
+        lock,
+    )?;
+    // Untimed, as on the CPython side: starts the fork server.
+    assert_eq!(Process::spawn(modify_spawned, (&n, &x, &s, &a))?.join()?, 0);
+    Ok(ns_per_op(ops, || {
+        for _ in 0..ops {
+            let p = Process::spawn(modify_spawned, (&n, &x, &s, &a)).unwrap();
+            assert_eq!(p.join().unwrap(), 0);
+        }
+    }))
+}

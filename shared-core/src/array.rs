@@ -110,6 +110,24 @@ impl<T: SharedLayout> RawArray<T> {
         Self::from_slice(&values)
     }
 
+    /// The `len` elements in `block`, which another process allocated (received with a
+    /// handle that was checked against `T`'s layout, the length and the alignment).
+    pub(crate) fn from_block(block: Block, len: usize) -> Self {
+        debug_assert!(
+            block.len() >= len * size_of::<T>() && block.as_ptr() as usize % align_of::<T>() == 0
+        );
+        RawArray {
+            block,
+            len,
+            _type: PhantomData,
+        }
+    }
+
+    /// The block of the elements, to send them to another process.
+    pub(crate) fn block(&self) -> &Block {
+        &self.block
+    }
+
     /// All elements, with every element operation.
     ///
     /// ```

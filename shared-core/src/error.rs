@@ -161,6 +161,62 @@ pub enum Error {
         value: u32,
     },
 
+    /// A shared object received from another process (or opened by name) has another layout
+    /// than the type it is received as: the two programs disagree on the type.
+    #[error(
+        "layout mismatch: this process expects `{expected}` ({expected_layout}), but the shared object is `{found}` ({found_layout})"
+    )]
+    LayoutMismatch {
+        /// The type this process asked for.
+        expected: String,
+        /// Its layout: fingerprint, size, alignment, fields.
+        expected_layout: String,
+        /// The type the object was created as.
+        found: String,
+        /// That type's layout.
+        found_layout: String,
+    },
+
+    /// A handle of a shared object (from `Process::spawn`, `Process::command`, or a named
+    /// object's header) that is malformed, truncated, forged, or names memory outside what it
+    /// may: refused before any access.
+    #[error("invalid handle of a shared object: {reason}")]
+    InvalidHandle {
+        /// What is wrong with it, with the values.
+        reason: String,
+    },
+
+    /// [`inherited`](crate::share::inherited) asked for a name the parent did not share.
+    #[error(
+        "no shared object named `{name}` was passed to this process: the environment variable {var} is not set"
+    )]
+    NotShared {
+        /// The name asked for.
+        name: String,
+        /// The environment variable that would hold its handle.
+        var: String,
+    },
+
+    /// A name given to a shared object (to share it with a program, or to create or open it
+    /// by name) that is not allowed.
+    #[error("invalid name {name:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A child could not be started (`Process::spawn`, `Process::command`) for a reason that
+    /// is not a single failed system call.
+    #[error("could not {op}: {reason}")]
+    SpawnFailed {
+        /// What was being done.
+        op: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
+
     /// A system call failed. The message gives the call and the operating system's own text
     /// for the error number (`"memfd_create failed: Too many open files (os error 24)"`).
     #[error("{op} failed: {}", std::io::Error::from_raw_os_error(*errno))]
@@ -185,6 +241,11 @@ impl Error {
     /// An [`Error::Os`] for `op` with the given error number.
     pub(crate) fn os(op: &'static str, errno: i32) -> Self {
         Error::Os { op, errno }
+    }
+
+    /// An [`Error::SpawnFailed`].
+    pub(crate) fn spawn(op: &'static str, reason: String) -> Self {
+        Error::SpawnFailed { op, reason }
     }
 
     /// The [`std::io::ErrorKind`] of an [`Error::Os`]; `Other` for every other error.

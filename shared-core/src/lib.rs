@@ -30,6 +30,7 @@ pub mod heap;
 pub mod layout;
 pub mod lock;
 pub mod process;
+pub mod share;
 pub mod synchronized;
 
 pub use access::SharedLayout;
@@ -39,6 +40,7 @@ pub use ctypes::{CBool, CChar, WChar};
 pub use error::{Error, Result};
 pub use lock::{Lock, LockGuard, RLock};
 pub use process::{Exit, Process};
+pub use share::inherited;
 pub use synchronized::{Array, Synchronized, Value, synchronized, synchronized_with};
 pub use typecode::TypeCode;
 pub use value::RawValue;

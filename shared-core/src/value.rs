@@ -71,6 +71,23 @@ impl<T: SharedLayout> RawValue<T> {
         })
     }
 
+    /// The value in `block`, which another process allocated (received with a handle that
+    /// was checked against `T`'s layout, size and alignment).
+    pub(crate) fn from_block(block: Block) -> Self {
+        debug_assert!(
+            block.len() >= size_of::<T>() && block.as_ptr() as usize % align_of::<T>() == 0
+        );
+        RawValue {
+            block,
+            _type: PhantomData,
+        }
+    }
+
+    /// The block of the value, to send it to another process.
+    pub(crate) fn block(&self) -> &Block {
+        &self.block
+    }
+
     /// The location of the value, for the lower-level copy operations.
     ///
     /// ```

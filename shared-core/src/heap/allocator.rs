@@ -46,6 +46,12 @@ pub(super) struct Heap {
     /// [`reclaim`](Self::reclaim) finds those descendants gone.
     quarantine: Vec<Quarantined>,
     allocs_since_reclaim: u32,
+    /// Arenas inherited through `fork` from ancestors (see `transfer`).
+    pub(super) inherited: Vec<super::transfer::Inherited>,
+    /// Arenas of other processes mapped here, while objects from them are alive.
+    pub(super) received: Vec<std::sync::Weak<super::transfer::Received>>,
+    /// Lifeline write ends this process holds for its ancestors (never closed).
+    pub(super) held: Vec<std::os::fd::RawFd>,
 }
 
 impl Heap {
@@ -60,10 +66,13 @@ impl Heap {
             lifelines: Vec::new(),
             quarantine: Vec::new(),
             allocs_since_reclaim: 0,
+            inherited: Vec::new(),
+            received: Vec::new(),
+            held: Vec::new(),
         }
     }
 
-    fn arena(&self, id: u32) -> &Arena {
+    pub(super) fn arena(&self, id: u32) -> &Arena {
         self.arenas[id as usize]
             .as_ref()
             .expect("a live block's arena is mapped")
@@ -283,7 +292,7 @@ impl Heap {
         self.by_size.remove(&(len, id, start));
     }
 
-    fn mapped(&self) -> impl Iterator<Item = &Arena> {
+    pub(super) fn mapped(&self) -> impl Iterator<Item = &Arena> {
         self.arenas.iter().flatten()
     }
 

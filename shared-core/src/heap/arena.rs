@@ -3,7 +3,7 @@
 //! stays open (close-on-exec) so that the arena can be sent to a spawned process.
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
 
 use crate::error::Result;
@@ -20,7 +20,7 @@ const PUNCH_HOLE_MIN: usize = 64 * 1024;
 pub(super) struct Arena {
     map: Mapping,
     /// Kept open (close-on-exec) so that the arena can be handed to other processes.
-    _fd: OwnedFd,
+    fd: OwnedFd,
     /// Free ranges, `start -> len`, never adjacent (they are coalesced on free).
     pub(super) free: BTreeMap<usize, usize>,
     /// Bytes handed out in live blocks.
@@ -39,7 +39,7 @@ impl Arena {
         let map = Mapping::shared(fd.as_fd(), 0, size)?;
         Ok(Arena {
             map,
-            _fd: fd,
+            fd,
             free: BTreeMap::new(),
             used: 0,
             live: 0,
@@ -53,6 +53,11 @@ impl Arena {
 
     pub(super) fn size(&self) -> usize {
         self.map.len()
+    }
+
+    /// The memfd behind the arena.
+    pub(super) fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// Clears `len` bytes at `offset` so that the range can go back to the free space.

@@ -146,17 +146,18 @@ extern "C" fn child() {
             None,
         ),
     };
+    let mut inherited = std::mem::replace(&mut *guard, Heap::new());
+    // The inherited arenas stay mapped (and their memfds open) for as long as the child
+    // lives: objects it inherited point into them, and it may send them on. Their free
+    // lists belong to the parent and are simply dropped from view, never used to allocate.
+    inherited.bequeath(&mut guard);
     if let Some((read, write)) = pipe {
         drop(read);
         // This process's end of the lifeline: open until it (and everything it forks)
-        // exits or execs. Never closed explicitly.
-        std::mem::forget(write);
+        // exits or execs. Never closed explicitly; handed on to processes it spawns.
+        guard.held.push(std::os::fd::IntoRawFd::into_raw_fd(write));
     }
-    let mut inherited = std::mem::replace(&mut *guard, Heap::new());
     // The parent's lifelines are the parent's business: close their read ends here.
     drop(std::mem::take(&mut inherited.lifelines));
-    // The inherited arenas stay mapped for as long as the child lives: objects it inherited
-    // point into them. Their bookkeeping belongs to the parent and is simply dropped from
-    // view, never used to allocate.
     std::mem::forget(inherited);
 }

@@ -62,6 +62,7 @@ mod fork;
 mod lifeline;
 #[cfg(feature = "test-hooks")]
 mod snapshot;
+mod transfer;
 
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -73,6 +74,7 @@ use crate::error::{Error, Result};
 pub(crate) use fork::{current_pid, generation};
 #[cfg(feature = "test-hooks")]
 pub use snapshot::{ArenaInfo, snapshot};
+pub(crate) use transfer::{held_lifelines, hold_lifelines, new_lifeline, watch_process};
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
 /// least this much.
@@ -146,11 +148,23 @@ pub struct Block {
     ptr: NonNull<u8>,
     len: usize,
     span: usize,
-    arena: u32,
-    /// Which process generation allocated it (see `fork`): only that one frees it.
-    generation: u32,
-    /// The heap epoch at allocation: which forked children can know the block.
-    epoch: u64,
+    origin: Origin,
+}
+
+/// Where a block's memory comes from.
+#[derive(Debug)]
+enum Origin {
+    /// An arena of a heap: this process's, or an ancestor's inherited through `fork`.
+    Heap {
+        arena: u32,
+        /// Which process generation allocated it (see `fork`): only that one frees it.
+        generation: u32,
+        /// The heap epoch at allocation: which descendants can know the block.
+        epoch: u64,
+    },
+    /// Another process's arena, mapped here when an object was sent to this process; the
+    /// mapping goes when its last block does. Never freed here: the sender owns it.
+    Received(std::sync::Arc<transfer::Received>),
 }
 
 // SAFETY: a `Block` is a pointer into a shared mapping that stays mapped for as long as the
@@ -203,9 +217,11 @@ impl Block {
             ptr,
             len,
             span,
-            arena,
-            generation: fork::generation(),
-            epoch: heap.epoch,
+            origin: Origin::Heap {
+                arena,
+                generation: fork::generation(),
+                epoch: heap.epoch,
+            },
         })
     }
 
@@ -302,14 +318,21 @@ impl Block {
     /// ```
     #[must_use]
     pub fn is_owned(&self) -> bool {
-        self.generation == fork::generation()
+        matches!(self.origin, Origin::Heap { generation, .. } if generation == fork::generation())
     }
 }
 
 impl Drop for Block {
     fn drop(&mut self) {
-        if self.is_owned() {
-            heap_lock().free(self.arena, self.ptr, self.span, self.epoch);
+        if let Origin::Heap {
+            arena,
+            generation,
+            epoch,
+        } = self.origin
+        {
+            if generation == fork::generation() {
+                heap_lock().free(arena, self.ptr, self.span, epoch);
+            }
         }
     }
 }

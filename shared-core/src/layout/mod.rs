@@ -14,6 +14,7 @@
 //! ```
 
 mod c_rules;
+mod describe;
 mod fingerprint;
 mod render;
 

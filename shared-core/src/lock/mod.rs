@@ -183,6 +183,16 @@ impl<K: LockKind> RobustLock<K> {
         )?)))
     }
 
+    /// True for [`RLock`].
+    pub(crate) fn is_recursive() -> bool {
+        <K as sealed::Kind>::RECURSIVE
+    }
+
+    /// The raw mutex, to send the lock to another process.
+    pub(crate) fn raw(&self) -> &RawMutex {
+        &self.raw
+    }
+
     pub(crate) fn from_raw(raw: Arc<RawMutex>) -> Self {
         RobustLock {
             raw,

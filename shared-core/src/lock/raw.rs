@@ -37,15 +37,20 @@ pub const MAX_HELD_PER_THREAD: usize = 2000;
 /// | 40 | `holder` | pid of the process that holds it; 0 when free or not yet recorded |
 /// | 44 | `depth` | acquisitions outstanding (recursion depth); written only by the holder |
 /// | 48 | `died` | sticky owner-died state: 0 clean, the pid of a holder that died, or -1 when that pid is unknown |
-/// | 52 | reserved | 0 |
+/// | 52 | `tag` | what the cell is: `0x4b434c53` (`b"SLCK"`, a `Lock`) or `0x4b434c52` (`b"RLCK"`, an `RLock`), written before the cell is shared |
 #[repr(C)]
 pub(crate) struct MutexCell {
     mutex: PthreadMutex,
     holder: AtomicI32,
     depth: AtomicU32,
     died: AtomicI32,
-    reserved: u32,
+    tag: AtomicU32,
 }
+
+/// The `tag` of a [`MutexCell`] holding a non-recursive lock (`b"SLCK"` in memory).
+pub(crate) const TAG_LOCK: u32 = u32::from_le_bytes(*b"SLCK");
+/// The `tag` of a [`MutexCell`] holding a recursive lock (`b"RLCK"` in memory).
+pub(crate) const TAG_RLOCK: u32 = u32::from_le_bytes(*b"RLCK");
 
 const _: () = assert!(size_of::<MutexCell>() == 56 && offset_of!(MutexCell, holder) == 40);
 
@@ -95,9 +100,60 @@ impl RawMutex {
         // SAFETY: the block is fresh (zeroed), aligned for a MutexCell (whose first field is
         // the mutex), owned by this handle and not yet visible to any other thread or process.
         unsafe { PthreadMutex::init(mutex, recursive)? };
+        let raw = RawMutex {
+            block: ManuallyDrop::new(block),
+        };
+        let tag = if recursive { TAG_RLOCK } else { TAG_LOCK };
+        raw.cell().tag.store(tag, Relaxed);
+        Ok(raw)
+    }
+
+    /// The lock whose cell another process placed in `block` (received with an object).
+    ///
+    /// # Errors
+    /// [`Error::InvalidHandle`] unless the block is big enough for a cell, aligned for it,
+    /// and carries the tag of the expected kind: a handle that names other bytes as a lock
+    /// is refused rather than handed to pthread.
+    pub(crate) fn from_received(block: Block, recursive: bool) -> Result<RawMutex> {
+        let invalid = |reason: String| Error::InvalidHandle { reason };
+        if block.len() < size_of::<MutexCell>()
+            || block.as_ptr() as usize % align_of::<MutexCell>() != 0
+        {
+            return Err(invalid(format!(
+                "a lock needs {} bytes aligned to {}",
+                size_of::<MutexCell>(),
+                align_of::<MutexCell>()
+            )));
+        }
+        let tag = block
+            .as_ptr()
+            .wrapping_add(offset_of!(MutexCell, tag))
+            .cast::<u32>();
+        // SAFETY: the block is at least a cell long and aligned for one (checked above), so
+        // the tag field is in bounds and 4-aligned; it is read atomically, like every field
+        // of a cell.
+        let tag = unsafe { AtomicU32::from_ptr(tag) }.load(Relaxed);
+        let want = if recursive { TAG_RLOCK } else { TAG_LOCK };
+        if tag != want {
+            let what = |t| match t {
+                TAG_LOCK => "a Lock".to_string(),
+                TAG_RLOCK => "an RLock".to_string(),
+                other => format!("not a lock (tag {other:#010x})"),
+            };
+            return Err(invalid(format!(
+                "the handle names {} where {} is expected",
+                what(tag),
+                what(want)
+            )));
+        }
         Ok(RawMutex {
             block: ManuallyDrop::new(block),
         })
+    }
+
+    /// The block of the cell, to send the lock to another process.
+    pub(crate) fn block(&self) -> &Block {
+        &self.block
     }
 
     /// The shared cell.
@@ -272,8 +328,15 @@ impl RawMutex {
 impl Drop for RawMutex {
     fn drop(&mut self) {
         if !self.block.is_owned() {
-            // Inherited through fork: the parent owns (and frees) the block; this process's
-            // handle to it goes without touching the mutex.
+            // Inherited through fork or received from another process: that process owns
+            // (and frees) the block; this handle goes without touching the mutex. But if a
+            // thread of this process still holds it (a forgotten guard), its memory must
+            // stay mapped: the kernel walks that thread's robust list when it dies, and an
+            // unmapped entry would leave the lock held for ever. Keep the block (and with a
+            // received one, its mapping) then.
+            if self.cell().holder.load(Relaxed) == heap::current_pid() {
+                return;
+            }
             // SAFETY: `block` is dropped here, once, and never used again (this is `Drop`).
             unsafe { ManuallyDrop::drop(&mut self.block) };
             return;

@@ -1,6 +1,6 @@
 //! File descriptors: close-on-exec pipes, and polling for hang-ups.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -22,21 +22,50 @@ pub(crate) fn write_stderr_unlocked(mut bytes: &[u8]) {
     }
 }
 
+/// The descriptor `fd` if it is open in this process (inherited from the parent, say).
+/// Descriptors handed out this way are never closed by sharedctypes; the borrow is as good
+/// as the caller's promise not to close it meanwhile.
+pub(crate) fn inherited(fd: i32) -> Option<BorrowedFd<'static>> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: only used to ask the kernel whether `fd` is open (fcntl F_GETFD touches no
+    // memory); if it is not, the result is an error and the borrow goes unused.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    nix::fcntl::fcntl(borrowed, nix::fcntl::FcntlArg::F_GETFD)
+        .is_ok()
+        .then_some(borrowed)
+}
+
+/// Makes `stdin`, `stdout` and `stderr` this process's descriptors 0, 1 and 2 (a spawned
+/// child takes its parent's current ones). Errors are ignored: the old ones stay.
+pub(crate) fn install_stdio(stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>, stderr: BorrowedFd<'_>) {
+    let _ = nix::unistd::dup2_stdin(stdin);
+    let _ = nix::unistd::dup2_stdout(stdout);
+    let _ = nix::unistd::dup2_stderr(stderr);
+}
+
+/// Changes the working directory (best effort).
+pub(crate) fn chdir(path: &std::path::Path) {
+    let _ = nix::unistd::chdir(path);
+}
+
 /// A close-on-exec pipe, `(read, write)`.
 pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(err("pipe2"))
 }
 
-/// Which of `fds` report hang-up or an error right now (checked without blocking): for the
-/// read end of a pipe, that every write end is closed. `None` entries never end. On failure
-/// of the call itself, nothing is reported as ended.
+/// Which of `fds` report that what they watch has ended, checked without blocking: for the
+/// read end of a pipe, that every write end is closed; for a pidfd, that the process ended.
+/// `None` entries never end. On failure of the call itself, nothing is reported as ended.
 pub(crate) fn hung_up(fds: &[Option<&OwnedFd>]) -> Vec<bool> {
     let mut polled: Vec<PollFd<'_>> = Vec::with_capacity(fds.len());
     let mut index = Vec::with_capacity(fds.len());
     for (i, fd) in fds.iter().enumerate() {
         if let Some(fd) = fd {
-            // Hang-up and errors are always reported, whatever the requested events.
-            polled.push(PollFd::new(fd.as_fd(), PollFlags::empty()));
+            // A pipe's read end (nobody writes data into lifelines) reports hang-up once every
+            // write end is closed; a pidfd reports readable once its process has ended.
+            polled.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
             index.push(i);
         }
     }
@@ -46,7 +75,8 @@ pub(crate) fn hung_up(fds: &[Option<&OwnedFd>]) -> Vec<bool> {
     }
     match poll(&mut polled, PollTimeout::ZERO) {
         Ok(n) if n > 0 => {
-            let gone = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
+            let gone =
+                PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
             for (p, &i) in polled.iter().zip(&index) {
                 ended[i] = p.revents().is_some_and(|r| r.intersects(gone));
             }

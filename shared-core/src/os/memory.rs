@@ -92,6 +92,15 @@ pub(crate) fn set_file_size(fd: BorrowedFd<'_>, size: usize, op: &'static str) -
     nix::unistd::ftruncate(fd, len).map_err(err(op))
 }
 
+/// The size of the file behind `fd`, in bytes, and what identifies the file (device and
+/// inode): two descriptors of the same memfd or shared-memory object agree on it.
+pub(crate) fn file_info(fd: BorrowedFd<'_>) -> Result<(u64, (u64, u64))> {
+    let stat = nix::sys::stat::fstat(fd).map_err(err("fstat"))?;
+    let size =
+        u64::try_from(stat.st_size).map_err(|_| Error::os("fstat", Errno::EOVERFLOW as i32))?;
+    Ok((size, (stat.st_dev, stat.st_ino)))
+}
+
 /// A readable and writable `MAP_SHARED` mapping of a file, unmapped on drop.
 ///
 /// Every process that maps the same file sees the same bytes; the memory stays alive for as

@@ -11,12 +11,24 @@
 //! in a multi-threaded process, memory that must not be in use); each says what its caller
 //! must guarantee.
 
+pub(crate) mod exec;
 pub(crate) mod fd;
+pub(crate) mod image;
 pub(crate) mod memory;
 pub(crate) mod mutex;
 pub(crate) mod process;
+pub(crate) mod socket;
 
 use crate::error::Error;
+
+/// `EINVAL`, for a malformed request.
+pub(crate) const EINVAL: i32 = nix::errno::Errno::EINVAL as i32;
+
+/// `ESRCH`: no such process.
+pub(crate) const ESRCH: i32 = nix::errno::Errno::ESRCH as i32;
+
+/// `EBADF`, for a descriptor that is not what it should be.
+pub(crate) const EBADF: i32 = nix::errno::Errno::EBADF as i32;
 
 /// Maps a `nix` error of the call `op` to [`Error::Os`].
 pub(crate) fn err(op: &'static str) -> impl FnOnce(nix::errno::Errno) -> Error {

@@ -1,7 +1,18 @@
-//! [`Process`]: run a closure in a forked child process (Python's `Process(target=f).start()`
-//! with the `fork` start method).
+//! [`Process`]: a child process, started three ways (CPython's start methods, and more):
+//!
+//! - [`Process::start`] forks this process and runs a closure that borrows the shared
+//!   objects (the `fork` start method): the fastest, but a forked child of a multi-threaded
+//!   program may find other threads' locks held for ever;
+//! - [`Process::spawn`] runs a plain function in a fresh process of this executable, with
+//!   the objects as arguments (`spawn` and `forkserver`): safe from any program;
+//! - [`Process::command`] starts any program, which finds the objects by name
+//!   ([`inherited`](crate::share::inherited)).
+//!
+//! All three give the same `Process`: `join`, `exitcode`, `terminate`, … and join on drop.
 
+mod command;
 mod result;
+mod spawn;
 
 use core::cell::Cell;
 use core::fmt;
@@ -10,10 +21,13 @@ use core::time::Duration;
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 
+pub use command::Command;
 pub use result::{Exit, ProcessResult};
+pub use spawn::{SpawnArgs, SpawnFn};
 
 use crate::error::{Error, Result};
 use crate::os::process::{self as os, Forked, Sig};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// A child process running a closure, forked from this one.
 ///
@@ -84,11 +98,28 @@ use crate::os::process::{self as os, Forked, Sig};
 pub struct Process<'scope> {
     pid: i32,
     state: Cell<State>,
+    child: Child,
     /// The parent's copy of the closure, dropped only once the child has ended: what the
     /// closure captured by move now belongs to the child, and dropping it here earlier could
     /// free a shared block or release a lock the child is still using.
     moved_to_child: Cell<Option<Box<dyn Captured + 'scope>>>,
+    /// Pipes to a program's standard streams (`Process::command` only).
+    stdio: Option<command::Stdio>,
     _scope: PhantomData<&'scope mut &'scope ()>,
+}
+
+/// How the child is waited for and signalled.
+enum Child {
+    /// This process's own child (forked by `start`, or a program started by `command`):
+    /// waited for with `waitpid`, and signalled by pid (it is not reaped while `Running`,
+    /// so its pid cannot have been reused).
+    Own,
+    /// A child of the fork server (`spawn`), which reports its end on `status`; signalled
+    /// through `pidfd` (immune to pid reuse) when the kernel has pidfds.
+    Served {
+        status: OwnedFd,
+        pidfd: Option<OwnedFd>,
+    },
 }
 
 /// Anything: lets `Process` hold the parent's copy of a closure of any type.
@@ -148,9 +179,50 @@ impl<'scope> Process<'scope> {
             Forked::Parent(pid) => Ok(Process {
                 pid,
                 state: Cell::new(State::Running),
+                child: Child::Own,
                 moved_to_child: Cell::new(Some(Box::new(f))),
+                stdio: None,
                 _scope: PhantomData,
             }),
+        }
+    }
+
+    /// A child the fork server started.
+    fn spawned(pid: i32, status: OwnedFd, pidfd: Option<OwnedFd>) -> Process<'scope> {
+        Process {
+            pid,
+            state: Cell::new(State::Running),
+            child: Child::Served { status, pidfd },
+            moved_to_child: Cell::new(None),
+            stdio: None,
+            _scope: PhantomData,
+        }
+    }
+
+    /// Waits for the child to end, for at most `timeout` (`None`: for ever); its exit code,
+    /// or `None` if it still runs.
+    fn wait(&self, timeout: Option<Duration>) -> Result<Option<i32>> {
+        match &self.child {
+            Child::Own => match timeout {
+                None => os::wait_child(self.pid, true),
+                Some(t) if t.is_zero() => os::wait_child(self.pid, false),
+                Some(t) => {
+                    let start = std::time::Instant::now();
+                    let mut pause = Duration::from_micros(100);
+                    loop {
+                        if let Some(code) = os::wait_child(self.pid, false)? {
+                            return Ok(Some(code));
+                        }
+                        let left = t.saturating_sub(start.elapsed());
+                        if left.is_zero() {
+                            return Ok(None);
+                        }
+                        std::thread::sleep(pause.min(left));
+                        pause = (pause * 2).min(Duration::from_millis(20));
+                    }
+                }
+            },
+            Child::Served { status, .. } => spawn::wait_served(status.as_fd(), timeout),
         }
     }
 
@@ -195,9 +267,7 @@ impl<'scope> Process<'scope> {
                 });
             }
             State::Exited(code) => code,
-            State::Running => {
-                os::wait_child(self.pid, true)?.expect("a blocking waitpid returns a status")
-            }
+            State::Running => self.wait(None)?.expect("a blocking wait returns a status"),
         };
         self.reaped(State::Joined(code));
         Ok(code)
@@ -221,15 +291,11 @@ impl<'scope> Process<'scope> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<Option<i32>> {
-        let start = std::time::Instant::now();
-        let mut pause = Duration::from_micros(100);
-        while self.poll()?.is_none() {
-            let left = timeout.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                return Ok(None);
+        if self.state.get() == State::Running {
+            match self.wait(Some(timeout))? {
+                None => return Ok(None),
+                Some(code) => self.reaped(State::Exited(code)),
             }
-            std::thread::sleep(pause.min(left));
-            pause = (pause * 2).min(Duration::from_millis(20));
         }
         self.join().map(Some)
     }
@@ -257,7 +323,7 @@ impl<'scope> Process<'scope> {
         match self.state.get() {
             State::Exited(code) | State::Joined(code) => Ok(Some(code)),
             State::Running => {
-                let Some(code) = os::wait_child(self.pid, false)? else {
+                let Some(code) = self.wait(Some(Duration::ZERO))? else {
                     return Ok(None);
                 };
                 self.reaped(State::Exited(code));
@@ -337,8 +403,19 @@ impl<'scope> Process<'scope> {
         if self.state.get() != State::Running {
             return Ok(());
         }
-        // The pid is our unreaped child, so it cannot have been recycled for another process.
-        os::send_signal(self.pid, signal)
+        match &self.child {
+            // The pid is our unreaped child, so it cannot have been recycled.
+            Child::Own => os::send_signal(self.pid, signal),
+            Child::Served {
+                pidfd: Some(pidfd), ..
+            } => match os::pidfd_send_signal(pidfd.as_fd(), signal) {
+                Err(crate::Error::Os { errno, .. }) if errno == crate::os::ESRCH => Ok(()),
+                other => other,
+            },
+            // Without pidfds (Linux before 5.3): by pid, while the server has not reported
+            // its end (a small window remains in which the pid could have been reused).
+            Child::Served { pidfd: None, .. } => os::send_signal(self.pid, signal),
+        }
     }
 }
 
@@ -350,7 +427,7 @@ impl Drop for Process<'_> {
                 // never end would hang instead of reporting the failure.
                 let _ = self.kill();
             }
-            let _ = os::wait_child(self.pid, true);
+            let _ = self.wait(None);
         }
         // After the wait: what the closure captured by move belonged to the child.
         self.moved_to_child.take();
@@ -372,6 +449,8 @@ impl fmt::Debug for Process<'_> {
 /// child must never run.
 fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
     crate::lock::forget_held_after_fork();
+    // The parent's fork server is the parent's: this child starts its own if it spawns.
+    spawn::client::forget_inherited();
     /// Ends the process if anything below unwinds after all.
     struct ExitOnUnwind;
     impl Drop for ExitOnUnwind {

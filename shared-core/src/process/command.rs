@@ -1,0 +1,199 @@
+//! [`Process::command`]: start any program with shared objects it can find by name.
+
+use core::cell::Cell;
+use core::marker::PhantomData;
+use std::os::fd::AsRawFd;
+use std::process::{ChildStderr, ChildStdin, ChildStdout};
+
+use super::{Child, Process, State};
+use crate::error::{Error, Result};
+use crate::heap;
+use crate::os;
+use crate::share::{self, Exporter, Numbering, Share};
+
+/// A program to start with shared objects: [`Process::command`] makes one,
+/// [`share`](Self::share) adds an object under a name, [`spawn`](Self::spawn) starts it.
+///
+/// The program finds each object with [`inherited`](crate::share::inherited) (a Rust
+/// program), or by reading the environment variable `SHAREDCTYPES_SHARED_<name>` and the
+/// descriptors it names (any program; the format is described in [`share`]). Only the
+/// descriptors of the arenas the objects lie in are passed; everything else of this process
+/// stays close-on-exec.
+///
+/// The command borrows the objects, and the [`Process`] it starts joins on drop, so an object
+/// cannot be freed while the program may use it.
+///
+/// ```
+/// use std::process::Command;
+/// use sharedctypes::{Process, Value};
+///
+/// let n = Value::new(41i32)?;
+/// let mut cmd = Command::new("sh");
+/// cmd.args(["-c", "echo \"$SHAREDCTYPES_SHARED_n\" | cut -d' ' -f1-2"]);
+/// cmd.stdout(std::process::Stdio::piped());
+/// let child = Process::command(cmd).share("n", &n)?.spawn()?;
+/// let mut out = String::new();
+/// std::io::Read::read_to_string(&mut child.take_stdout().unwrap(), &mut out).unwrap();
+/// assert_eq!(child.join()?, 0);
+/// assert_eq!(out, "sharedctypes/1 kind=value\n");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[must_use = "a command does nothing until spawned"]
+pub struct Command<'scope> {
+    cmd: std::process::Command,
+    out: Exporter,
+    names: Vec<String>,
+    _borrows: PhantomData<&'scope ()>,
+}
+
+impl<'scope> Process<'scope> {
+    /// A program to start with shared objects (see [`Command`]): add them with
+    /// [`share`](Command::share), start it with [`spawn`](Command::spawn).
+    ///
+    /// ```
+    /// use sharedctypes::Process;
+    /// let child = Process::command(std::process::Command::new("true")).spawn()?;
+    /// assert_eq!(child.join()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn command(cmd: std::process::Command) -> Command<'scope> {
+        Command {
+            cmd,
+            out: Exporter::new(Numbering::Inherited),
+            names: Vec::new(),
+            _borrows: PhantomData,
+        }
+    }
+}
+
+impl<'scope> Command<'scope> {
+    /// Shares `obj` with the program under `name` (1 to 64 ASCII letters, digits or `_`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`] for a bad or repeated name; [`Error::Os`] if the object's
+    /// arena cannot be prepared for sending.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Process, RawArray};
+    /// let a = RawArray::<u8>::zeroed(4)?;
+    /// let cmd = Process::command(std::process::Command::new("true")).share("bytes", &a)?;
+    /// assert!(matches!(cmd.share("bytes", &a), Err(Error::InvalidName { .. })));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn share<T: Share>(mut self, name: &str, obj: &'scope T) -> Result<Self> {
+        share::check_name(name)?;
+        if self.names.iter().any(|n| n == name) {
+            return Err(Error::InvalidName {
+                name: name.to_string(),
+                reason: "an object is already shared under this name",
+            });
+        }
+        let text = obj.export(&mut self.out)?.0.to_text();
+        self.cmd.env(share::env_var(name), text);
+        self.names.push(name.to_string());
+        Ok(self)
+    }
+
+    /// Starts the program.
+    ///
+    /// # Errors
+    /// [`Error::Os`] if it cannot be started (not found, not executable, …).
+    pub fn spawn(mut self) -> Result<Process<'scope>> {
+        // Handles this process inherited from its own parent name descriptors that the
+        // program will not have: do not pass them on.
+        for (key, _) in std::env::vars_os() {
+            let shared = key
+                .to_str()
+                .is_some_and(|k| k.starts_with("SHAREDCTYPES_SHARED_"));
+            let ours = key
+                .to_str()
+                .and_then(|k| k.strip_prefix("SHAREDCTYPES_SHARED_"))
+                .is_some_and(|n| self.names.iter().any(|m| m == n));
+            if shared && !ours {
+                self.cmd.env_remove(&key);
+            }
+        }
+        let keep: Vec<i32> = self.out.fds().iter().map(AsRawFd::as_raw_fd).collect();
+        let mut child = os::exec::spawn_keeping(&mut self.cmd, &keep)?;
+        let pid = child.id() as i32;
+        // The program's lifeline: blocks allocated until now that it may map are not reused
+        // before it has ended (its descendants are not watched: see `Process::command`).
+        heap::watch_process(os::process::pidfd_open(pid).ok());
+        Ok(Process {
+            pid,
+            state: Cell::new(State::Running),
+            child: Child::Own,
+            moved_to_child: Cell::new(None),
+            stdio: Some(Stdio {
+                stdin: Cell::new(child.stdin.take()),
+                stdout: Cell::new(child.stdout.take()),
+                stderr: Cell::new(child.stderr.take()),
+            }),
+            _scope: PhantomData,
+        })
+    }
+}
+
+/// The pipes to a program's standard streams, when the command asked for them
+/// (`Stdio::piped()`).
+pub(super) struct Stdio {
+    pub(super) stdin: Cell<Option<ChildStdin>>,
+    pub(super) stdout: Cell<Option<ChildStdout>>,
+    pub(super) stderr: Cell<Option<ChildStderr>>,
+}
+
+impl Process<'_> {
+    /// The pipe to the program's standard input, if its command asked for one
+    /// (`Stdio::piped()`); `None` after the first call, and for other kinds of children.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::process::{Command, Stdio};
+    /// use sharedctypes::Process;
+    /// let mut cmd = Command::new("cat");
+    /// cmd.stdin(Stdio::piped()).stdout(Stdio::null());
+    /// let child = Process::command(cmd).spawn()?;
+    /// child.take_stdin().unwrap().write_all(b"hello").unwrap(); // dropped: end of input
+    /// assert_eq!(child.join()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn take_stdin(&self) -> Option<ChildStdin> {
+        self.stdio.as_ref()?.stdin.take()
+    }
+
+    /// The pipe from the program's standard output, if its command asked for one.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::process::{Command, Stdio};
+    /// use sharedctypes::Process;
+    /// let mut cmd = Command::new("echo");
+    /// cmd.arg("hi").stdout(Stdio::piped());
+    /// let child = Process::command(cmd).spawn()?;
+    /// let mut out = String::new();
+    /// child.take_stdout().unwrap().read_to_string(&mut out).unwrap();
+    /// assert_eq!((child.join()?, out.as_str()), (0, "hi\n"));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn take_stdout(&self) -> Option<ChildStdout> {
+        self.stdio.as_ref()?.stdout.take()
+    }
+
+    /// The pipe from the program's standard error, if its command asked for one.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use std::process::{Command, Stdio};
+    /// use sharedctypes::Process;
+    /// let mut cmd = Command::new("sh");
+    /// cmd.args(["-c", "echo oops >&2"]).stderr(Stdio::piped());
+    /// let child = Process::command(cmd).spawn()?;
+    /// let mut err = String::new();
+    /// child.take_stderr().unwrap().read_to_string(&mut err).unwrap();
+    /// assert_eq!((child.join()?, err.as_str()), (0, "oops\n"));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn take_stderr(&self) -> Option<ChildStderr> {
+        self.stdio.as_ref()?.stderr.take()
+    }
+}

@@ -1,0 +1,167 @@
+//! The parent's side of the fork server: starting it (once per process, by exec of this
+//! executable), and submitting requests.
+
+use core::sync::atomic::{AtomicI32, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::process::Command;
+
+use super::server::{HELLO_OK, MARKER};
+use super::wire::Status;
+use crate::error::{Error, Result};
+use crate::os;
+
+/// The control socket of this process's fork server, and the pid of the process it belongs
+/// to: a forked child inherits both, sees that the pid is not its own, and starts its own
+/// server (the parent's belongs to the parent).
+static SERVER_FD: AtomicI32 = AtomicI32::new(-1);
+static SERVER_OWNER: AtomicI32 = AtomicI32::new(0);
+/// The pid of the process one of whose threads is starting the server right now (0: none).
+/// Not a `std::sync::Mutex`: a forked child whose parent was starting the server at the
+/// moment of the fork must be able to take over.
+static STARTING: AtomicI32 = AtomicI32::new(0);
+
+/// Holds `STARTING` for this process until dropped.
+struct Starting;
+
+impl Starting {
+    fn take() -> Starting {
+        let me = os::process::getpid();
+        loop {
+            let holder = STARTING.load(Ordering::Acquire);
+            // Free, or held by a thread of the process this one was forked from (that
+            // thread does not exist here).
+            if (holder == 0 || holder != me)
+                && STARTING
+                    .compare_exchange(holder, me, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                return Starting;
+            }
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        STARTING.store(0, Ordering::Release);
+    }
+}
+
+/// This process's fork server, started now if it has none.
+fn connection() -> Result<BorrowedFd<'static>> {
+    let me = os::process::getpid();
+    if SERVER_OWNER.load(Ordering::Acquire) == me {
+        return Ok(server_fd());
+    }
+    let _starting = Starting::take();
+    if SERVER_OWNER.load(Ordering::Acquire) == me {
+        return Ok(server_fd());
+    }
+    forget_inherited();
+    let fd = start()?;
+    SERVER_FD.store(fd.as_raw_fd(), Ordering::Release);
+    std::mem::forget(fd); // owned by SERVER_FD from now on
+    SERVER_OWNER.store(me, Ordering::Release);
+    Ok(server_fd())
+}
+
+fn server_fd() -> BorrowedFd<'static> {
+    // SAFETY: SERVER_FD is the open control socket of this process's server (its owner is
+    // this process, checked by the callers); it is closed only by `reset`, which also clears
+    // the owner first, under `Starting`.
+    unsafe { BorrowedFd::borrow_raw(SERVER_FD.load(Ordering::Acquire)) }
+}
+
+/// In a forked child: closes the copy of the parent's control socket, so that the parent's
+/// server ends when the parent does. Called by `Process::start`'s child, and before a child
+/// starts a server of its own.
+pub(crate) fn forget_inherited() {
+    let fd = SERVER_FD.load(Ordering::Acquire);
+    if fd >= 0 && SERVER_OWNER.load(Ordering::Acquire) != os::process::getpid() {
+        SERVER_FD.store(-1, Ordering::Release);
+        SERVER_OWNER.store(0, Ordering::Release);
+        // SAFETY: the descriptor is this process's copy of its parent's control socket,
+        // which nothing else in this process uses (only the owner's connection would).
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+}
+
+/// Forgets a server that stopped answering, so that the next request starts a new one.
+fn reset(dead: BorrowedFd<'_>) {
+    let _starting = Starting::take();
+    let fd = SERVER_FD.load(Ordering::Acquire);
+    if fd == dead.as_raw_fd() && SERVER_OWNER.load(Ordering::Acquire) == os::process::getpid() {
+        SERVER_OWNER.store(0, Ordering::Release);
+        SERVER_FD.store(-1, Ordering::Release);
+        // SAFETY: the control socket of this process's dead server, owned by SERVER_FD,
+        // which no longer names it.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+}
+
+/// Starts the fork server: this executable again (`/proc/self/exe`), which sees the marker in
+/// its environment before `main` and serves instead. Checks that it is the same file.
+fn start() -> Result<OwnedFd> {
+    let (ours, theirs) = os::socket::seqpacket_pair()?;
+    let mut cmd = Command::new("/proc/self/exe");
+    if let Some(arg0) = std::env::args_os().next() {
+        std::os::unix::process::CommandExt::arg0(&mut cmd, arg0);
+    }
+    cmd.env(MARKER, theirs.as_raw_fd().to_string());
+    let child = os::exec::spawn_keeping(&mut cmd, &[theirs.as_raw_fd()])?;
+    drop(theirs);
+    // The server is this process's child; it ends when this process (every copy of `ours`)
+    // is gone, and is reaped by whoever reaps orphans then.
+    drop(child);
+    let exe = os::image::exe_id()?;
+    os::socket::send(ours.as_fd(), &super::server::hello(&exe), &[])?;
+    match os::socket::recv(ours.as_fd(), 4096)? {
+        Some(reply) if reply.bytes == HELLO_OK => Ok(ours),
+        Some(reply) => Err(Error::spawn(
+            "start the fork server",
+            String::from_utf8_lossy(&reply.bytes).into_owned(),
+        )),
+        None => Err(Error::spawn(
+            "start the fork server",
+            "the server ended at once (was sharedctypes linked into the executable as a shared library?)".into(),
+        )),
+    }
+}
+
+/// Sends a request (with its descriptors, the first being the child's status socket) and
+/// waits until the child is started: its pid, and a pidfd of it if the kernel has them.
+pub(crate) fn submit(
+    request: &[u8],
+    fds: &[BorrowedFd<'_>],
+    status: BorrowedFd<'_>,
+) -> Result<(i32, Option<OwnedFd>)> {
+    let mut retried = false;
+    loop {
+        let server = connection()?;
+        match os::socket::send(server, request, fds) {
+            Ok(()) => break,
+            Err(e) if !retried => {
+                // The server is gone (killed?): start another one and try once more.
+                let _ = e;
+                reset(server);
+                retried = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match os::socket::recv(status, 64)? {
+        Some(msg) => match Status::decode(&msg.bytes) {
+            Some(Status::Started(pid)) => Ok((pid, msg.fds.into_iter().next())),
+            Some(Status::Failed(errno)) => Err(Error::os("fork (in the fork server)", errno)),
+            _ => Err(Error::spawn(
+                "spawn",
+                "the fork server sent an unexpected reply".into(),
+            )),
+        },
+        None => Err(Error::spawn(
+            "spawn",
+            "the fork server ended without starting the child".into(),
+        )),
+    }
+}

@@ -1,0 +1,312 @@
+//! [`Process::spawn`]: run a function in a fresh process of the same executable, with shared
+//! objects as its arguments (Python's `spawn` and `forkserver` start methods).
+//!
+//! How the child finds the function: `f` is a plain function (a zero-sized, `Copy` function
+//! item or capture-free closure), so the only thing to send is *which* function. The parent
+//! instantiates [`entry`]`::<F, A, R>` — which imports the arguments, conjures `F` (its only
+//! value) and calls it — and sends that entry point's distance from [`anchor`], a function of
+//! this crate. The child is a fork of the fork server, which is an exec of the very same
+//! executable file (checked by device, inode, size and modification time), so the same code
+//! lies at the same distance from `anchor` in it, whatever address the loader chose; the
+//! parent checks that the entry point and the anchor lie in one loaded object (not, say, in
+//! a shared library loaded at its own address), and the child checks that the address it
+//! computes lies in its executable's code again before calling it. The entry point then
+//! checks a hash of the type names of `F` and `A` before it reads anything.
+
+mod child;
+pub(crate) mod client;
+mod server;
+mod wire;
+
+use core::mem::size_of;
+use core::time::Duration;
+use std::os::fd::{AsFd, BorrowedFd};
+
+use super::{Process, ProcessResult};
+use crate::error::{Error, Result};
+use crate::heap;
+use crate::os;
+use crate::share::{Exporter, Importer, Numbering, Sent, Share};
+
+/// The arguments a spawned function can receive: a tuple of references to shared objects
+/// and plain [`SharedLayout`](crate::SharedLayout) values (up to 12), which arrive in the child
+/// as owned values (`(&Value<i32>, &f64)` arrives as `(Value<i32>, f64)`). Implemented for
+/// tuples of [`Share`] types; sealed.
+///
+/// ```
+/// use sharedctypes::{RawValue, process::SpawnArgs};
+/// fn arguments<A: SpawnArgs>(_: A) {}
+/// let x = RawValue::new(1.5f64)?;
+/// arguments((&x, &7i32));
+/// arguments(()); // none
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub trait SpawnArgs: sealed::Args {
+    /// What the function receives.
+    type Owned;
+    #[doc(hidden)]
+    fn export(&self, out: &mut Exporter) -> Result<Vec<Sent>>;
+    #[doc(hidden)]
+    fn import(sent: &[Sent], fds: &Importer) -> Result<Self::Owned>;
+}
+
+/// Functions [`Process::spawn`] can run: `fn(A1, A2, …) -> R` for the owned arguments of a
+/// [`SpawnArgs`] tuple. Sealed.
+pub trait SpawnFn<Args, R>: sealed::Func<Args, R> {}
+
+impl<F: sealed::Func<Args, R>, Args, R> SpawnFn<Args, R> for F {}
+
+mod sealed {
+    pub trait Args {}
+    /// Implemented only for `FnOnce` types, which only the compiler makes.
+    pub trait Func<Args, R> {
+        fn call(self, args: Args) -> R;
+    }
+}
+
+macro_rules! tuples {
+    ($(($($a:ident $i:tt),*))*) => {$(
+        impl<'a, $($a: Share),*> sealed::Args for ($(&'a $a,)*) {}
+
+        impl<'a, $($a: Share),*> SpawnArgs for ($(&'a $a,)*) {
+            type Owned = ($($a,)*);
+
+            #[allow(unused_variables)]
+            fn export(&self, out: &mut Exporter) -> Result<Vec<Sent>> {
+                Ok(vec![$(self.$i.export(out)?),*])
+            }
+
+            #[allow(unused_variables)]
+            fn import(sent: &[Sent], fds: &Importer) -> Result<Self::Owned> {
+                const COUNT: usize = 0 $(+ { let _ = $i; 1 })*;
+                if sent.len() != COUNT {
+                    return Err(Error::InvalidHandle {
+                        reason: format!("{} arguments for a function of {COUNT}", sent.len()),
+                    });
+                }
+                Ok(($($a::import(&sent[$i], fds)?,)*))
+            }
+        }
+
+        impl<Func: FnOnce($($a),*) -> R, R, $($a),*> sealed::Func<($($a,)*), R> for Func {
+            #[allow(non_snake_case)]
+            fn call(self, args: ($($a,)*)) -> R {
+                let ($($a,)*) = args;
+                self($($a),*)
+            }
+        }
+    )*};
+}
+
+tuples! {
+    ()
+    (A0 0)
+    (A0 0, A1 1)
+    (A0 0, A1 1, A2 2)
+    (A0 0, A1 1, A2 2, A3 3)
+    (A0 0, A1 1, A2 2, A3 3, A4 4)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8, A9 9)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8, A9 9, A10 10)
+    (A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8, A9 9, A10 10, A11 11)
+}
+
+/// What a spawned child's entry point receives.
+pub(super) struct Call {
+    tag: u64,
+    handles: Vec<Sent>,
+    fds: Importer,
+}
+
+/// The entry point of a spawned child, by address.
+type Entry = fn(&Call) -> i32;
+
+/// The fixed point that entry points are sent relative to.
+#[inline(never)]
+fn anchor() {}
+
+/// A hash of the type names of the function and of its arguments.
+fn type_tag<F, A>() -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in core::any::type_name::<F>()
+        .bytes()
+        .chain([0])
+        .chain(core::any::type_name::<A>().bytes())
+    {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// The entry point for `F` with the arguments `A`: runs in the child.
+fn entry<F, A, R>(call: &Call) -> i32
+where
+    F: SpawnFn<A::Owned, R> + Copy,
+    A: SpawnArgs,
+    R: ProcessResult,
+{
+    if call.tag != type_tag::<F, A>() {
+        os::fd::write_stderr_unlocked(b"sharedctypes: the spawned function does not match\n");
+        return 1;
+    }
+    let args = match A::import(&call.handles, &call.fds) {
+        Ok(args) => args,
+        Err(e) => {
+            os::fd::write_stderr_unlocked(
+                format!("sharedctypes: the spawned child could not receive its arguments: {e}\n")
+                    .as_bytes(),
+            );
+            return 1;
+        }
+    };
+    const { assert!(size_of::<F>() == 0) };
+    // SAFETY: `F` is zero-sized (asserted at compile time) and `Copy`: a function item or a
+    // closure that captures nothing (or only zero-sized `Copy` values). Such a type has a
+    // single value, which may be duplicated at will, so producing it from no bytes is
+    // producing a copy of the `f` the parent passed.
+    let f: F = unsafe { core::mem::zeroed() };
+    sealed::Func::call(f, args).exit_code()
+}
+
+/// `addr`'s distance from [`anchor`], if both lie in the same loaded object.
+fn distance_from_anchor(addr: usize) -> Option<i64> {
+    let anchor = anchor as fn() as usize;
+    let base = os::image::object_base(anchor)?;
+    (os::image::object_base(addr)? == base).then(|| addr as i64 - anchor as i64)
+}
+
+/// The entry point at `distance` from [`anchor`] in this process, if that lies in the same
+/// loaded object as the anchor.
+fn entry_point(distance: i64) -> Option<Entry> {
+    let anchor = anchor as fn() as usize;
+    let addr = (anchor as i64).checked_add(distance)? as usize;
+    if os::image::object_base(addr)? != os::image::object_base(anchor)? || addr == 0 {
+        return None;
+    }
+    // SAFETY: this process runs the same executable file as the parent (the fork server
+    // checked it), so the code at the same distance from `anchor` in the same loaded object
+    // is the entry point the parent took the distance of: an `Entry` (a non-null `fn`).
+    Some(unsafe { core::mem::transmute::<usize, Entry>(addr) })
+}
+
+/// Waits at most `timeout` (`None`: for ever) for the fork server to report the end of a
+/// child on its status socket.
+pub(super) fn wait_served(
+    status: BorrowedFd<'_>,
+    timeout: Option<Duration>,
+) -> Result<Option<i32>> {
+    if !os::socket::wait_readable(status, timeout)? {
+        return Ok(None);
+    }
+    match os::socket::recv(status, 64)? {
+        Some(msg) => match wire::Status::decode(&msg.bytes) {
+            Some(wire::Status::Exited(code)) => Ok(Some(code)),
+            _ => Err(Error::spawn(
+                "wait for a spawned child",
+                "the fork server sent an unexpected message".into(),
+            )),
+        },
+        None => Err(Error::spawn(
+            "wait for a spawned child",
+            "the fork server ended before the child did (it was killed?)".into(),
+        )),
+    }
+}
+
+impl<'scope> Process<'scope> {
+    /// Runs `f(args…)` in a fresh process of this executable, never a fork of this one
+    /// (Python's `spawn` and `forkserver` start methods): safe from any program, however
+    /// many threads it runs, and with no code added to `main`.
+    ///
+    /// `f` is a plain function (a `fn` item, or a closure that captures nothing); `args` is
+    /// a tuple of references to shared objects ([`RawValue`](crate::RawValue),
+    /// [`RawArray`](crate::RawArray), [`Value`](crate::Value), [`Array`](crate::Array),
+    /// [`Lock`](crate::Lock), [`RLock`](crate::RLock)) and plain `SharedLayout` values, which
+    /// `f` receives by value: the same shared objects (the child maps their memory), and
+    /// copies of the plain values. The child never runs `main` (nor a test harness): a clean
+    /// fork server, started once by exec of this executable, forks it, and it runs `f` and
+    /// exits. Its stdio and working directory are this process's at the call.
+    ///
+    /// Exit codes, panics (1), signals (`-N`), [`join`](Self::join) and the borrowing of the
+    /// objects (the `Process` joins on drop) are exactly as for [`start`](Self::start).
+    ///
+    /// # Errors
+    /// [`Error::SpawnFailed`] if the fork server cannot be started (or this executable
+    /// changed on disk since it started) or `f` is not in the executable's own code (a
+    /// shared-library build of sharedctypes); [`Error::Os`] if a system call fails.
+    ///
+    /// ```
+    /// use sharedctypes::{Array, CChar, Process, RawValue, Value};
+    ///
+    /// fn modify(n: Value<i32>, x: RawValue<f64>, s: Array<CChar>, scale: f64) -> sharedctypes::Result<()> {
+    ///     n.update(|n| n * n)?;
+    ///     x.update(|x| x * scale);
+    ///     s.set_value(&s.value()?.to_ascii_uppercase())
+    /// }
+    ///
+    /// let n = Value::new(7)?;
+    /// let x = RawValue::new(1.5)?;
+    /// let s = Array::from_slice(&b"hello".map(CChar))?;
+    /// let child = Process::spawn(modify, (&n, &x, &s, &2.0))?;
+    /// assert_eq!(child.join()?, 0);
+    /// assert_eq!((n.get()?, x.get(), s.value()?), (49, 3.0, b"HELLO".to_vec()));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn spawn<F, A, R>(f: F, args: A) -> Result<Process<'scope>>
+    where
+        F: SpawnFn<A::Owned, R> + Copy + Send + 'static,
+        A: SpawnArgs + 'scope,
+        R: ProcessResult,
+    {
+        const {
+            assert!(
+                size_of::<F>() == 0,
+                "Process::spawn runs a plain function in another process: pass a fn item or a closure that captures nothing"
+            )
+        };
+        let _ = f;
+        // Keeps the fork server's entry in the executable: this function refers to it.
+        core::hint::black_box(&server::ENTER_IF_SERVER);
+
+        let entry: Entry = entry::<F, A, R>;
+        let distance = distance_from_anchor(entry as usize).ok_or_else(|| {
+            Error::spawn(
+                "spawn",
+                "the function is not in the executable's own code (is sharedctypes linked as a shared library?)".into(),
+            )
+        })?;
+        let mut out = Exporter::new(Numbering::Slots);
+        let sent = args.export(&mut out)?;
+        let held = heap::held_lifelines();
+        let request = wire::Request {
+            entry: distance,
+            tag: type_tag::<F, A>(),
+            held: held.len() as u32,
+            handles: sent.iter().map(|s| s.0.to_text()).collect(),
+            cwd: std::env::current_dir()
+                .map(|d| std::os::unix::ffi::OsStrExt::as_bytes(d.as_os_str()).to_vec())
+                .unwrap_or_default(),
+        };
+        let (status, theirs) = os::socket::seqpacket_pair()?;
+        // Blocks allocated until now are not reused while the child may map them.
+        let lifeline = heap::new_lifeline()
+            .ok_or_else(|| Error::spawn("spawn", "no descriptor left for a lifeline".into()))?;
+        let stdin = std::io::stdin();
+        let stdout = std::io::stdout();
+        let stderr = std::io::stderr();
+        let mut fds: Vec<BorrowedFd<'_>> = vec![
+            theirs.as_fd(),
+            lifeline.as_fd(),
+            stdin.as_fd(),
+            stdout.as_fd(),
+            stderr.as_fd(),
+        ];
+        fds.extend(held.iter().map(AsFd::as_fd));
+        fds.extend(out.fds().iter().map(AsFd::as_fd));
+        let (pid, pidfd) = client::submit(&request.encode(), &fds, status.as_fd())?;
+        Ok(Process::spawned(pid, status, pidfd))
+    }
+}

@@ -1,0 +1,237 @@
+//! `Share` for every kind of shared object.
+
+use core::mem::{MaybeUninit, align_of, size_of};
+use core::ptr::NonNull;
+use std::sync::Arc;
+
+use super::handle::invalid;
+use super::{Exporter, Handle, Importer, Kind, LockRef, Sent, Share, TypeInfo, sealed};
+use crate::access::{Place, SharedLayout};
+use crate::array::RawArray;
+use crate::error::{Error, Result};
+use crate::lock::{LockKind, RawMutex, RobustLock};
+use crate::synchronized::{Synchronized, synchronized_with};
+use crate::value::RawValue;
+
+fn type_info<T: SharedLayout>() -> TypeInfo {
+    TypeInfo {
+        name: T::LAYOUT.type_name(),
+        size: size_of::<T>(),
+        align: align_of::<T>(),
+        fingerprint: T::LAYOUT.fingerprint,
+        layout: T::LAYOUT.describe(),
+    }
+}
+
+/// Checks that the handle's element type is `T`: same fingerprint, size and alignment.
+fn check_type<T: SharedLayout>(handle: &Handle) -> Result<()> {
+    let ty = handle
+        .ty
+        .as_ref()
+        .ok_or_else(|| invalid("it names no type".into()))?;
+    if ty.fingerprint == T::LAYOUT.fingerprint
+        && ty.size == size_of::<T>()
+        && ty.align == align_of::<T>()
+    {
+        return Ok(());
+    }
+    Err(Error::LayoutMismatch {
+        expected: T::LAYOUT.type_name(),
+        expected_layout: format!("{} ({})", T::LAYOUT.summary(), T::LAYOUT.describe()),
+        found: ty.name.clone(),
+        found_layout: format!(
+            "{} bytes, align {}, fingerprint {:#018x} ({})",
+            ty.size, ty.align, ty.fingerprint, ty.layout
+        ),
+    })
+}
+
+fn check_kind(handle: &Handle, kind: Kind, what: &str) -> Result<()> {
+    if handle.kind == kind {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "it describes a {:?}, not {what}",
+            handle.kind
+        )))
+    }
+}
+
+impl<T: SharedLayout> sealed::Sealed for RawValue<T> {}
+
+impl<T: SharedLayout> Share for RawValue<T> {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        Ok(Sent(Handle {
+            kind: Kind::Value,
+            ty: Some(type_info::<T>()),
+            count: 1,
+            data: Some(out.region(self.block())?),
+            lock: None,
+            bytes: None,
+        }))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        let handle = &sent.0;
+        check_kind(handle, Kind::Value, "a value")?;
+        check_type::<T>(handle)?;
+        let at = handle
+            .data
+            .ok_or_else(|| invalid("a value without data=".into()))?;
+        Ok(RawValue::from_block(fds.block(
+            at,
+            size_of::<T>(),
+            align_of::<T>(),
+        )?))
+    }
+}
+
+impl<T: SharedLayout> sealed::Sealed for RawArray<T> {}
+
+impl<T: SharedLayout> Share for RawArray<T> {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        Ok(Sent(Handle {
+            kind: Kind::Array,
+            ty: Some(type_info::<T>()),
+            count: self.len(),
+            data: Some(out.region(self.block())?),
+            lock: None,
+            bytes: None,
+        }))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        let handle = &sent.0;
+        check_kind(handle, Kind::Array, "an array")?;
+        check_type::<T>(handle)?;
+        let at = handle
+            .data
+            .ok_or_else(|| invalid("an array without data=".into()))?;
+        let len = handle.count;
+        let bytes = len.checked_mul(size_of::<T>()).ok_or_else(|| {
+            invalid(format!(
+                "{len} elements of {} bytes overflow the address space",
+                size_of::<T>()
+            ))
+        })?;
+        Ok(RawArray::from_block(
+            fds.block(at, bytes, align_of::<T>())?,
+            len,
+        ))
+    }
+}
+
+fn export_lock<K: LockKind>(lock: &RobustLock<K>, out: &mut Exporter) -> Result<LockRef> {
+    Ok(LockRef {
+        recursive: RobustLock::<K>::is_recursive(),
+        at: out.region(lock.raw().block())?,
+    })
+}
+
+fn import_lock<K: LockKind>(lock: Option<LockRef>, fds: &Importer) -> Result<RobustLock<K>> {
+    let lock = lock.ok_or_else(|| invalid("it names no lock".into()))?;
+    let recursive = RobustLock::<K>::is_recursive();
+    if lock.recursive != recursive {
+        let name = |r: bool| if r { "an RLock" } else { "a Lock" };
+        return Err(invalid(format!(
+            "it names {} where {} is expected",
+            name(lock.recursive),
+            name(recursive)
+        )));
+    }
+    let block = fds.block(lock.at, 56, 8)?;
+    Ok(RobustLock::from_raw(Arc::new(RawMutex::from_received(
+        block, recursive,
+    )?)))
+}
+
+impl<K: LockKind> sealed::Sealed for RobustLock<K> {}
+
+impl<K: LockKind> Share for RobustLock<K> {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        Ok(Sent(Handle {
+            kind: Kind::Lock,
+            ty: None,
+            count: 1,
+            data: None,
+            lock: Some(export_lock(self, out)?),
+            bytes: None,
+        }))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        check_kind(&sent.0, Kind::Lock, "a lock")?;
+        import_lock(sent.0.lock, fds)
+    }
+}
+
+impl<O: Share, K: LockKind> sealed::Sealed for Synchronized<O, RobustLock<K>> {}
+
+impl<O: Share, K: LockKind> Share for Synchronized<O, RobustLock<K>> {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        let mut sent = self.get_obj().export(out)?;
+        sent.0.lock = Some(export_lock(self.get_lock(), out)?);
+        Ok(sent)
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        let lock = import_lock(sent.0.lock, fds)?;
+        Ok(synchronized_with(O::import(sent, fds)?, lock))
+    }
+}
+
+impl<T: SharedLayout> sealed::Sealed for T {}
+
+/// A plain value travels inside its handle: its fields' bytes (padding zero), copied.
+impl<T: SharedLayout> Share for T {
+    fn export(&self, _: &mut Exporter) -> Result<Sent> {
+        let mut buf = MaybeUninit::<T>::zeroed();
+        let ptr = NonNull::new(buf.as_mut_ptr()).expect("a stack buffer is not null");
+        // SAFETY: `buf` is a local, aligned, zeroed (hence initialised: every bit pattern of
+        // a SharedLayout type is valid) `T`, used only through this place while it lives.
+        unsafe { Place::new(ptr) }.store(*self);
+        // SAFETY: every byte of `buf` is initialised: zeroed first, then fields overwritten
+        // (padding stays zero), so reading them as bytes is reading initialised memory.
+        let bytes =
+            unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), size_of::<T>()) };
+        Ok(Sent(Handle {
+            kind: Kind::Copy,
+            ty: Some(type_info::<T>()),
+            count: 1,
+            data: None,
+            lock: None,
+            bytes: Some(bytes.to_vec()),
+        }))
+    }
+
+    fn import(sent: &Sent, _: &Importer) -> Result<Self> {
+        let handle = &sent.0;
+        check_kind(handle, Kind::Copy, "a copied value")?;
+        check_type::<T>(handle)?;
+        let bytes = handle
+            .bytes
+            .as_deref()
+            .ok_or_else(|| invalid("a copied value without bytes=".into()))?;
+        if bytes.len() != size_of::<T>() {
+            return Err(invalid(format!(
+                "{} bytes for a value of {} bytes",
+                bytes.len(),
+                size_of::<T>()
+            )));
+        }
+        let mut buf = MaybeUninit::<T>::zeroed();
+        // SAFETY: `bytes` holds exactly size_of::<T>() bytes and `buf` is a distinct local of
+        // that size.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                buf.as_mut_ptr().cast::<u8>(),
+                bytes.len(),
+            )
+        };
+        let ptr = NonNull::new(buf.as_mut_ptr()).expect("a stack buffer is not null");
+        // SAFETY: `buf` is a local, aligned, fully initialised `T` (every bit pattern is
+        // valid for a SharedLayout type), used only through this place while it lives.
+        Ok(unsafe { Place::new(ptr) }.load())
+    }
+}

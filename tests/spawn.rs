@@ -1,0 +1,630 @@
+//! `Process::spawn` (a fresh process of this executable runs a function with shared objects
+//! as arguments) and `Process::command` (any program finds shared objects by name): every
+//! object kind round-trips with exact values, layouts and handles are checked, a killed
+//! holder is reported, descriptors and mappings stay bounded, and a busy multi-threaded
+//! parent spawns safely.
+//!
+//! The programs `Process::command` starts here are this test binary again, running the
+//! ignored test `command_child` with `SPAWN_TEST_CHILD` naming what to do.
+
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sharedctypes::share::from_handle;
+use sharedctypes::{
+    Array, CChar, Error, Exit, Lock, Process, RLock, RawArray, RawValue, SharedLayout, Value, heap,
+    inherited,
+};
+
+mod common;
+use common::wait_for;
+
+#[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+#[repr(C)]
+struct Point {
+    x: f64,
+    y: i32,
+}
+
+/// The same name and fields, in another order: another layout.
+mod reordered {
+    use sharedctypes::SharedLayout;
+
+    #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+    #[repr(C)]
+    pub struct Point {
+        pub y: i32,
+        pub x: f64,
+    }
+}
+
+/// Runs `child` to its end, failing (not hanging) after 60 s.
+fn finish(child: &Process<'_>) -> i32 {
+    match child.join_timeout(Duration::from_secs(60)).unwrap() {
+        Some(code) => code,
+        None => {
+            child.kill().unwrap();
+            panic!("child {} did not end within 60 s", child.pid());
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn use_every_kind(
+    raw: RawValue<f64>,
+    raws: RawArray<i32>,
+    value: Value<Point>,
+    array: Array<Point, Lock>,
+    lock: Lock,
+    rlock: RLock,
+    copied: Point,
+    text: Array<CChar>,
+) -> sharedctypes::Result<Exit> {
+    // Exactly what the parent put there.
+    let ok = raw.get() == 0.25
+        && raws.to_vec() == [1, 2, 3]
+        && value.get()? == Point { x: 1.5, y: -2 }
+        && array.to_vec()? == [Point { x: 0.5, y: 1 }, Point { x: 2.5, y: 3 }]
+        && copied == Point { x: 9.0, y: 9 }
+        && text.value()? == b"hello";
+    raw.update(|x| x * 4.0);
+    raws.update(2, |v| v * 100)?;
+    value.update_x(|x| x * 2.0)?;
+    array.at(1).set_y(30);
+    text.set_value(b"HELLO")?;
+    // The standalone locks are the parent's: the parent sees them held.
+    let _l = lock.acquire()?;
+    let _r = rlock.acquire()?;
+    std::mem::forget((_l, _r));
+    Ok(Exit(if ok { 7 } else { 3 }))
+}
+
+#[test]
+fn every_kind_of_object_round_trips_through_spawn() {
+    let raw = RawValue::new(0.25f64).unwrap();
+    let raws = RawArray::from_slice(&[1i32, 2, 3]).unwrap();
+    let value = Value::new(Point { x: 1.5, y: -2 }).unwrap();
+    let array = Array::with_lock(
+        &[Point { x: 0.5, y: 1 }, Point { x: 2.5, y: 3 }],
+        Lock::new().unwrap(),
+    )
+    .unwrap();
+    let lock = Lock::new().unwrap();
+    let rlock = RLock::new().unwrap();
+    let text = Array::from_slice(&b"hello".map(CChar)).unwrap();
+    let copied = Point { x: 9.0, y: 9 };
+    let child = Process::spawn(
+        use_every_kind,
+        (&raw, &raws, &value, &array, &lock, &rlock, &copied, &text),
+    )
+    .unwrap();
+    assert_eq!(finish(&child), 7, "the child saw other values");
+    assert_eq!(raw.get(), 1.0);
+    assert_eq!(raws.to_vec(), [1, 2, 300]);
+    assert_eq!(value.get().unwrap(), Point { x: 3.0, y: -2 });
+    assert_eq!(array.get(1).unwrap(), Point { x: 2.5, y: 30 });
+    assert_eq!(text.value().unwrap(), b"HELLO");
+    // The child ended holding the standalone locks: the same locks, reported here.
+    for died in [
+        lock.acquire().unwrap().dead_owner_pid(),
+        rlock.acquire().unwrap().dead_owner_pid(),
+    ] {
+        assert_eq!(died, Some(child.pid()));
+    }
+}
+
+fn whose_child_am_i() -> Exit {
+    Exit((std::os::unix::process::parent_id() == 0) as i32)
+}
+
+#[test]
+fn a_spawned_child_is_not_a_fork_of_the_caller() {
+    // It is forked by the fork server, an exec of this executable: never a copy of this
+    // process (which would have this process as its parent).
+    let pid = std::process::id() as i32;
+    let ppid = RawValue::new(0i32).unwrap();
+    fn report(ppid: RawValue<i32>) {
+        ppid.set(std::os::unix::process::parent_id() as i32);
+    }
+    let child = Process::spawn(report, (&ppid,)).unwrap();
+    assert_eq!(finish(&child), 0);
+    assert!(ppid.get() > 0);
+    assert_ne!(ppid.get(), pid, "the child's parent is the fork server");
+    assert_eq!(finish(&Process::spawn(whose_child_am_i, ()).unwrap()), 0);
+}
+
+fn exits_with(code: i32) -> Exit {
+    Exit(code)
+}
+
+fn panics() {
+    panic!("a panic in a spawned child");
+}
+
+fn sleeps_forever() {
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn exit_codes_panics_signals_and_joins_behave_as_for_start() {
+    assert_eq!(finish(&Process::spawn(exits_with, (&5,)).unwrap()), 5);
+    assert_eq!(finish(&Process::spawn(panics, ()).unwrap()), 1);
+    let worker = Process::spawn(sleeps_forever, ()).unwrap();
+    assert!(worker.is_alive());
+    assert_eq!(worker.exitcode(), None);
+    assert_eq!(
+        worker.join_timeout(Duration::from_millis(20)).unwrap(),
+        None
+    );
+    worker.terminate().unwrap();
+    assert_eq!(finish(&worker), -15);
+    assert!(!worker.is_alive());
+    assert_eq!(worker.exitcode(), Some(-15));
+    assert_eq!(
+        worker.join(),
+        Err(Error::AlreadyJoined {
+            pid: worker.pid(),
+            exitcode: -15
+        })
+    );
+    worker.kill().unwrap(); // ended: nothing to do
+    let killed = Process::spawn(sleeps_forever, ()).unwrap();
+    killed.kill().unwrap();
+    assert_eq!(finish(&killed), -9);
+}
+
+fn hold_until_killed(v: Value<i64>, held: RawValue<u32>) {
+    let g = v.lock().unwrap();
+    g.set(-1); // half-way through an update
+    held.set(1);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_spawned_holder_killed_is_reported_to_the_next_acquirer() {
+    let v = Value::new(100i64).unwrap();
+    let held = RawValue::new(0u32).unwrap();
+    let child = Process::spawn(hold_until_killed, (&v, &held)).unwrap();
+    wait_for(&held, 1);
+    child.kill().unwrap();
+    assert_eq!(finish(&child), -9);
+    let g = v
+        .lock_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("never a deadlock");
+    assert!(g.owner_died());
+    assert_eq!(g.dead_owner_pid(), Some(child.pid()));
+    assert_eq!(g.get(), -1);
+    g.set(100);
+    g.clear_owner_died();
+    drop(g);
+    assert_eq!(v.get().unwrap(), 100);
+}
+
+static LOG: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn log_once(counter: Value<u32>) -> sharedctypes::Result<()> {
+    // A fresh process: its global mutex is its own, whatever the parent's threads held.
+    LOG.lock().unwrap().push(1);
+    let _out = std::io::stdout().lock();
+    counter.update(|c| c + 1).map(drop)
+}
+
+#[test]
+fn a_busy_multi_threaded_parent_spawns_200_children() {
+    let counter = Value::new(0u32).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let stop = &stop;
+            s.spawn(move || {
+                let mut kept = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    LOG.lock().unwrap().push(t);
+                    drop(std::io::stdout().lock());
+                    kept.push(RawArray::<u8>::zeroed(64 + t as usize).unwrap());
+                    if kept.len() > 100 {
+                        kept.clear();
+                        LOG.lock().unwrap().clear();
+                    }
+                }
+            });
+        }
+        let children: Vec<Process<'_>> = (0..200)
+            .map(|_| Process::spawn(log_once, (&counter,)).unwrap())
+            .collect();
+        for child in &children {
+            assert_eq!(finish(child), 0);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(counter.get().unwrap(), 200);
+}
+
+/// Open descriptors and mappings of this process.
+fn fds_and_maps() -> (usize, usize) {
+    let fds = std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let maps = std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count();
+    (fds, maps)
+}
+
+fn bump(v: Value<u64>) -> sharedctypes::Result<()> {
+    v.update(|x| x + 1).map(drop)
+}
+
+#[test]
+fn a_thousand_spawns_keep_descriptors_and_mappings_bounded() {
+    // Measured in a forked child, which no other test thread shares (it starts a fork server
+    // of its own).
+    let measure = Process::start(|| {
+        let v = Value::new(0u64).unwrap();
+        Process::spawn(bump, (&v,)).unwrap().join().unwrap(); // the server is running
+        let (fds, maps) = fds_and_maps();
+        let mut most = (0, 0);
+        for i in 0..1000 {
+            let child = Process::spawn(bump, (&v,)).unwrap();
+            assert_eq!(finish(&child), 0);
+            if i % 50 == 0 {
+                let now = fds_and_maps();
+                most = (most.0.max(now.0), most.1.max(now.1));
+            }
+        }
+        assert_eq!(v.get().unwrap(), 1001);
+        assert!(
+            most.0 <= fds + 2,
+            "descriptors grew from {fds} to {}",
+            most.0
+        );
+        assert!(
+            most.1 <= maps + 2,
+            "mappings grew from {maps} to {}",
+            most.1
+        );
+        assert_eq!(fds_and_maps().0, fds, "descriptors left open");
+    })
+    .unwrap();
+    assert_eq!(finish(&measure), 0);
+}
+
+/// This test binary, to run as the program of `Process::command`.
+fn this_test_binary(role: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "command_child",
+        "--test-threads=1",
+        "--quiet",
+    ]);
+    cmd.env("SPAWN_TEST_CHILD", role);
+    cmd.stdout(std::process::Stdio::null());
+    cmd
+}
+
+#[test]
+#[ignore = "the program that Process::command starts in the other tests"]
+fn command_child() {
+    let Ok(role) = std::env::var("SPAWN_TEST_CHILD") else {
+        return;
+    };
+    match role.as_str() {
+        "modify" => {
+            let value: Value<Point> = inherited("value").unwrap();
+            let array: Array<Point, Lock> = inherited("array").unwrap();
+            let raws: RawArray<i32> = inherited("raws").unwrap();
+            let rlock: RLock = inherited("rlock").unwrap();
+            let lock: Lock = inherited("lock").unwrap();
+            let raw: RawValue<f64> = inherited("raw").unwrap();
+            let copied: Point = inherited("copied").unwrap();
+            assert_eq!(raw.get(), 0.5);
+            raw.set(-0.5);
+            std::mem::forget(lock.acquire().unwrap());
+            assert_eq!(value.get().unwrap(), Point { x: 1.5, y: -2 });
+            assert_eq!(raws.to_vec(), [1, 2, 3]);
+            assert_eq!(copied, Point { x: 9.0, y: 9 });
+            value.update_x(|x| x * 2.0).unwrap();
+            array.at(0).set_y(10);
+            raws.set(0, -1).unwrap();
+            std::mem::forget(rlock.acquire().unwrap());
+        }
+        "reordered" => {
+            let err = inherited::<Value<reordered::Point>>("value").unwrap_err();
+            let Error::LayoutMismatch {
+                expected,
+                expected_layout,
+                found,
+                found_layout,
+            } = err
+            else {
+                panic!("expected a layout mismatch, got {err:?}");
+            };
+            assert_eq!((expected.as_str(), found.as_str()), ("Point", "Point"));
+            assert!(
+                expected_layout.contains("y: i32 at 0, x: f64 at 8"),
+                "{expected_layout}"
+            );
+            assert!(
+                found_layout.contains("x@0:f64=f64,y@8:i32=i32"),
+                "{found_layout}"
+            );
+            assert!(matches!(
+                inherited::<Value<Point, Lock>>("value"),
+                Err(Error::InvalidHandle { .. })
+            ));
+            assert_eq!(
+                inherited::<Value<Point>>("nothing").unwrap_err(),
+                Error::NotShared {
+                    name: "nothing".into(),
+                    var: "SHAREDCTYPES_SHARED_nothing".into()
+                }
+            );
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+#[test]
+fn every_kind_of_object_round_trips_through_command() {
+    let value = Value::new(Point { x: 1.5, y: -2 }).unwrap();
+    let array = Array::with_lock(&[Point { x: 0.5, y: 1 }], Lock::new().unwrap()).unwrap();
+    let raws = RawArray::from_slice(&[1i32, 2, 3]).unwrap();
+    let rlock = RLock::new().unwrap();
+    let lock = Lock::new().unwrap();
+    let raw = RawValue::new(0.5f64).unwrap();
+    let copied = Point { x: 9.0, y: 9 };
+    let child = Process::command(this_test_binary("modify"))
+        .share("lock", &lock)
+        .unwrap()
+        .share("raw", &raw)
+        .unwrap()
+        .share("value", &value)
+        .unwrap()
+        .share("array", &array)
+        .unwrap()
+        .share("raws", &raws)
+        .unwrap()
+        .share("rlock", &rlock)
+        .unwrap()
+        .share("copied", &copied)
+        .unwrap()
+        .spawn()
+        .unwrap();
+    assert_eq!(finish(&child), 0, "the program failed");
+    assert_eq!(value.get().unwrap(), Point { x: 3.0, y: -2 });
+    assert_eq!(array.get(0).unwrap(), Point { x: 0.5, y: 10 });
+    assert_eq!(raws.to_vec(), [-1, 2, 3]);
+    assert_eq!(rlock.acquire().unwrap().dead_owner_pid(), Some(child.pid()));
+}
+
+#[test]
+fn a_struct_with_its_fields_reordered_is_refused_with_both_layouts() {
+    let value = Value::new(Point { x: 1.5, y: -2 }).unwrap();
+    let child = Process::command(this_test_binary("reordered"))
+        .share("value", &value)
+        .unwrap()
+        .spawn()
+        .unwrap();
+    assert_eq!(finish(&child), 0, "the program failed");
+}
+
+#[test]
+fn a_program_sees_only_the_descriptors_meant_for_it() {
+    let small = Value::new(1u8).unwrap();
+    let big = RawArray::<u8>::zeroed(2 << 20).unwrap(); // an arena of its own
+    let list = |cmd: sharedctypes::process::Command<'_>| -> Vec<String> {
+        let child = cmd.spawn().unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.take_stdout().unwrap(), &mut out).unwrap();
+        assert_eq!(finish(&child), 0);
+        out.lines().map(str::to_string).collect()
+    };
+    let ls = || {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "ls /proc/self/fd; env | grep '^SHAREDCTYPES_SHARED_' | tr ' ' '\\n' | grep -E '^(data|lock)=' || true",
+        ]);
+        cmd.stdout(std::process::Stdio::piped());
+        cmd
+    };
+    let alone = list(Process::command(ls()));
+    let shared = list(
+        Process::command(ls())
+            .share("small", &small)
+            .unwrap()
+            .share("big", &big)
+            .unwrap(),
+    );
+    let fds = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.chars().all(|c| c.is_ascii_digit()))
+            .cloned()
+            .collect()
+    };
+    let extra: Vec<String> = fds(&shared)
+        .into_iter()
+        .filter(|fd| !fds(&alone).contains(fd))
+        .collect();
+    // The handles name the descriptors (data= and lock= of `small` share one arena).
+    let mut named: Vec<String> = shared
+        .iter()
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(_, v)| v.split(':').rev().nth(1).unwrap().to_string())
+        })
+        .collect();
+    named.sort();
+    named.dedup();
+    let mut extra_sorted = extra.clone();
+    extra_sorted.sort();
+    assert_eq!(extra.len(), 2, "two arenas: {alone:?} vs {shared:?}");
+    assert_eq!(extra_sorted, named);
+}
+
+#[test]
+fn forged_truncated_and_out_of_range_handles_are_refused() {
+    // A shared-memory file this process opened: 4096 zero bytes.
+    // SAFETY: memfd_create with a valid name; the descriptor is owned below.
+    let fd = unsafe { libc::memfd_create(c"forged".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0);
+    // SAFETY: the descriptor was just created and is owned by nothing else.
+    let file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    file.set_len(4096).unwrap();
+    let fd = file.as_raw_fd();
+    let fp = |l: sharedctypes::layout::Layout| format!("{:016x}", l.fingerprint);
+    let i32_fp = fp(i32::LAYOUT);
+    let good = format!(
+        "sharedctypes/1 kind=value type=i32 size=4 align=4 fingerprint={i32_fp} data={fd}:8 layout=i32"
+    );
+    let v: RawValue<i32> = from_handle(&good).unwrap();
+    assert_eq!(v.get(), 0);
+    v.set(5);
+    let again: RawValue<i32> = from_handle(&good).unwrap();
+    assert_eq!(again.get(), 5, "the same memory, mapped once");
+    let invalid = |h: &str| match from_handle::<RawValue<i32>>(h) {
+        Err(Error::InvalidHandle { reason }) => reason,
+        other => panic!("{h}: expected InvalidHandle, got {other:?}"),
+    };
+    let with = |from: &str, to: &str| good.replace(from, to);
+    assert_eq!(
+        invalid(&with(":8 ", ":4096 ")),
+        "4 bytes at offset 4096 do not lie inside the shared memory they name (4096 bytes)"
+    );
+    assert_eq!(
+        invalid(&with(":8 ", ":4094 ")),
+        "4 bytes at offset 4094 do not lie inside the shared memory they name (4096 bytes)"
+    );
+    assert_eq!(
+        invalid(&with(":8 ", ":18446744073709551614 ")),
+        "4 bytes at offset 18446744073709551614 do not lie inside the shared memory they name (4096 bytes)"
+    );
+    assert_eq!(
+        invalid(&with(":8 ", ":6 ")),
+        "offset 6 is not aligned to 4 bytes, the alignment of the type"
+    );
+    assert_eq!(
+        invalid(&with(&format!("data={fd}:"), "data=99999:")),
+        "descriptor 99999 is not open in this process"
+    );
+    assert!(invalid(&with("sharedctypes/1", "sharedctypes/9")).contains("another format version"));
+    assert_eq!(
+        invalid(&with("kind=value", "kind=lock")),
+        "it describes a Lock, not a value"
+    );
+    assert_eq!(
+        invalid(&good[..good.find(" data=").unwrap()]),
+        "a value without data="
+    );
+    assert_eq!(
+        invalid(&with(" size=4", " size=x")),
+        "size=x is not a number"
+    );
+    assert_eq!(invalid(&format!("{good} extra=1")), "unknown field `extra`");
+    // A lock that names bytes which are not a lock, or a lock of the other kind.
+    let lock_at = |kind: &str, off: u64| format!("sharedctypes/1 kind=lock lock={kind}:{fd}:{off}");
+    assert!(matches!(
+        from_handle::<Lock>(&lock_at("lock", 64)),
+        Err(Error::InvalidHandle { reason }) if reason == "the handle names not a lock (tag 0x00000000) where a Lock is expected"
+    ));
+    assert!(matches!(
+        from_handle::<RLock>(&lock_at("lock", 64)),
+        Err(Error::InvalidHandle { reason }) if reason == "it names a Lock where an RLock is expected"
+    ));
+    // An array whose size overflows.
+    let huge = format!(
+        "sharedctypes/1 kind=array type=i32 size=4 align=4 fingerprint={i32_fp} count=4611686018427387904 data={fd}:0 layout=i32"
+    );
+    assert!(matches!(
+        from_handle::<RawArray<i32>>(&huge),
+        Err(Error::InvalidHandle { .. })
+    ));
+    // Another type: refused with both layouts.
+    assert!(matches!(
+        from_handle::<RawValue<u32>>(&good),
+        Err(Error::LayoutMismatch { expected, found, .. }) if expected == "u32" && found == "i32"
+    ));
+}
+
+fn write_until_killed(v: RawValue<u64>) {
+    loop {
+        v.update(|x| x + 1);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits (at most 20 s) until the heap has reused every quarantined block.
+fn wait_until_unquarantined() -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        heap::trim();
+        if heap::stats().quarantined_blocks == 0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn memory_a_spawned_or_started_program_may_map_is_not_reused_while_it_runs() {
+    // In a forked child, whose heap no other test thread shares.
+    let probe = Process::start(|| {
+        // A spawned child, whose `Process` is leaked: the borrow checker no longer protects
+        // the object, the lifeline does.
+        let v = RawValue::new(0u64).unwrap();
+        let child = Process::spawn(write_until_killed, (&v,)).unwrap();
+        let pid = child.pid();
+        std::mem::forget(child);
+        drop(v);
+        assert_eq!(
+            heap::stats().quarantined_blocks,
+            1,
+            "freed while the child maps it"
+        );
+        // SAFETY: sends SIGKILL to the spawned child (not reaped by anyone but its server).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        assert!(
+            wait_until_unquarantined(),
+            "the child's end was never noticed"
+        );
+
+        // A program started with `command`, likewise.
+        let w = RawValue::new(0u64).unwrap();
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let program = Process::command(cmd)
+            .share("w", &w)
+            .unwrap()
+            .spawn()
+            .unwrap();
+        let pid = program.pid();
+        std::mem::forget(program);
+        drop(w);
+        assert_eq!(
+            heap::stats().quarantined_blocks,
+            1,
+            "freed while the program maps it"
+        );
+        // SAFETY: ends our own child, then reaps it.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            wait_until_unquarantined(),
+            "the program's end was never noticed"
+        );
+    })
+    .unwrap();
+    assert_eq!(finish(&probe), 0);
+}
