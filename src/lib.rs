@@ -96,9 +96,36 @@
 //!
 //! # Processes
 //!
-//! [`Process::start`] forks a child that runs a closure borrowing the shared objects; the
-//! `Process` joins on drop, so an object cannot be freed while a child uses it. Read its
-//! documentation for what is safe in the child of a multi-threaded parent.
+//! Three ways to start a child, one [`Process`] to join it (it joins on drop, so an object
+//! cannot be freed while a child uses it):
+//!
+//! - [`Process::start`] forks this process and runs a closure that borrows the objects: the
+//!   fastest, but a forked child of a multi-threaded program may find other threads' locks
+//!   held for ever;
+//! - [`Process::spawn`] runs a plain function in a *fresh* process of this executable (from a
+//!   clean fork server, never a fork of this one), the objects arriving as its arguments:
+//!
+//! ```
+//! use sharedctypes::{Process, Value};
+//!
+//! fn square(n: Value<i32>) -> sharedctypes::Result<()> {
+//!     n.update(|n| n * n).map(drop)
+//! }
+//!
+//! let n = Value::new(7)?;
+//! assert_eq!(Process::spawn(square, (&n,))?.join()?, 0);
+//! assert_eq!(n.get()?, 49);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+//!
+//! - [`Process::command`] starts any program, which finds the objects by name with
+//!   [`inherited`] (or, in another language, in its environment: the format is in [`share`]).
+//!
+//! # Objects by name, and Python
+//!
+//! Unrelated processes find objects by name: [`Value::create_named`](Synchronized) and
+//! `open_named` (also on [`RawValue`], [`RawArray`], [`Array`]); see [`named`]. The
+//! pure-Python module `python/sharedctypes.py` opens the same objects, with the same lock.
 //!
 //! # Modules
 //!
@@ -106,7 +133,7 @@
 //! [`access`] (how bytes are read and written: `Place`, `SharedSlice`, atomics),
 //! [`layout`] (layout metadata and its renderings as C and Python `ctypes`), [`heap`] (the
 //! shared-memory allocator), [`lock`], [`synchronized`](mod@synchronized), [`process`],
-//! [`ctypes`].
+//! [`share`] (sending objects to other processes), [`named`], [`ctypes`].
 
 pub use shared_core::*;
 

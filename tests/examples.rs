@@ -32,3 +32,53 @@ fn the_worker_pool_shares_objects_with_another_program() {
         "results: [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]\ndone: 8 (worker 0: 4, worker 1: 4)\n"
     );
 }
+
+#[test]
+fn two_runs_of_named_counter_count_into_one_object() {
+    let built = cargo(&["build", "--quiet", "--example", "named_counter"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let exe = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/debug/examples/named_counter"
+    );
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(exe)
+                .arg("2")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let out = run.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), "total: 2000000\n");
+    }
+}
+
+#[test]
+fn python_squares_the_points_of_a_rust_array_under_its_lock() {
+    if !Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("SKIPPED: python3 is not installed: the Python interop example needs it");
+        return;
+    }
+    let run = cargo(&["run", "--quiet", "--example", "python_points"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(run.stdout).unwrap(),
+        "[(3.515625, 39.0625), (33.0625, 4.0), (5.640625, 90.25)]\n"
+    );
+}

@@ -217,6 +217,39 @@ pub enum Error {
         reason: String,
     },
 
+    /// `create_named` of a name that exists already.
+    #[error("a shared object named {name:?} exists already")]
+    AlreadyExists {
+        /// The name.
+        name: String,
+    },
+
+    /// `open_named` (or `unlink_named`) of a name that does not exist.
+    #[error("no shared object is named {name:?}")]
+    NotFound {
+        /// The name.
+        name: String,
+    },
+
+    /// A named object this user may not open (its mode does not allow it).
+    #[error(
+        "permission denied to open the shared object {name:?} (created by another user, or with a narrower mode)"
+    )]
+    PermissionDenied {
+        /// The name.
+        name: String,
+    },
+
+    /// A name that exists but is not a sharedctypes object of this format version (another
+    /// program's shared memory, an object still being created, a later format).
+    #[error("{name:?} is not a sharedctypes object this version can open: {reason}")]
+    NotNamedObject {
+        /// The name.
+        name: String,
+        /// What was found instead.
+        reason: String,
+    },
+
     /// A system call failed. The message gives the call and the operating system's own text
     /// for the error number (`"memfd_create failed: Too many open files (os error 24)"`).
     #[error("{op} failed: {}", std::io::Error::from_raw_os_error(*errno))]

@@ -6,6 +6,25 @@
 //! `PTHREAD_MUTEX_ROBUST`, so they work between threads and between processes alike, and a
 //! holder that dies never deadlocks the others (CPython's semaphores do: gh-88304).
 
+//!
+//! # The lock in shared memory
+//!
+//! Each lock is a 56-byte cell, the same for every process (and for other languages: the
+//! Python module uses it through `ctypes`):
+//!
+//! | offset | field | meaning |
+//! |---:|---|---|
+//! | 0 | `mutex` | a `pthread_mutex_t` (40 bytes on 64-bit Linux): process-shared, robust, recursive (`RLock`) or error-checking (`Lock`) |
+//! | 40 | `holder` | `i32`: pid of the process that holds it; 0 when free or not yet recorded |
+//! | 44 | `depth` | `u32`: acquisitions outstanding; written only by the holder |
+//! | 48 | `died` | `i32`: 0, or the pid of a holder that died (-1 if unknown) until a holder clears it |
+//! | 52 | `tag` | `u32`: `b"SLCK"` for a `Lock`, `b"RLCK"` for an `RLock` |
+//!
+//! A holder records its pid and increments `depth` right after `pthread_mutex_lock`
+//! succeeds, and decrements `depth` (clearing `holder` at zero) right before unlocking. On
+//! `EOWNERDEAD` it calls `pthread_mutex_consistent`, sets `died` to the recorded holder (or
+//! -1) and `depth` to 0, then records itself.
+
 mod guard;
 mod raw;
 

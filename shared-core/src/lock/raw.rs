@@ -96,9 +96,26 @@ impl RawMutex {
     /// `PTHREAD_MUTEX_ROBUST`, and `PTHREAD_MUTEX_RECURSIVE` or `PTHREAD_MUTEX_ERRORCHECK`.
     pub(crate) fn new(recursive: bool) -> Result<RawMutex> {
         let block = Block::alloc(size_of::<MutexCell>(), align_of::<MutexCell>())?;
+        Self::create_in(block, recursive)
+    }
+
+    /// Creates a mutex in `block`.
+    ///
+    /// `block` must be fresh: zeroed, at least a cell long, aligned for one, and not yet
+    /// visible to any other thread or process (a new heap block, or a named object that is
+    /// not published yet); both are checked or guaranteed by the callers.
+    pub(crate) fn create_in(block: Block, recursive: bool) -> Result<RawMutex> {
+        assert!(
+            block.len() >= size_of::<MutexCell>()
+                && block.as_ptr() as usize % align_of::<MutexCell>() == 0,
+            "a lock cell needs {} bytes aligned to {}",
+            size_of::<MutexCell>(),
+            align_of::<MutexCell>()
+        );
         let mutex = block.as_ptr().cast::<PthreadMutex>();
-        // SAFETY: the block is fresh (zeroed), aligned for a MutexCell (whose first field is
-        // the mutex), owned by this handle and not yet visible to any other thread or process.
+        // SAFETY: the block is fresh (zeroed), big enough and aligned for a MutexCell (whose
+        // first field is the mutex; asserted above), and not yet visible to any other thread
+        // or process (the callers' contract).
         unsafe { PthreadMutex::init(mutex, recursive)? };
         let raw = RawMutex {
             block: ManuallyDrop::new(block),

@@ -17,12 +17,22 @@ pub(crate) mod image;
 pub(crate) mod memory;
 pub(crate) mod mutex;
 pub(crate) mod process;
+pub(crate) mod shm;
 pub(crate) mod socket;
 
 use crate::error::Error;
 
 /// `EINVAL`, for a malformed request.
 pub(crate) const EINVAL: i32 = nix::errno::Errno::EINVAL as i32;
+
+/// `ENOENT`: no such file.
+pub(crate) const ENOENT: i32 = nix::errno::Errno::ENOENT as i32;
+/// `EEXIST`: the file exists.
+pub(crate) const EEXIST: i32 = nix::errno::Errno::EEXIST as i32;
+/// `EACCES`: permission denied.
+pub(crate) const EACCES: i32 = nix::errno::Errno::EACCES as i32;
+/// `EPERM`: operation not permitted.
+pub(crate) const EPERM: i32 = nix::errno::Errno::EPERM as i32;
 
 /// `ESRCH`: no such process.
 pub(crate) const ESRCH: i32 = nix::errno::Errno::ESRCH as i32;

@@ -1,0 +1,59 @@
+//! POSIX shared-memory objects (`shm_open`), for objects that unrelated processes find by
+//! name. On Linux they are files of the tmpfs at `/dev/shm`.
+
+use std::os::fd::OwnedFd;
+
+use nix::fcntl::{AT_FDCWD, AtFlags, OFlag};
+use nix::sys::mman::{shm_open, shm_unlink};
+use nix::sys::stat::{Mode, fchmod};
+
+use super::err;
+use crate::error::Result;
+
+/// Where glibc keeps POSIX shared-memory objects.
+const SHM_DIR: &str = "/dev/shm";
+
+fn path(name: &str) -> String {
+    format!("/{name}")
+}
+
+/// Creates the shared-memory object `name`, which must not exist, readable and writable by
+/// the users `mode` allows (exactly: the umask does not apply).
+pub(crate) fn create_exclusive(name: &str, mode: u32) -> Result<OwnedFd> {
+    let fd = shm_open(
+        path(name).as_str(),
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(mode),
+    )
+    .map_err(err("shm_open (create)"))?;
+    fchmod(&fd, Mode::from_bits_truncate(mode)).map_err(err("fchmod"))?;
+    Ok(fd)
+}
+
+/// Opens the existing shared-memory object `name` for reading and writing.
+pub(crate) fn open(name: &str) -> Result<OwnedFd> {
+    shm_open(
+        path(name).as_str(),
+        OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(err("shm_open"))
+}
+
+/// Gives the object `tmp` the (second) name `name`, atomically, failing with `EEXIST` if
+/// `name` exists: an opener sees either nothing under `name` or the complete object.
+pub(crate) fn publish(tmp: &str, name: &str) -> Result<()> {
+    nix::unistd::linkat(
+        AT_FDCWD,
+        format!("{SHM_DIR}/{tmp}").as_str(),
+        AT_FDCWD,
+        format!("{SHM_DIR}/{name}").as_str(),
+        AtFlags::empty(),
+    )
+    .map_err(err("link (publish a shared-memory object)"))
+}
+
+/// Removes the name `name` (the memory goes when the last process unmaps it).
+pub(crate) fn unlink(name: &str) -> Result<()> {
+    shm_unlink(path(name).as_str()).map_err(err("shm_unlink"))
+}

@@ -1,0 +1,377 @@
+//! Named objects: found by name by unrelated processes, exclusive to create, checked on
+//! open (each refusal is the exact error), private by default, never openable half-built,
+//! removed by their creator unless persisted, and leaving nothing behind.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use sharedctypes::named::unlink_named;
+use sharedctypes::{Array, Error, Exit, Lock, Process, RawArray, RawValue, SharedLayout, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+#[repr(C)]
+struct Stats {
+    count: u64,
+    mean: f64,
+}
+
+mod reordered {
+    use sharedctypes::SharedLayout;
+
+    #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+    #[repr(C)]
+    pub struct Stats {
+        pub mean: f64,
+        pub count: u64,
+    }
+}
+
+fn unique(what: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "sharedctypes-test-named-{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn shm_entries(prefix: &str) -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn create_open_and_use_through_the_same_lock() {
+    let name = unique("stats");
+    let created = Value::<Stats>::create_named(
+        &name,
+        Stats {
+            count: 0,
+            mean: 0.0,
+        },
+    )
+    .unwrap();
+    let opened = Value::<Stats>::open_named(&name).unwrap();
+    assert_eq!(opened.name(), name);
+    assert_eq!(created.get_lock(), created.get_lock());
+    let child = Process::start(|| {
+        let mine = Value::<Stats>::open_named(&name).unwrap();
+        for _ in 0..10_000 {
+            mine.update_count(|c| c + 1).unwrap();
+        }
+    })
+    .unwrap();
+    for _ in 0..10_000 {
+        opened.update_count(|c| c + 1).unwrap();
+    }
+    assert_eq!(child.join().unwrap(), 0);
+    assert_eq!(
+        created.count().unwrap(),
+        20_000,
+        "one lock for every opener"
+    );
+    // The lock lives in the object: an opener holding it excludes the creator.
+    let held = opened.lock().unwrap();
+    let busy = std::thread::scope(|s| {
+        s.spawn(|| created.try_lock().unwrap().is_none())
+            .join()
+            .unwrap()
+    });
+    assert!(busy);
+    drop(held);
+}
+
+#[test]
+fn every_refusal_is_the_exact_error() {
+    let name = unique("refusals");
+    let _created = Value::<Stats>::create_named(
+        &name,
+        Stats {
+            count: 1,
+            mean: 2.0,
+        },
+    )
+    .unwrap();
+
+    assert_eq!(
+        Value::<Stats>::create_named(
+            &name,
+            Stats {
+                count: 0,
+                mean: 0.0
+            }
+        )
+        .unwrap_err(),
+        Error::AlreadyExists { name: name.clone() }
+    );
+    let missing = unique("missing");
+    assert_eq!(
+        Value::<Stats>::open_named(&missing).unwrap_err(),
+        Error::NotFound {
+            name: missing.clone()
+        }
+    );
+    match Value::<reordered::Stats>::open_named(&name).unwrap_err() {
+        Error::LayoutMismatch {
+            expected,
+            expected_layout,
+            found,
+            found_layout,
+        } => {
+            assert_eq!((expected.as_str(), found.as_str()), ("Stats", "Stats"));
+            assert!(
+                expected_layout.contains("mean: f64 at 0, count: u64 at 8"),
+                "{expected_layout}"
+            );
+            assert!(
+                found_layout.contains("count@0:u64=u64,mean@8:f64=f64"),
+                "{found_layout}"
+            );
+            assert!(found_layout.contains(&format!("{:#018x}", Stats::LAYOUT.fingerprint)));
+        }
+        other => panic!("expected a layout mismatch, got {other:?}"),
+    }
+    assert_eq!(
+        Value::<Stats, Lock>::open_named(&name).unwrap_err(),
+        Error::NotNamedObject {
+            name: name.clone(),
+            reason: "it has an RLock, not a Lock".into()
+        }
+    );
+    assert_eq!(
+        RawArray::<Stats>::open_named(&name).unwrap_err(),
+        Error::NotNamedObject {
+            name: name.clone(),
+            reason: "it holds a value, not an array".into()
+        }
+    );
+    for (bad, reason) in [
+        ("", "it is empty"),
+        (
+            ".hidden",
+            "it starts with `.` (hidden names are for objects being created)",
+        ),
+        (
+            "a/b",
+            "only ASCII letters, digits, `_`, `-` and `.` are allowed",
+        ),
+    ] {
+        assert_eq!(
+            Value::<Stats>::open_named(bad).unwrap_err(),
+            Error::InvalidName {
+                name: bad.into(),
+                reason
+            }
+        );
+    }
+    assert_eq!(
+        RawValue::create_named(&"x".repeat(201), 1u8).unwrap_err(),
+        Error::InvalidName {
+            name: "x".repeat(201),
+            reason: "it is longer than 200 bytes"
+        }
+    );
+
+    // Another program's shared memory, and an object of another format version.
+    let foreign = unique("foreign");
+    std::fs::write(format!("/dev/shm/{foreign}"), vec![1u8; 4096]).unwrap();
+    assert_eq!(
+        RawValue::<u8>::open_named(&foreign).unwrap_err(),
+        Error::NotNamedObject {
+            name: foreign.clone(),
+            reason: "it does not start with the sharedctypes magic bytes".into()
+        }
+    );
+    assert_eq!(
+        unlink_named(&foreign).unwrap_err(),
+        Error::NotNamedObject {
+            name: foreign.clone(),
+            reason: "it does not start with the sharedctypes magic bytes".into()
+        }
+    );
+    assert!(
+        std::fs::metadata(format!("/dev/shm/{foreign}")).is_ok(),
+        "left alone"
+    );
+    let mut later = b"SHCTYPES".to_vec();
+    later.extend(2u32.to_le_bytes());
+    later.resize(4096, 0);
+    std::fs::write(format!("/dev/shm/{foreign}"), later).unwrap();
+    assert_eq!(
+        RawValue::<u8>::open_named(&foreign).unwrap_err(),
+        Error::NotNamedObject {
+            name: foreign.clone(),
+            reason: "its format version is 2, this crate reads version 1".into()
+        }
+    );
+    std::fs::write(format!("/dev/shm/{foreign}"), b"short").unwrap();
+    assert_eq!(
+        RawValue::<u8>::open_named(&foreign).unwrap_err(),
+        Error::NotNamedObject {
+            name: foreign.clone(),
+            reason: "it is 5 bytes, shorter than a header".into()
+        }
+    );
+    std::fs::remove_file(format!("/dev/shm/{foreign}")).unwrap();
+}
+
+#[test]
+fn created_objects_are_private_unless_asked_otherwise() {
+    let private = unique("private");
+    let shared = unique("group");
+    let _a = RawArray::create_named(&private, &[1u8; 8]).unwrap();
+    let _b = Array::<u8>::create_named_with_mode(&shared, &[1; 8], 0o660).unwrap();
+    let mode = |n: &str| {
+        std::fs::metadata(format!("/dev/shm/{n}"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&private), 0o600);
+    assert_eq!(mode(&shared), 0o660);
+
+    // Another user cannot open a private object (checked as `nobody` when run as root).
+    let probe = Process::start(|| {
+        // SAFETY: getuid has no preconditions.
+        if unsafe { libc::getuid() } == 0 {
+            // SAFETY: changes the credentials of this (child) process only.
+            assert_eq!(unsafe { libc::setgid(65534) }, 0);
+            // SAFETY: as above.
+            assert_eq!(unsafe { libc::setuid(65534) }, 0);
+        }
+        match RawArray::<u8>::open_named(&private) {
+            Err(Error::PermissionDenied { name }) if name == private => Exit(0),
+            other => {
+                eprintln!("unexpected: {:?}", other.map(|a| a.len()));
+                Exit(1)
+            }
+        }
+    })
+    .unwrap();
+    assert_eq!(probe.join().unwrap(), 0);
+}
+
+#[test]
+fn the_creator_removes_the_name_unless_persisted() {
+    let name = unique("owner");
+    let created = RawValue::create_named(&name, 5i32).unwrap();
+    let opened = RawValue::<i32>::open_named(&name).unwrap();
+    drop(opened); // an opener never removes it
+    assert_eq!(RawValue::<i32>::open_named(&name).unwrap().get(), 5);
+    drop(created);
+    assert_eq!(
+        RawValue::<i32>::open_named(&name).unwrap_err(),
+        Error::NotFound { name: name.clone() }
+    );
+
+    let kept = RawValue::create_named(&name, 6i32).unwrap();
+    kept.persist();
+    drop(kept);
+    assert_eq!(RawValue::<i32>::open_named(&name).unwrap().get(), 6);
+    unlink_named(&name).unwrap();
+    assert_eq!(
+        unlink_named(&name).unwrap_err(),
+        Error::NotFound { name: name.clone() }
+    );
+
+    // A creator that crashes leaves the name; it reopens, and unlink_named cleans it.
+    let crashed = Process::start(|| {
+        let v = Value::<i32>::create_named(&name, 7).unwrap();
+        std::mem::forget(v.lock().unwrap()); // and it dies holding the lock, too
+        // SAFETY: ends the child at once, without running the handle's destructor.
+        unsafe { libc::_exit(0) }
+    })
+    .unwrap();
+    assert_eq!(crashed.join().unwrap(), 0);
+    let v = Value::<i32>::open_named(&name).unwrap();
+    assert_eq!(v.get(), Err(Error::OwnerDied { pid: crashed.pid() }));
+    unlink_named(&name).unwrap();
+    assert!(shm_entries(&name).is_empty());
+}
+
+#[test]
+fn racing_creators_exactly_one_wins_and_openers_never_see_half_an_object() {
+    for round in 0..50 {
+        let name = unique(&format!("race{round}"));
+        let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
+            let creators: Vec<_> = (0..4)
+                .map(|i| {
+                    let name = &name;
+                    s.spawn(move || {
+                        Array::<u64>::create_named(name, &[i; 64])
+                            .map(|a| a.into_inner())
+                            .map(|a| {
+                                // Stays complete: every element was written before the name appeared.
+                                assert!(a.to_vec().unwrap().iter().all(|&x| x == i));
+                            })
+                    })
+                })
+                .collect();
+            let opener = s.spawn(|| {
+                let start = std::time::Instant::now();
+                loop {
+                    match Array::<u64>::open_named(&name) {
+                        Ok(a) => {
+                            let v = a.to_vec().unwrap();
+                            assert_eq!(v.len(), 64, "a half-built object");
+                            assert!(v.iter().all(|&x| x == v[0]), "a half-filled object: {v:?}");
+                            return;
+                        }
+                        Err(Error::NotFound { .. }) => std::hint::spin_loop(),
+                        Err(e) => panic!("an opener racing the creators got {e:?}"),
+                    }
+                    assert!(start.elapsed() < Duration::from_secs(20));
+                }
+            });
+            opener.join().unwrap();
+            creators.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| *e == Error::AlreadyExists { name: name.clone() })
+        );
+        unlink_named(&name).unwrap();
+    }
+}
+
+#[test]
+fn a_thousand_create_drop_cycles_leave_nothing_behind() {
+    let prefix = format!("sharedctypes-test-named-cycle-{}", std::process::id());
+    let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let before = fds();
+    for i in 0..1000 {
+        let name = format!("{prefix}-{i}");
+        let v = Value::<Stats>::create_named(
+            &name,
+            Stats {
+                count: i,
+                mean: 0.5,
+            },
+        )
+        .unwrap();
+        let o = Value::<Stats>::open_named(&name).unwrap();
+        assert_eq!(o.count().unwrap(), i);
+        drop((v, o));
+    }
+    assert!(
+        shm_entries(&prefix).is_empty(),
+        "names left: {:?}",
+        shm_entries(&prefix)
+    );
+    let tmp = format!(".sctmp-{}-", std::process::id());
+    assert!(shm_entries(&tmp).is_empty(), "temporary files left");
+    assert!(
+        fds() <= before + 8,
+        "descriptors grew from {before} to {}",
+        fds()
+    );
+}
