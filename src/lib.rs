@@ -31,7 +31,9 @@
 //! | `Lock`, `RLock` | [`Lock`], [`RLock`] | process-shared, robust: a dead holder is reported, never a deadlock |
 //! | `ctypes.Structure` | `#[derive(SharedLayout)]` | the C layout, proven at compile time, with field accessors |
 //! | `c_double`, `'d'`, … | [`ctypes`], [`tc!`] | type names and typecodes |
-//! | `Process(target=f)` | [`Process`] | a child process that borrows the objects it uses |
+//! | `Process(target=f)` | [`Process`] | a child process: forked, spawned, or any program |
+//! | `Condition`, `Event`, `Semaphore`, `Barrier` | [`Condition`], [`Event`], [`Semaphore`], [`Barrier`] | waiting, robust to dying processes |
+//! | `SharedMemory(name)` | `create_named`, `open_named` | objects found by name ([`named`]) |
 //! | `copy(obj)`, `synchronized(obj)` | [`copy()`], [`synchronized()`] | |
 //!
 //! Every fallible call returns [`Result`], with one [`Error`] enum whose messages name the
@@ -94,6 +96,23 @@
 //! and operations that hand out no guard fail with [`Error::OwnerDied`]. See
 //! [`RobustLock`](lock::RobustLock#when-a-holder-dies).
 //!
+//! # Waiting for each other
+//!
+//! [`Condition`], [`Event`], [`Semaphore`], [`BoundedSemaphore`] and [`Barrier`] live in
+//! shared memory and work between threads and processes; a process that dies at any point
+//! never leaves the others blocked for ever. See [`sync`].
+//!
+//! ```
+//! use sharedctypes::{Barrier, Process};
+//!
+//! let barrier = Barrier::new(2)?;
+//! let other = Process::start(|| barrier.wait().map(drop))?;
+//! let index = barrier.wait()?; // 0 or 1: the arrival order
+//! assert!(index < 2);
+//! assert_eq!(other.join()?, 0);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+//!
 //! # Processes
 //!
 //! Three ways to start a child, one [`Process`] to join it (it joins on drop, so an object
@@ -133,7 +152,7 @@
 //! [`access`] (how bytes are read and written: `Place`, `SharedSlice`, atomics),
 //! [`layout`] (layout metadata and its renderings as C and Python `ctypes`), [`heap`] (the
 //! shared-memory allocator), [`lock`], [`synchronized`](mod@synchronized), [`process`],
-//! [`share`] (sending objects to other processes), [`named`], [`ctypes`].
+//! [`share`] (sending objects to other processes), [`named`], [`sync`], [`ctypes`].
 
 pub use shared_core::*;
 

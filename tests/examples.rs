@@ -82,3 +82,31 @@ fn python_squares_the_points_of_a_rust_array_under_its_lock() {
         "[(3.515625, 39.0625), (33.0625, 4.0), (5.640625, 90.25)]\n"
     );
 }
+
+#[test]
+fn the_ring_buffer_delivers_every_record_in_order_to_every_reader() {
+    // The checksum every reader must print: FNV-style over each record's sequence number,
+    // value and tag, in order, as the example's `checksum` defines it.
+    let mut sum = 0u64;
+    for i in 0..10_000u64 {
+        let tag = format!("rec{:05}", i % 100_000);
+        sum ^= i;
+        sum = sum.wrapping_mul(0x0000_0100_0000_01b3) ^ (i as f64 * 0.5).to_bits();
+        for b in tag.bytes() {
+            sum = sum.wrapping_mul(0x0000_0100_0000_01b3) ^ u64::from(b);
+        }
+    }
+    let run = cargo(&["run", "--quiet", "--example", "ring_buffer"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let expected = format!(
+        "10000 records through 16 slots to 3 readers\n{}",
+        (0..3)
+            .map(|r| format!("reader {r}: checksum {sum:#018x}\n"))
+            .collect::<String>()
+    );
+    assert_eq!(String::from_utf8(run.stdout).unwrap(), expected);
+}

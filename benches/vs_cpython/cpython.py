@@ -192,6 +192,61 @@ def start_method_modify_join(method):
     emit(method + "_modify_join", median_ns_per_op(run, ops, reps=3), "ns/op")
 
 
+def _pong(cond, turn, rounds):
+    for _ in range(rounds):
+        with cond:
+            cond.wait_for(lambda: turn.value == 1)
+            turn.value = 0
+            cond.notify()
+
+
+def condition_ping_pong():
+    # Two processes hand a turn back and forth through one Condition: a round trip is two
+    # waits and two notifications.
+    rounds = n(5_000)
+    samples = []
+    for _ in range(3):
+        cond = ctx.Condition()
+        turn = ctx.Value("i", 0, lock=False)
+        p = ctx.Process(target=_pong, args=(cond, turn, rounds))
+        p.start()
+        t0 = time.perf_counter_ns()
+        for _ in range(rounds):
+            with cond:
+                cond.wait_for(lambda: turn.value == 0)
+                turn.value = 1
+                cond.notify()
+        with cond:
+            cond.wait_for(lambda: turn.value == 0)
+        samples.append((time.perf_counter_ns() - t0) / rounds)
+        p.join()
+    emit("condition_ping_pong", statistics.median(samples), "ns/op")
+
+
+def event_set_is_set():
+    e = ctx.Event()
+    ops = n(200_000)
+
+    def run():
+        for _ in range(ops):
+            e.set()
+            e.is_set()
+
+    emit("event_set_is_set", median_ns_per_op(run, ops), "ns/op")
+
+
+def semaphore_acquire_release():
+    s = ctx.Semaphore(1)
+    ops = n(200_000)
+
+    def run():
+        for _ in range(ops):
+            s.acquire()
+            s.release()
+
+    emit("semaphore_acquire_release", median_ns_per_op(run, ops), "ns/op")
+
+
 def main():
     emit("python_version", sys.version.split()[0], "version")
     fork_modify_join()  # first, while the process is small (fork cost grows with its memory)
@@ -204,6 +259,9 @@ def main():
     alloc("value")
     contended_2proc()
     array_copy()
+    condition_ping_pong()
+    event_set_is_set()
+    semaphore_acquire_release()
 
 
 if __name__ == "__main__":

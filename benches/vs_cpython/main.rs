@@ -105,6 +105,10 @@ fn main() -> sharedctypes::Result<()> {
     let million = workloads::million_values_shared_bytes()?;
     let contended = workloads::contended_2proc(n(1_000_000))?;
     let copy = workloads::array_copy(1_000_000)?;
+    let ping_pong = workloads::condition_ping_pong(n(20_000))?;
+    let event = workloads::event_set_is_set(n(5_000_000))?;
+    let semaphore = workloads::semaphore_acquire_release(n(5_000_000))?;
+    let (store_load, cas_add) = workloads::bare_atomics(n(5_000_000))?;
 
     let faster = |rust: f64, key: &str| cp(key).map(|c| c / rust);
     let target = |text: String, met: bool| Some((text, met));
@@ -276,6 +280,45 @@ fn main() -> sharedctypes::Result<()> {
             ratio: faster(spawn, "forkserver_modify_join"),
             target: faster(spawn, "forkserver_modify_join")
                 .map(|r| (">= 10x CPython forkserver".to_string(), r >= 10.0)),
+        },
+        Row {
+            workload: "Condition ping-pong between 2 processes (round trip)",
+            unit: "ns/op",
+            rust: ping_pong,
+            cpython: cp("condition_ping_pong"),
+            ratio: faster(ping_pong, "condition_ping_pong"),
+            target: faster(ping_pong, "condition_ping_pong")
+                .map(|r| (">= 10x CPython".to_string(), r >= 10.0)),
+        },
+        Row {
+            workload: "Event set + is_set",
+            unit: "ns/op",
+            rust: event,
+            cpython: cp("event_set_is_set"),
+            ratio: faster(event, "event_set_is_set"),
+            target: target(
+                format!(
+                    "<= 2x atomic store + load ({:.2} ns): {:.2}x",
+                    store_load,
+                    event / store_load
+                ),
+                event <= 2.0 * store_load,
+            ),
+        },
+        Row {
+            workload: "uncontended Semaphore acquire + release",
+            unit: "ns/op",
+            rust: semaphore,
+            cpython: cp("semaphore_acquire_release"),
+            ratio: faster(semaphore, "semaphore_acquire_release"),
+            target: target(
+                format!(
+                    "<= 2x atomic CAS + add ({:.2} ns): {:.2}x",
+                    cas_add,
+                    semaphore / cas_add
+                ),
+                semaphore <= 2.0 * cas_add,
+            ),
         },
     ];
     if let Some(count) = cp("alloc_value_failed_after") {

@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::time::Instant;
 
 use sharedctypes::heap::Block;
-use sharedctypes::{Array, CChar, Lock, Process, RawValue, Result, SharedLayout, Value};
+use sharedctypes::{
+    Array, CChar, Condition, Event, Lock, Process, RawValue, Result, Semaphore, SharedLayout, Value,
+};
 
 /// Repetitions per timing; the median is reported.
 const REPS: usize = 7;
@@ -320,4 +322,81 @@ pub fn spawn_modify_join(ops: usize) -> Result<f64> {
             assert_eq!(p.join().unwrap(), 0);
         }
     }))
+}
+
+/// Two processes hand a turn back and forth through one `Condition` (over a `Lock`): ns per
+/// round trip (two waits, two notifications).
+pub fn condition_ping_pong(rounds: usize) -> Result<f64> {
+    let mut samples = Vec::new();
+    for _ in 0..3 {
+        let cond = Condition::new(Lock::new()?)?;
+        let turn = RawValue::new(0u32)?;
+        let pong = Process::start(|| -> Result<()> {
+            for _ in 0..rounds {
+                let g = cond.acquire()?;
+                let (g, _) = cond.wait_for(g, || turn.get() == 1, None)?;
+                turn.set(0);
+                cond.notify(1);
+                drop(g);
+            }
+            Ok(())
+        })?;
+        let t = Instant::now();
+        for _ in 0..rounds {
+            let g = cond.acquire()?;
+            let (g, _) = cond.wait_for(g, || turn.get() == 0, None)?;
+            turn.set(1);
+            cond.notify(1);
+            drop(g);
+        }
+        let g = cond.acquire()?;
+        let (g, _) = cond.wait_for(g, || turn.get() == 0, None)?;
+        drop(g);
+        samples.push(t.elapsed().as_nanos() as f64 / rounds as f64);
+        assert_eq!(pong.join()?, 0);
+    }
+    Ok(median(samples))
+}
+
+/// `e.set(); e.is_set()`, nobody waiting.
+pub fn event_set_is_set(ops: usize) -> Result<f64> {
+    let e = Event::new()?;
+    Ok(ns_per_op(ops, || {
+        for _ in 0..ops {
+            black_box(&e).set();
+            black_box(black_box(&e).is_set());
+        }
+    }))
+}
+
+/// An uncontended `Semaphore` acquire and release (through the permit).
+pub fn semaphore_acquire_release(ops: usize) -> Result<f64> {
+    let s = Semaphore::new(1)?;
+    Ok(ns_per_op(ops, || {
+        for _ in 0..ops {
+            drop(black_box(&s).acquire());
+        }
+    }))
+}
+
+/// The floor the uncontended operations are measured against: a store and a load of a shared
+/// atomic (what an event's set and is_set must do at least), and a compare-and-swap and an
+/// add (what a semaphore's acquire and release must do at least).
+pub fn bare_atomics(ops: usize) -> Result<(f64, f64)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let v = RawValue::new(1u32)?;
+    let a = v.as_atomic();
+    let store_load = ns_per_op(ops, || {
+        for _ in 0..ops {
+            black_box(a).store(1, SeqCst);
+            black_box(black_box(a).load(SeqCst));
+        }
+    });
+    let cas_add = ns_per_op(ops, || {
+        for _ in 0..ops {
+            let _ = black_box(a).compare_exchange_weak(1, 0, SeqCst, Relaxed);
+            black_box(a).fetch_add(1, SeqCst);
+        }
+    });
+    Ok((store_load, cas_add))
 }

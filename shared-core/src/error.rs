@@ -250,6 +250,36 @@ pub enum Error {
         reason: String,
     },
 
+    /// A [`Barrier`](crate::Barrier) that is broken (by `abort`, a timeout, or a party that
+    /// died inside it), until `reset` (Python's `BrokenBarrierError`).
+    #[error("the barrier is broken: a party timed out or aborted it (reset it to use it again)")]
+    BrokenBarrier,
+
+    /// A semaphore released past what it may hold: a
+    /// [`BoundedSemaphore`](crate::BoundedSemaphore) past its initial value (Python's
+    /// `ValueError: Semaphore released too many times`).
+    #[error(
+        "semaphore released too many times: it holds {value} permits, the most it may hold is {max}"
+    )]
+    TooManyReleases {
+        /// Permits it held.
+        value: u32,
+        /// The most it may hold.
+        max: u32,
+    },
+
+    /// A guard given to [`Condition::wait`](crate::Condition::wait) that is not of the
+    /// condition's lock.
+    #[error("the guard given to a Condition is not of the condition's lock")]
+    NotTheLock,
+
+    /// An argument outside what the call accepts.
+    #[error("invalid argument: {reason}")]
+    InvalidArgument {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A system call failed. The message gives the call and the operating system's own text
     /// for the error number (`"memfd_create failed: Too many open files (os error 24)"`).
     #[error("{op} failed: {}", std::io::Error::from_raw_os_error(*errno))]

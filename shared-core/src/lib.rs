@@ -32,6 +32,7 @@ pub mod lock;
 pub mod named;
 pub mod process;
 pub mod share;
+pub mod sync;
 pub mod synchronized;
 
 pub use access::SharedLayout;
@@ -43,6 +44,7 @@ pub use lock::{Lock, LockGuard, RLock};
 pub use named::unlink_named;
 pub use process::{Exit, Process};
 pub use share::inherited;
+pub use sync::{Barrier, BoundedSemaphore, Condition, Event, Semaphore};
 pub use synchronized::{Array, Synchronized, Value, synchronized, synchronized_with};
 pub use typecode::TypeCode;
 pub use value::RawValue;

@@ -44,7 +44,7 @@ impl<'a> LockGuard<'a> {
     /// # Safety
     /// The calling thread must just have acquired `mutex`.
     #[inline]
-    pub(super) unsafe fn new(mutex: &'a RawMutex) -> Self {
+    pub(crate) unsafe fn new(mutex: &'a RawMutex) -> Self {
         LockGuard {
             mutex,
             generation: crate::heap::generation(),
@@ -134,6 +134,11 @@ impl<'a> LockGuard<'a> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn release(self) {}
+
+    /// The mutex this guard holds.
+    pub(crate) fn raw(&self) -> &'a RawMutex {
+        self.mutex
+    }
 }
 
 impl Drop for LockGuard<'_> {

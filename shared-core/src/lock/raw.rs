@@ -325,6 +325,38 @@ impl RawMutex {
         unsafe { cell.mutex.unlock() };
     }
 
+    /// True if nobody seems to hold the mutex (a hint: no holder recorded).
+    pub(crate) fn is_free(&self) -> bool {
+        self.cell().holder.load(Relaxed) == 0
+    }
+
+    /// Releases every acquisition this thread holds, for a condition wait (which re-takes
+    /// them with [`reacquire`](Self::reacquire)); how many there were.
+    ///
+    /// # Safety
+    /// This thread must hold the mutex (at least once).
+    pub(crate) unsafe fn release_all(&self) -> u32 {
+        let cell = self.cell();
+        let depth = cell.depth.load(Relaxed).max(1);
+        cell.depth.store(0, Relaxed);
+        cell.holder.store(0, Relaxed);
+        set_held(held().saturating_sub(1));
+        for _ in 0..depth {
+            // SAFETY: this thread holds the mutex `depth` times (the caller's contract, and
+            // `depth` counts its acquisitions).
+            unsafe { cell.mutex.unlock() };
+        }
+        depth
+    }
+
+    /// Takes the mutex again `depth` times after [`release_all`](Self::release_all).
+    pub(crate) fn reacquire(&self, depth: u32) -> Result<()> {
+        for _ in 0..depth.max(1) {
+            self.lock()?;
+        }
+        Ok(())
+    }
+
     /// The sticky owner-died state: `None` if clean, else `Some(pid)` of the holder that
     /// died (`Some(None)` when its pid is unknown). Read by a holder, so it is stable.
     #[inline]

@@ -13,6 +13,7 @@
 
 pub(crate) mod exec;
 pub(crate) mod fd;
+pub(crate) mod futex;
 pub(crate) mod image;
 pub(crate) mod memory;
 pub(crate) mod mutex;

@@ -18,6 +18,14 @@ pub(crate) enum Kind {
     Lock,
     /// A plain value, copied into the handle itself.
     Copy,
+    /// A condition variable: its state (`data=`) and its lock.
+    Condition,
+    /// An event: its state (`data=`).
+    Event,
+    /// A semaphore (bounded or not): its state (`data=`).
+    Semaphore,
+    /// A barrier: its state (`data=`) and its internal lock.
+    Barrier,
 }
 
 impl Kind {
@@ -27,6 +35,10 @@ impl Kind {
             Kind::Array => "array",
             Kind::Lock => "lock",
             Kind::Copy => "copy",
+            Kind::Condition => "condition",
+            Kind::Event => "event",
+            Kind::Semaphore => "semaphore",
+            Kind::Barrier => "barrier",
         }
     }
 
@@ -36,6 +48,10 @@ impl Kind {
             "array" => Kind::Array,
             "lock" => Kind::Lock,
             "copy" => Kind::Copy,
+            "condition" => Kind::Condition,
+            "event" => Kind::Event,
+            "semaphore" => Kind::Semaphore,
+            "barrier" => Kind::Barrier,
             other => return Err(invalid(format!("unknown kind `{other}`"))),
         })
     }

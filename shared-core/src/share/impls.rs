@@ -10,6 +10,10 @@ use crate::access::{Place, SharedLayout};
 use crate::array::RawArray;
 use crate::error::{Error, Result};
 use crate::lock::{LockKind, RawMutex, RobustLock};
+use crate::sync::{
+    Barrier, BarrierState, Condition, ConditionState, CountingSemaphore, Event, EventState,
+    SemaphoreKind, SemaphoreState, Shared,
+};
 use crate::synchronized::{Synchronized, synchronized_with};
 use crate::value::RawValue;
 
@@ -233,5 +237,100 @@ impl<T: SharedLayout> Share for T {
         // SAFETY: `buf` is a local, aligned, fully initialised `T` (every bit pattern is
         // valid for a SharedLayout type), used only through this place while it lives.
         Ok(unsafe { Place::new(ptr) }.load())
+    }
+}
+
+/// A handle of a synchronization primitive's state (and lock).
+fn primitive(kind: Kind, data: super::Region, lock: Option<LockRef>) -> Sent {
+    Sent(Handle {
+        kind,
+        ty: None,
+        count: 1,
+        data: Some(data),
+        lock,
+        bytes: None,
+    })
+}
+
+/// The state a primitive's handle names.
+fn state_of<S: crate::sync::State>(sent: &Sent, kind: Kind, fds: &Importer) -> Result<Shared<S>> {
+    check_kind(&sent.0, kind, S::WHAT)?;
+    let at = sent
+        .0
+        .data
+        .ok_or_else(|| invalid(format!("{} without data=", S::WHAT)))?;
+    Shared::from_received(fds.block(at, size_of::<S>(), align_of::<S>())?)
+}
+
+impl<K: LockKind> sealed::Sealed for Condition<RobustLock<K>> {}
+
+impl<K: LockKind> Share for Condition<RobustLock<K>> {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        let lock = export_lock(self.get_lock(), out)?;
+        Ok(primitive(
+            Kind::Condition,
+            out.region(self.state().block())?,
+            Some(lock),
+        ))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        let state = state_of::<ConditionState>(sent, Kind::Condition, fds)?;
+        Ok(Condition::from_parts(import_lock(sent.0.lock, fds)?, state))
+    }
+}
+
+impl sealed::Sealed for Event {}
+
+impl Share for Event {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        Ok(primitive(
+            Kind::Event,
+            out.region(self.state().block())?,
+            None,
+        ))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        Ok(Event::from_state(state_of::<EventState>(
+            sent,
+            Kind::Event,
+            fds,
+        )?))
+    }
+}
+
+impl<K: SemaphoreKind> sealed::Sealed for CountingSemaphore<K> {}
+
+impl<K: SemaphoreKind> Share for CountingSemaphore<K> {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        Ok(primitive(
+            Kind::Semaphore,
+            out.region(self.state().block())?,
+            None,
+        ))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        CountingSemaphore::from_state(state_of::<SemaphoreState>(sent, Kind::Semaphore, fds)?)
+    }
+}
+
+impl sealed::Sealed for Barrier {}
+
+impl Share for Barrier {
+    fn export(&self, out: &mut Exporter) -> Result<Sent> {
+        let (lock, state) = self.parts();
+        let lock = export_lock(lock, out)?;
+        Ok(primitive(
+            Kind::Barrier,
+            out.region(state.block())?,
+            Some(lock),
+        ))
+    }
+
+    fn import(sent: &Sent, fds: &Importer) -> Result<Self> {
+        let state = state_of::<BarrierState>(sent, Kind::Barrier, fds)?;
+        Barrier::from_parts(import_lock(sent.0.lock, fds)?, state)
     }
 }

@@ -27,7 +27,7 @@
 //! | word | meaning |
 //! |---|---|
 //! | `sharedctypes/1` | the format and its version; always first |
-//! | `kind=` | `value` (one element), `array` (`count` elements), `lock` (a lock alone), `copy` (a plain value, in `bytes=`) |
+//! | `kind=` | `value` (one element), `array` (`count` elements), `lock` (a lock alone), `copy` (a plain value, in `bytes=`), or a synchronization primitive: `condition`, `event`, `semaphore`, `barrier` (its state in `data=`, its lock in `lock=`) |
 //! | `type=` | the element type's name, percent-encoded (bytes outside `[A-Za-z0-9_]` as `%XX`) |
 //! | `size=`, `align=` | the element type's size and alignment, in bytes |
 //! | `fingerprint=` | the element type's layout fingerprint, 16 hex digits |
@@ -53,8 +53,11 @@ use crate::os;
 
 /// Objects that can be sent to another process: [`RawValue`](crate::RawValue),
 /// [`RawArray`](crate::RawArray), [`Value`](crate::Value) and [`Array`](crate::Array) with
-/// either lock, [`Lock`](crate::Lock), [`RLock`](crate::RLock), and plain
-/// [`SharedLayout`](crate::SharedLayout) values (copied). Sealed.
+/// either lock, [`Lock`](crate::Lock), [`RLock`](crate::RLock), the synchronization
+/// primitives ([`Condition`](crate::Condition), [`Event`](crate::Event),
+/// [`Semaphore`](crate::Semaphore), [`BoundedSemaphore`](crate::BoundedSemaphore),
+/// [`Barrier`](crate::Barrier)), and plain [`SharedLayout`](crate::SharedLayout) values
+/// (copied). Sealed.
 ///
 /// ```
 /// use sharedctypes::{Array, Lock, RawValue, share::Share};

@@ -1,0 +1,336 @@
+//! [`Condition`]: waiting for a change made under a lock (Python's
+//! `multiprocessing.Condition`).
+
+use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering};
+use core::time::Duration;
+use std::time::Instant;
+
+use super::state::{AtomicState, Shared};
+use crate::error::{Error, Result};
+use crate::lock::{LockGuard, LockKind, RLock, RobustLock};
+use crate::os::futex::{self, Wake};
+
+#[repr(C)]
+pub(crate) struct ConditionState {
+    tag: AtomicU32,
+    /// Bumped by every notification: a waiter sleeps while it has not changed.
+    seq: AtomicU32,
+    /// Threads between "about to wait" and "woken"; a notification with none costs no
+    /// system call. A waiter killed while waiting stays counted: later notifications then
+    /// make a (harmless) system call.
+    waiters: AtomicU32,
+}
+
+// SAFETY: `#[repr(C)]`, only atomics, the tag first.
+unsafe impl AtomicState for ConditionState {
+    const TAG: u32 = u32::from_le_bytes(*b"SCND");
+    const WHAT: &'static str = "a Condition";
+}
+
+/// A condition variable in shared memory, over a [`Lock`](crate::Lock) or an [`RLock`]
+/// (Python's `Condition`): wait, holding the lock, until another thread or process changes
+/// what you wait for and notifies.
+///
+/// [`wait`](Self::wait) takes the guard of the condition's lock, releases the lock (every
+/// level of an `RLock`), sleeps until notified, takes the lock again and gives the guard
+/// back. Like every condition variable it may wake without a notification: check what you
+/// wait for in a loop, or let [`wait_for`](Self::wait_for) do it.
+///
+/// It lives in shared memory and works between threads, forked and spawned processes. It is
+/// built on a futex, not on semaphores (CPython's): a waiter killed while waiting disturbs
+/// no later notification, and a notification with nobody waiting costs no system call. The
+/// death of a *lock* holder is reported on the guard [`wait`](Self::wait) returns, as on any
+/// guard ([`LockGuard::owner_died`]).
+///
+/// ```
+/// use sharedctypes::{Condition, Process, RawValue};
+///
+/// let cond = Condition::new_rlock()?;
+/// let ready = RawValue::new(0u32)?; // guarded by the condition's lock
+/// let child = Process::start(|| -> sharedctypes::Result<()> {
+///     let guard = cond.acquire()?;
+///     ready.set(1);
+///     cond.notify_all();
+///     drop(guard);
+///     Ok(())
+/// })?;
+/// let guard = cond.acquire()?;
+/// let (guard, ok) = cond.wait_for(guard, || ready.get() == 1, None)?;
+/// assert!(ok);
+/// drop(guard);
+/// assert_eq!(child.join()?, 0);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub struct Condition<L = RLock> {
+    lock: L,
+    state: Shared<ConditionState>,
+}
+
+impl Condition<RLock> {
+    /// A condition over a new [`RLock`] (Python's `Condition()`).
+    ///
+    /// # Errors
+    /// As for [`RLock::new`](crate::lock::RobustLock::new).
+    ///
+    /// ```
+    /// use sharedctypes::Condition;
+    /// let c = Condition::new_rlock()?;
+    /// let g = c.acquire()?;
+    /// let again = c.acquire()?; // an RLock: re-entered
+    /// drop((again, g));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn new_rlock() -> Result<Condition<RLock>> {
+        Condition::new(RLock::new()?)
+    }
+}
+
+impl<K: LockKind> Condition<RobustLock<K>> {
+    /// A condition over `lock` (Python's `Condition(lock)`): several conditions may share
+    /// one lock (a bounded buffer's "not empty" and "not full").
+    ///
+    /// # Errors
+    /// As for [`RawValue::new`](crate::RawValue::new).
+    ///
+    /// ```
+    /// use sharedctypes::{Condition, Lock};
+    /// let lock = Lock::new()?;
+    /// let not_empty = Condition::new(lock.clone())?;
+    /// let not_full = Condition::new(lock.clone())?;
+    /// assert_eq!(not_empty.get_lock(), not_full.get_lock());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn new(lock: RobustLock<K>) -> Result<Self> {
+        Ok(Condition {
+            lock,
+            state: Shared::new(|_| {})?,
+        })
+    }
+
+    pub(crate) fn from_parts(lock: RobustLock<K>, state: Shared<ConditionState>) -> Self {
+        Condition { lock, state }
+    }
+
+    pub(crate) fn state(&self) -> &Shared<ConditionState> {
+        &self.state
+    }
+
+    /// The lock (Python's `Condition` used as a context manager takes it).
+    ///
+    /// ```
+    /// use sharedctypes::{Condition, Lock};
+    /// let lock = Lock::new()?;
+    /// assert_eq!(Condition::new(lock.clone())?.get_lock(), &lock);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn get_lock(&self) -> &RobustLock<K> {
+        &self.lock
+    }
+
+    /// Takes the lock: the guard to [`wait`](Self::wait) with (Python's `with cond:`).
+    ///
+    /// # Errors
+    /// As for [`RobustLock::acquire`].
+    ///
+    /// ```
+    /// use sharedctypes::Condition;
+    /// let c = Condition::new_rlock()?;
+    /// let guard = c.acquire()?;
+    /// assert!(!guard.owner_died());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn acquire(&self) -> Result<LockGuard<'_>> {
+        self.lock.acquire()
+    }
+
+    /// Releases the lock, sleeps until notified, and takes the lock again (Python's
+    /// `wait()`). May return without a notification: check the condition in a loop, or use
+    /// [`wait_for`](Self::wait_for).
+    ///
+    /// # Errors
+    /// [`Error::NotTheLock`] for a guard of another lock (that lock is released, as the
+    /// guard drops); otherwise as for [`RobustLock::acquire`] when the lock is taken again.
+    ///
+    /// ```
+    /// use sharedctypes::{Condition, Process, RawValue};
+    /// let c = Condition::new_rlock()?;
+    /// let n = RawValue::new(0u32)?;
+    /// let producer = Process::start(|| -> sharedctypes::Result<()> {
+    ///     let _g = c.acquire()?;
+    ///     n.set(42);
+    ///     c.notify(1);
+    ///     Ok(())
+    /// })?;
+    /// let mut g = c.acquire()?;
+    /// while n.get() == 0 {
+    ///     g = c.wait(g)?;
+    /// }
+    /// assert_eq!(n.get(), 42);
+    /// drop(g);
+    /// assert_eq!(producer.join()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn wait<'a>(&'a self, guard: LockGuard<'a>) -> Result<LockGuard<'a>> {
+        self.wait_until(guard, None).map(|(g, _)| g)
+    }
+
+    /// [`wait`](Self::wait) for at most `timeout`; the guard, and `false` if the timeout
+    /// passed (Python's `wait(timeout)`).
+    ///
+    /// # Errors
+    /// As for [`wait`](Self::wait).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Condition;
+    /// let c = Condition::new_rlock()?;
+    /// let g = c.acquire()?;
+    /// let (g, notified) = c.wait_timeout(g, Duration::from_millis(10))?;
+    /// assert!(!notified); // nobody notified
+    /// drop(g);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn wait_timeout<'a>(
+        &'a self,
+        guard: LockGuard<'a>,
+        timeout: Duration,
+    ) -> Result<(LockGuard<'a>, bool)> {
+        self.wait_until(guard, Instant::now().checked_add(timeout))
+    }
+
+    /// Waits until `predicate()` is true, for at most `timeout` (`None`: for ever); the
+    /// guard and the predicate's last value (Python's `wait_for(predicate, timeout)`). The
+    /// predicate is evaluated with the lock held.
+    ///
+    /// # Errors
+    /// As for [`wait`](Self::wait).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::{Condition, RawValue};
+    /// let c = Condition::new_rlock()?;
+    /// let items = RawValue::new(0u32)?;
+    /// let g = c.acquire()?;
+    /// let (g, ready) = c.wait_for(g, || items.get() > 0, Some(Duration::from_millis(10)))?;
+    /// assert!(!ready); // nothing came in time
+    /// items.set(1);
+    /// let (_g, ready) = c.wait_for(g, || items.get() > 0, None)?; // true at once
+    /// assert!(ready);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn wait_for<'a>(
+        &'a self,
+        mut guard: LockGuard<'a>,
+        mut predicate: impl FnMut() -> bool,
+        timeout: Option<Duration>,
+    ) -> Result<(LockGuard<'a>, bool)> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        loop {
+            if predicate() {
+                return Ok((guard, true));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok((guard, false));
+            }
+            guard = self.wait_until(guard, deadline)?.0;
+        }
+    }
+
+    fn wait_until<'a>(
+        &'a self,
+        guard: LockGuard<'a>,
+        deadline: Option<Instant>,
+    ) -> Result<(LockGuard<'a>, bool)> {
+        let raw = guard.raw();
+        if raw.addr() != self.lock.raw().addr() {
+            return Err(Error::NotTheLock);
+        }
+        let s = self.state.get();
+        // Read under the lock: a notification after this (which needs a change made under
+        // the lock, hence after we release it) bumps `seq` and ends the sleep below.
+        let seq = s.seq.load(Ordering::SeqCst);
+        s.waiters.fetch_add(1, Ordering::SeqCst);
+        core::mem::forget(guard);
+        // SAFETY: this thread holds the mutex: `guard` proved it, and was forgotten so that
+        // nothing else releases it.
+        let depth = unsafe { raw.release_all() };
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let woke = if left.is_some_and(|l| l.is_zero()) {
+            Wake::TimedOut
+        } else if super::spin_until(|| s.seq.load(Ordering::SeqCst) != seq) {
+            // The notifier, running on another core, answered at once: no sleep.
+            Wake::Woken
+        } else {
+            futex::wait(&s.seq, seq, left)
+        };
+        s.waiters.fetch_sub(1, Ordering::SeqCst);
+        // The notifier usually still holds the lock for a moment: spin for it before
+        // sleeping on it.
+        super::spin_until(|| raw.is_free());
+        raw.reacquire(depth)?;
+        // SAFETY: this thread has just taken the mutex again (`depth` times, the outer
+        // guards it still holds owning the other levels).
+        let guard = unsafe { LockGuard::new(raw) };
+        let notified = woke == Wake::Woken || s.seq.load(Ordering::SeqCst) != seq;
+        Ok((guard, notified))
+    }
+
+    /// Wakes at most `n` waiters (Python's `notify(n)`); no system call if nobody waits.
+    /// Call it after changing, under the lock, what the waiters wait for.
+    ///
+    /// ```
+    /// use sharedctypes::Condition;
+    /// let c = Condition::new_rlock()?;
+    /// c.notify(1); // nobody waits: nothing happens
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[inline]
+    pub fn notify(&self, n: u32) {
+        let s = self.state.get();
+        if s.waiters.load(Ordering::SeqCst) == 0 || n == 0 {
+            return;
+        }
+        s.seq.fetch_add(1, Ordering::SeqCst);
+        futex::wake(&s.seq, n);
+    }
+
+    /// Wakes every waiter (Python's `notify_all()`).
+    ///
+    /// ```
+    /// use sharedctypes::{Condition, Process, RawValue};
+    /// let c = Condition::new_rlock()?;
+    /// let go = RawValue::new(0u32)?;
+    /// let waiters: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         Process::start(|| -> sharedctypes::Result<()> {
+    ///             let g = c.acquire()?;
+    ///             let (_g, ok) = c.wait_for(g, || go.get() == 1, None)?;
+    ///             assert!(ok);
+    ///             Ok(())
+    ///         })
+    ///     })
+    ///     .collect::<Result<_, _>>()?;
+    /// let g = c.acquire()?;
+    /// go.set(1);
+    /// c.notify_all();
+    /// drop(g);
+    /// for w in &waiters {
+    ///     assert_eq!(w.join()?, 0);
+    /// }
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn notify_all(&self) {
+        self.notify(u32::MAX);
+    }
+}
+
+impl<L: fmt::Debug> fmt::Debug for Condition<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("lock", &self.lock)
+            .field("waiters", &self.state.get().waiters.load(Ordering::Relaxed))
+            .finish()
+    }
+}

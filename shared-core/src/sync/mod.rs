@@ -1,0 +1,44 @@
+//! Waiting for each other: [`Condition`], [`Event`], [`Semaphore`], [`BoundedSemaphore`] and
+//! [`Barrier`] (Python's `multiprocessing` synchronization primitives).
+//!
+//! All of them live in shared memory and work between threads, forked processes and spawned
+//! ones (they can be sent as [`Process::spawn`](crate::Process::spawn) arguments). They are
+//! built on futexes rather than semaphores (CPython's), so that a process that dies at any
+//! point never leaves the others blocked for ever: nothing but a robust lock is ever held
+//! across a wait, every wait has a timeout form, and a dead party is reported or
+//! timed out. Each documents what a death means for it.
+
+/// Spins a little (a few microseconds at most) until `done()`: between processes on
+/// different cores, the awaited change usually comes sooner than a sleep and a wake-up would
+/// take. `false` if it did not come.
+#[inline]
+pub(crate) fn spin_until(done: impl Fn() -> bool) -> bool {
+    for _ in 0..200 {
+        if done() {
+            return true;
+        }
+        for _ in 0..8 {
+            core::hint::spin_loop();
+        }
+    }
+    done()
+}
+
+mod barrier;
+mod condition;
+mod event;
+mod semaphore;
+mod state;
+
+pub use barrier::Barrier;
+pub use condition::Condition;
+pub use event::Event;
+pub use semaphore::{
+    Bounded, BoundedSemaphore, CountingSemaphore, Permit, Semaphore, SemaphoreKind, Unbounded,
+};
+
+pub(crate) use barrier::BarrierState;
+pub(crate) use condition::ConditionState;
+pub(crate) use event::EventState;
+pub(crate) use semaphore::SemaphoreState;
+pub(crate) use state::{AtomicState as State, Shared};

@@ -1,0 +1,90 @@
+//! The shared state of a synchronization primitive: a small `#[repr(C)]` struct of atomics
+//! in a block of the shared heap (or received from another process).
+
+use core::marker::PhantomData;
+use core::mem::{align_of, size_of};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::error::{Error, Result};
+use crate::heap::Block;
+
+/// A `#[repr(C)]` struct made only of atomics, whose first field is an `AtomicU32` tag
+/// naming what it is.
+///
+/// # Safety
+/// The type must be `#[repr(C)]`, made only of `core::sync::atomic` integers (so every bit
+/// pattern is valid and a shared reference to it may be used while other processes change
+/// it), with an `AtomicU32` tag as its first field.
+pub(crate) unsafe trait AtomicState: Sized {
+    /// The tag of this kind of state.
+    const TAG: u32;
+    /// What it is, for messages.
+    const WHAT: &'static str;
+}
+
+/// A state of type `S` in shared memory.
+#[derive(Debug)]
+pub(crate) struct Shared<S> {
+    block: Block,
+    _state: PhantomData<S>,
+}
+
+impl<S: AtomicState> Shared<S> {
+    /// A new, zeroed state with its tag, for `init` to fill before anyone else sees it.
+    pub(crate) fn new(init: impl FnOnce(&S)) -> Result<Self> {
+        let shared = Shared {
+            block: Block::alloc(size_of::<S>(), align_of::<S>())?,
+            _state: PhantomData,
+        };
+        shared.tag().store(S::TAG, Ordering::Relaxed);
+        init(shared.get());
+        Ok(shared)
+    }
+
+    /// The state another process placed in `block`, checked by its tag.
+    pub(crate) fn from_received(block: Block) -> Result<Self> {
+        if block.len() < size_of::<S>() || block.as_ptr() as usize % align_of::<S>() != 0 {
+            return Err(Error::InvalidHandle {
+                reason: format!(
+                    "{} needs {} bytes aligned to {}",
+                    S::WHAT,
+                    size_of::<S>(),
+                    align_of::<S>()
+                ),
+            });
+        }
+        let shared = Shared {
+            block,
+            _state: PhantomData,
+        };
+        let tag = shared.tag().load(Ordering::Relaxed);
+        if tag != S::TAG {
+            return Err(Error::InvalidHandle {
+                reason: format!("the handle names not {} (tag {tag:#010x})", S::WHAT),
+            });
+        }
+        Ok(shared)
+    }
+
+    fn tag(&self) -> &AtomicU32 {
+        // SAFETY: the block holds at least an `S` (allocated so, or checked), aligned for it,
+        // whose first field is an `AtomicU32` (the `AtomicState` contract); it lives as long
+        // as `self`.
+        unsafe { &*self.block.as_ptr().cast::<AtomicU32>() }
+    }
+
+    /// The state.
+    #[inline]
+    pub(crate) fn get(&self) -> &S {
+        // SAFETY: the block holds an `S`, aligned (allocated so, or checked on receipt), live
+        // as long as `self`; `S` is made only of atomics (the `AtomicState` contract), so a
+        // shared reference to bytes other processes change concurrently is sound, and every
+        // bit pattern is a valid `S`.
+        unsafe { &*self.block.as_ptr().cast::<S>() }
+    }
+
+    /// The block, to send the state to another process.
+    pub(crate) fn block(&self) -> &Block {
+        &self.block
+    }
+}
