@@ -6,7 +6,7 @@ use core::mem::{align_of, size_of};
 use core::ops::RangeBounds;
 use core::ptr::NonNull;
 
-use crate::access::{Iter, Place, SharedAtomic, SharedLayout, SharedSlice};
+use crate::access::{Iter, Place, SharedAtomic, SharedLayout, SharedSlice, Views};
 use crate::ctypes::{CChar, WChar};
 use crate::error::{Error, Result};
 use crate::heap::Block;
@@ -404,6 +404,32 @@ impl<T: SharedLayout> RawArray<T> {
     #[must_use]
     pub fn iter(&self) -> Iter<'_, T> {
         self.as_slice().iter()
+    }
+
+    /// Iterator over the elements' accessor views (Python's `for p in arr:`, whose `p` of a
+    /// `Structure` writes through to the array): [`at(i)`](Self::at) for each `i`. For a
+    /// scalar element type the view is the value.
+    ///
+    /// ```
+    /// use sharedctypes::{RawArray, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Particle {
+    ///     pos: f32,
+    ///     vel: f32,
+    /// }
+    ///
+    /// let ps = RawArray::from_slice(&[Particle { pos: 0.0, vel: 1.5 }; 3])?;
+    /// for p in ps.views() {
+    ///     p.update_pos(|x| x + p.vel()); // one step
+    /// }
+    /// assert_eq!(ps.iter().map(|p| p.pos).sum::<f32>(), 4.5);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn views(&self) -> Views<'_, T> {
+        self.as_slice().views()
     }
 
     /// Pointer to the first element, for C code that shares the array.

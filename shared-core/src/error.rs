@@ -280,6 +280,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// A byte offset at which a value of some type cannot lie, because the type needs a
+    /// stricter alignment (Python's `from_buffer`: "buffer ... misaligned").
+    #[error(
+        "offset {offset} is not aligned to {align} bytes, the alignment of the type read or written there"
+    )]
+    Misaligned {
+        /// The offset given.
+        offset: usize,
+        /// The alignment the type needs.
+        align: usize,
+    },
+
     /// A system call failed. The message gives the call and the operating system's own text
     /// for the error number (`"memfd_create failed: Too many open files (os error 24)"`).
     #[error("{op} failed: {}", std::io::Error::from_raw_os_error(*errno))]

@@ -18,6 +18,7 @@
 //! - [`copy()`], [`TypeCode`].
 
 mod array;
+mod bytes;
 mod copy;
 mod error;
 mod os;
@@ -52,7 +53,7 @@ pub use value::RawValue;
 // Earlier paths of items that now live in named modules, kept so that code written against
 // them still compiles; the documented paths are the modules'.
 #[doc(hidden)]
-pub use access::{Iter, NoFields, Place, SharedAtomic, SharedSlice};
+pub use access::{Iter, NoFields, Place, SharedAtomic, SharedSlice, Views};
 #[doc(hidden)]
 pub use layout::{FieldLayout, Layout, LayoutKind};
 #[doc(hidden)]

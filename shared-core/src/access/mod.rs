@@ -25,7 +25,7 @@ mod slice;
 
 pub use atomic::SharedAtomic;
 pub use place::Place;
-pub use slice::{Iter, SharedSlice};
+pub use slice::{Iter, SharedSlice, Views};
 
 use crate::layout::Layout;
 
@@ -163,6 +163,62 @@ pub unsafe trait SharedLayout: Copy + Send + Sync + 'static {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     fn view(place: Place<'_, Self>) -> Self::View<'_>;
+
+    /// The value whose every byte is zero (Python fills missing fields with zeroes): valid for
+    /// every `SharedLayout` type, which is valid for every bit pattern. A struct with a
+    /// `[u8; 1000]` field has no `Default`; it has this.
+    ///
+    /// ```
+    /// use sharedctypes::{CChar, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Message {
+    ///     id: u32,
+    ///     body: [CChar; 1000],
+    /// }
+    ///
+    /// let m = Message::zeroed();
+    /// assert_eq!((m.id, m.body.iter().all(|c| c.0 == 0)), (0, true));
+    /// assert_eq!(<[f64; 3]>::zeroed(), [0.0; 3]);
+    /// ```
+    #[must_use]
+    fn zeroed() -> Self {
+        // SAFETY: every bit pattern of `Self` is a valid value (the trait's contract), the
+        // all-zero one included.
+        unsafe { core::mem::zeroed() }
+    }
+}
+
+/// The bytes of `value` as shared memory holds them: every field's bytes at its offset,
+/// padding zero (padding is not part of the value, and a copied value has none to read).
+pub(crate) fn value_bytes<T: SharedLayout>(value: T, out: &mut Vec<u8>) {
+    let mut buf = core::mem::MaybeUninit::<T>::zeroed();
+    let ptr = core::ptr::NonNull::new(buf.as_mut_ptr()).expect("a stack buffer is not null");
+    // SAFETY: `buf` is a local, aligned, zeroed (hence initialised: every bit pattern of a
+    // SharedLayout type is valid) `T`, used only through this place while it lives.
+    unsafe { Place::new(ptr) }.store(value);
+    // SAFETY: every byte of `buf` is initialised: zeroed first, then fields overwritten
+    // (padding stays zero), so reading them as bytes is reading initialised memory.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), core::mem::size_of::<T>())
+    };
+    out.extend_from_slice(bytes);
+}
+
+/// The value whose bytes are `bytes` (exactly `size_of::<T>()` of them), padding included:
+/// every bit pattern is a valid `T`.
+pub(crate) fn value_from_bytes<T: SharedLayout>(bytes: &[u8]) -> T {
+    assert_eq!(bytes.len(), core::mem::size_of::<T>());
+    let mut buf = core::mem::MaybeUninit::<T>::zeroed();
+    // SAFETY: `bytes` holds exactly size_of::<T>() bytes and `buf` is a distinct local of
+    // that size.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.as_mut_ptr().cast::<u8>(), bytes.len())
+    };
+    // SAFETY: every byte of `buf` is now initialised (copied from `bytes`), and every bit
+    // pattern is a valid `T` (SharedLayout's contract), so it is a valid value.
+    unsafe { buf.assume_init() }
 }
 
 /// What `Value<T>` dereferences to when `T` has no generated accessors (scalars, arrays): a

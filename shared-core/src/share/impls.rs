@@ -1,12 +1,11 @@
 //! `Share` for every kind of shared object.
 
-use core::mem::{MaybeUninit, align_of, size_of};
-use core::ptr::NonNull;
+use core::mem::{align_of, size_of};
 use std::sync::Arc;
 
 use super::handle::invalid;
 use super::{Exporter, Handle, Importer, Kind, LockRef, Sent, Share, TypeInfo, sealed};
-use crate::access::{Place, SharedLayout};
+use crate::access::SharedLayout;
 use crate::array::RawArray;
 use crate::error::{Error, Result};
 use crate::lock::{LockKind, RawMutex, RobustLock};
@@ -189,22 +188,15 @@ impl<T: SharedLayout> sealed::Sealed for T {}
 /// A plain value travels inside its handle: its fields' bytes (padding zero), copied.
 impl<T: SharedLayout> Share for T {
     fn export(&self, _: &mut Exporter) -> Result<Sent> {
-        let mut buf = MaybeUninit::<T>::zeroed();
-        let ptr = NonNull::new(buf.as_mut_ptr()).expect("a stack buffer is not null");
-        // SAFETY: `buf` is a local, aligned, zeroed (hence initialised: every bit pattern of
-        // a SharedLayout type is valid) `T`, used only through this place while it lives.
-        unsafe { Place::new(ptr) }.store(*self);
-        // SAFETY: every byte of `buf` is initialised: zeroed first, then fields overwritten
-        // (padding stays zero), so reading them as bytes is reading initialised memory.
-        let bytes =
-            unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), size_of::<T>()) };
+        let mut bytes = Vec::with_capacity(size_of::<T>());
+        crate::access::value_bytes(*self, &mut bytes);
         Ok(Sent(Handle {
             kind: Kind::Copy,
             ty: Some(type_info::<T>()),
             count: 1,
             data: None,
             lock: None,
-            bytes: Some(bytes.to_vec()),
+            bytes: Some(bytes),
         }))
     }
 
@@ -223,20 +215,7 @@ impl<T: SharedLayout> Share for T {
                 size_of::<T>()
             )));
         }
-        let mut buf = MaybeUninit::<T>::zeroed();
-        // SAFETY: `bytes` holds exactly size_of::<T>() bytes and `buf` is a distinct local of
-        // that size.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                buf.as_mut_ptr().cast::<u8>(),
-                bytes.len(),
-            )
-        };
-        let ptr = NonNull::new(buf.as_mut_ptr()).expect("a stack buffer is not null");
-        // SAFETY: `buf` is a local, aligned, fully initialised `T` (every bit pattern is
-        // valid for a SharedLayout type), used only through this place while it lives.
-        Ok(unsafe { Place::new(ptr) }.load())
+        Ok(crate::access::value_from_bytes(bytes))
     }
 }
 

@@ -3,6 +3,8 @@
 use core::fmt;
 use core::ops::Deref;
 
+use crate::access::{SharedLayout, Views};
+use crate::array::RawArray;
 use crate::lock::LockGuard;
 
 /// The lock of a [`Synchronized`](super::Synchronized) object, held; dereferences to the
@@ -81,6 +83,39 @@ impl<O> Deref for SyncGuard<'_, O> {
     type Target = O;
     fn deref(&self) -> &O {
         self.obj
+    }
+}
+
+/// `for p in &guard` over a locked array: the elements' accessor views, all under the one
+/// acquisition the guard holds (Python's `with arr.get_lock(): for p in arr: ...`). For the
+/// elements' values, `guard.iter()`; both are [`RawArray`]'s, through `Deref`.
+///
+/// ```
+/// use sharedctypes::{Array, SharedLayout};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+/// #[repr(C)]
+/// struct Point {
+///     x: f64,
+///     y: f64,
+/// }
+///
+/// let points = Array::from_slice(&[Point { x: 1.5, y: 0.5 }, Point { x: -2.0, y: 3.0 }])?;
+/// let guard = points.lock()?;
+/// for p in &guard {
+///     p.update_x(|x| x * x); // a.x **= 2
+///     p.update_y(|y| y * y);
+/// }
+/// assert_eq!(guard.iter().map(|p| p.x + p.y).collect::<Vec<_>>(), [2.5, 13.0]);
+/// drop(guard);
+/// assert_eq!(points.get(1)?, Point { x: 4.0, y: 9.0 });
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+impl<'g, T: SharedLayout> IntoIterator for &'g SyncGuard<'_, RawArray<T>> {
+    type Item = T::View<'g>;
+    type IntoIter = Views<'g, T>;
+    fn into_iter(self) -> Views<'g, T> {
+        self.obj.views()
     }
 }
 

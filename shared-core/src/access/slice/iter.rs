@@ -69,3 +69,79 @@ impl<T> core::fmt::Debug for Iter<'_, T> {
 impl<T: SharedLayout> ExactSizeIterator for Iter<'_, T> {}
 
 impl<T: SharedLayout> FusedIterator for Iter<'_, T> {}
+
+/// Iterator over the accessor views of the elements of a [`SharedSlice`] (or array), front to
+/// back: for a derived struct, the view with its field accessors (Python's `for p in arr:`,
+/// whose `p` writes through to the array); for a scalar, the value itself.
+///
+/// ```
+/// use sharedctypes::{RawArray, SharedLayout};
+///
+/// #[derive(Clone, Copy, SharedLayout)]
+/// #[repr(C)]
+/// struct Point {
+///     x: f64,
+///     y: f64,
+/// }
+///
+/// let points = RawArray::from_slice(&[Point { x: 1.0, y: 2.0 }, Point { x: 3.0, y: 4.0 }])?;
+/// for p in points.views() {
+///     p.update_x(|x| x * x); // p.x **= 2
+/// }
+/// assert_eq!(points.iter().map(|p| p.x).collect::<Vec<_>>(), [1.0, 9.0]);
+/// assert_eq!(RawArray::from_slice(&[7u8, 8])?.views().rev().collect::<Vec<_>>(), [8, 7]);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Views<'a, T> {
+    inner: Iter<'a, T>,
+}
+
+impl<'a, T: SharedLayout> Views<'a, T> {
+    pub(super) fn new(slice: SharedSlice<'a, T>) -> Self {
+        Views {
+            inner: Iter::new(slice),
+        }
+    }
+}
+
+impl<'a, T: SharedLayout> Iterator for Views<'a, T> {
+    type Item = T::View<'a>;
+
+    fn next(&mut self) -> Option<T::View<'a>> {
+        let it = &mut self.inner;
+        if it.front == it.back {
+            return None;
+        }
+        let view = it.slice.nth(it.front).view();
+        it.front += 1;
+        Some(view)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<T: SharedLayout> DoubleEndedIterator for Views<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let it = &mut self.inner;
+        if it.front == it.back {
+            return None;
+        }
+        it.back -= 1;
+        Some(it.slice.nth(it.back).view())
+    }
+}
+
+impl<T> core::fmt::Debug for Views<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Views")
+            .field("remaining", &(self.inner.back - self.inner.front))
+            .finish()
+    }
+}
+
+impl<T: SharedLayout> ExactSizeIterator for Views<'_, T> {}
+
+impl<T: SharedLayout> FusedIterator for Views<'_, T> {}

@@ -11,7 +11,7 @@ use core::mem::MaybeUninit;
 use core::ops::{Bound, RangeBounds};
 use core::ptr::NonNull;
 
-pub use iter::Iter;
+pub use iter::{Iter, Views};
 
 use super::{Place, SharedLayout};
 use crate::error::{Error, Result};
@@ -460,6 +460,23 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     #[must_use]
     pub fn iter(&self) -> Iter<'a, T> {
         Iter::new(*self)
+    }
+
+    /// Iterator over the elements' accessor views ([`at(i)`](Self::at) for each `i`): field
+    /// accessors for a derived struct, the value for a scalar.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let m = RawValue::new([[1i8, 2], [3, 4]])?; // a 2×2 matrix
+    /// for row in m.view().views() {
+    ///     row.update(0, |x| -x)?; // rows are slices: negate the first column
+    /// }
+    /// assert_eq!(m.get(), [[-1, 2], [-3, 4]]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn views(&self) -> Views<'a, T> {
+        Views::new(*self)
     }
 
     fn check_len(&self, actual: usize) -> Result<()> {
