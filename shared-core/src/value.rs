@@ -212,8 +212,29 @@ impl<T: SharedAtomic> RawValue<T> {
     }
 }
 
+/// `RawValue(49)`: the value, read now.
+///
+/// ```
+/// use sharedctypes::RawValue;
+/// assert_eq!(format!("{:?}", RawValue::new(49u32)?), "RawValue(49)");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 impl<T: SharedLayout + fmt::Debug> fmt::Debug for RawValue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("RawValue").field(&self.get()).finish()
+    }
+}
+
+/// The value, like `T`'s own `Display` (`println!("{}", v)`), its format spec included.
+///
+/// ```
+/// use sharedctypes::RawValue;
+/// let v = RawValue::new(3.14159f64)?;
+/// assert_eq!(format!("{v} {v:.2}"), "3.14159 3.14");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+impl<T: SharedLayout + fmt::Display> fmt::Display for RawValue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.get(), f)
     }
 }

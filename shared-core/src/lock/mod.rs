@@ -377,8 +377,23 @@ impl<K: LockKind> PartialEq for RobustLock<K> {
 
 impl<K: LockKind> Eq for RobustLock<K> {}
 
+/// `Lock { held: false, owner_died: false }`: the lock's state as seen now (it may change
+/// the next moment), never its address. Printing does not take the lock.
+///
+/// ```
+/// use sharedctypes::RLock;
+/// let lock = RLock::new()?;
+/// let held = lock.acquire()?;
+/// assert_eq!(format!("{lock:?}"), "RLock { held: true, owner_died: false }");
+/// drop(held);
+/// assert_eq!(format!("{lock:?}"), "RLock { held: false, owner_died: false }");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
 impl<K: LockKind> fmt::Debug for RobustLock<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(<K as sealed::Kind>::NAME)
+        f.debug_struct(<K as sealed::Kind>::NAME)
+            .field("held", &!self.raw.is_free())
+            .field("owner_died", &self.raw.death().is_some())
+            .finish()
     }
 }

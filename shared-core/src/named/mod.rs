@@ -61,7 +61,6 @@ pub const DEFAULT_MODE: u32 = 0o600;
 /// assert_eq!((a.name(), a.to_vec()), (name.as_str(), vec![1, 2, 3])); // Deref to the array
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct Named<O> {
     obj: O,
     name: String,
@@ -71,10 +70,53 @@ pub struct Named<O> {
     unlinks: AtomicBool,
 }
 
+/// `Named { name: "jobs", obj: Value(3) }`.
+///
+/// ```
+/// use sharedctypes::Value;
+/// # let name = format!("sharedctypes-doc-named-debug-{}", std::process::id());
+/// let jobs = Value::<u32>::create_named(&name, 3)?;
+/// assert_eq!(format!("{jobs:?}"), format!("Named {{ name: {name:?}, obj: Value(3) }}"));
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+impl<O: core::fmt::Debug> core::fmt::Debug for Named<O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Named")
+            .field("name", &self.name)
+            .field("obj", &self.obj)
+            .finish()
+    }
+}
+
 impl<O> core::ops::Deref for Named<O> {
     type Target = O;
     fn deref(&self) -> &O {
         &self.obj
+    }
+}
+
+/// Mutable access to the handle (not to the name): for the methods that borrow a handle
+/// mutably, such as [`RawArray::view_at`](crate::RawArray::view_at).
+///
+/// ```
+/// use sharedctypes::{RawArray, SharedLayout};
+///
+/// #[derive(Clone, Copy, SharedLayout)]
+/// #[repr(C)]
+/// struct Slot {
+///     seq: u64,
+///     len: u32,
+/// }
+///
+/// # let name = format!("sharedctypes-doc-named-derefmut-{}", std::process::id());
+/// let mut ring = RawArray::<u8>::create_named(&name, &[0; 256])?;
+/// ring.view_at::<Slot>(64)?.set_len(12);
+/// assert_eq!(ring.read_at::<u32>(72)?, 12);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+impl<O> core::ops::DerefMut for Named<O> {
+    fn deref_mut(&mut self) -> &mut O {
+        &mut self.obj
     }
 }
 

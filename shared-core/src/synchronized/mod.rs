@@ -7,9 +7,9 @@
 mod array;
 mod chars;
 mod guard;
+mod print;
 mod value;
 
-use core::fmt;
 use core::time::Duration;
 
 pub use guard::SyncGuard;
@@ -246,14 +246,5 @@ impl<O, L: SharedLock> Synchronized<O, L> {
             });
         }
         Ok(f(&self.obj))
-    }
-}
-
-impl<O: fmt::Debug, L: fmt::Debug> fmt::Debug for Synchronized<O, L> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Synchronized")
-            .field("obj", &self.obj)
-            .field("lock", &self.lock)
-            .finish()
     }
 }
