@@ -87,6 +87,35 @@
 //! # Ok::<(), sharedctypes::Error>(())
 //! ```
 //!
+//! A struct array's guard iterates over views (`for p in &guard`), a byte array holds records
+//! at run-time offsets ([`RawArray::view_at`], [`read_at`](RawArray::read_at),
+//! [`write_at`](RawArray::write_at)), every object converts to and from bytes (`to_bytes`,
+//! `set_bytes`), and every shared type has [`zeroed()`](SharedLayout::zeroed):
+//!
+//! ```
+//! use sharedctypes::{Array, RawArray, SharedLayout};
+//!
+//! #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+//! #[repr(C)]
+//! struct Record {
+//!     id: u32,
+//!     body: [u8; 1000], // no `Default` for this array size: `zeroed()` instead
+//! }
+//!
+//! let records = Array::from_slice(&[Record { id: 1, ..Record::zeroed() }; 3])?;
+//! let guard = records.lock()?;
+//! for (i, r) in guard.views().enumerate() {
+//!     r.set_id(10 + i as u32);
+//! }
+//! drop(guard);
+//! assert_eq!(records.get_obj().iter().map(|r| r.id).collect::<Vec<_>>(), [10, 11, 12]);
+//!
+//! let mut slots = RawArray::<u8>::zeroed(4096)?;
+//! slots.write_at(1004 * 2, records.get(2)?)?;
+//! assert_eq!(slots.view_at::<Record>(2008)?.id(), 12);
+//! # Ok::<(), sharedctypes::Error>(())
+//! ```
+//!
 //! # Locks and dead holders
 //!
 //! [`Lock`] and [`RLock`] are pthread mutexes in shared memory, process-shared and robust:
@@ -139,6 +168,11 @@
 //!
 //! - [`Process::command`] starts any program, which finds the objects by name with
 //!   [`inherited`] (or, in another language, in its environment: the format is in [`share`]).
+//!
+//! A child's closure returns `()`, an [`Exit`] code or any `Result`; when it panics or
+//! returns `Err`, [`Process::failure`] gives the parent the message. To start children in a
+//! loop with `move` closures, move a reference: `let n = &n;` before the loop (see
+//! [`Process::start`]).
 //!
 //! # Objects by name, and Python
 //!

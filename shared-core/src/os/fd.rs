@@ -55,6 +55,43 @@ pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(err("pipe2"))
 }
 
+/// A close-on-exec, non-blocking pipe, `(read, write)`, for a child's report to its parent:
+/// writes of at most [`PIPE_BUF`] bytes into it are whole and never block while it is empty,
+/// and the reader takes what is there without waiting.
+pub(crate) fn report_pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).map_err(err("pipe2"))
+}
+
+/// The most bytes one write to a pipe writes whole (POSIX's minimum, Linux's value).
+pub(crate) const PIPE_BUF: usize = 4096;
+
+/// Writes `bytes` (at most [`PIPE_BUF`] of them) in one call; errors are ignored (last words).
+pub(crate) fn write_once(fd: BorrowedFd<'_>, bytes: &[u8]) {
+    let bytes = &bytes[..bytes.len().min(PIPE_BUF)];
+    loop {
+        match nix::unistd::write(fd, bytes) {
+            Err(nix::errno::Errno::EINTR) => {}
+            _ => return,
+        }
+    }
+}
+
+/// What can be read from the non-blocking `fd` now, at most `max` bytes.
+pub(crate) fn read_available(fd: BorrowedFd<'_>, max: usize) -> Vec<u8> {
+    let mut out = vec![0; max];
+    let mut len = 0;
+    while len < max {
+        match nix::unistd::read(fd, &mut out[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break, // EAGAIN: nothing more now
+        }
+    }
+    out.truncate(len);
+    out
+}
+
 /// Which of `fds` report that what they watch has ended, checked without blocking: for the
 /// read end of a pipe, that every write end is closed; for a pidfd, that the process ended.
 /// `None` entries never end. On failure of the call itself, nothing is reported as ended.

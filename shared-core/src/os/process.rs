@@ -157,6 +157,11 @@ pub(crate) fn ignore_sigpipe() {
     let _ = unsafe { nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigIgn) };
 }
 
+/// The name of signal `n` (`"SIGKILL"` for 9), if it is one this system knows.
+pub(crate) fn signal_name(n: i32) -> Option<&'static str> {
+    Signal::try_from(n).ok().map(Signal::as_str)
+}
+
 /// The signals sharedctypes sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sig {

@@ -129,6 +129,7 @@ impl<'scope> Command<'scope> {
                 stdout: Cell::new(child.stdout.take()),
                 stderr: Cell::new(child.stderr.take()),
             }),
+            failure: super::failure::Failure::new(None),
             _scope: PhantomData,
         })
     }

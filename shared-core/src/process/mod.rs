@@ -11,6 +11,7 @@
 //! All three give the same `Process`: `join`, `exitcode`, `terminate`, … and join on drop.
 
 mod command;
+mod failure;
 mod result;
 mod spawn;
 
@@ -22,6 +23,7 @@ use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 
 pub use command::Command;
+pub use failure::MAX_FAILURE_LEN;
 pub use result::{Exit, ProcessResult};
 pub use spawn::{SpawnArgs, SpawnFn};
 
@@ -80,8 +82,9 @@ use std::os::fd::{AsFd, OwnedFd};
 /// child of a multi-threaded parent, other process-local locks that another thread may hold
 /// at the moment of the fork: `eprintln!` (if another thread writes to stderr), your own or
 /// other libraries' `std::sync::Mutex`es and `OnceLock`s, a `std::sync::mpsc` channel
-/// another thread is using, … A thread-free parent, or a child that only touches shared
-/// objects, has nothing to fear.
+/// another thread is using, … and a panic in the child while another thread of the parent is
+/// panicking (std's panic hook holds a lock while it prints). A thread-free parent, or a
+/// child that only touches shared objects, has nothing to fear.
 ///
 /// The closure must be `Send`: what it captures is used by another process, and anything that
 /// may not leave its thread — a [`LockGuard`](crate::LockGuard), which proves only that *this*
@@ -105,6 +108,8 @@ pub struct Process<'scope> {
     moved_to_child: Cell<Option<Box<dyn Captured + 'scope>>>,
     /// Pipes to a program's standard streams (`Process::command` only).
     stdio: Option<command::Stdio>,
+    /// Why the child failed, once it has ended.
+    failure: failure::Failure,
     _scope: PhantomData<&'scope mut &'scope ()>,
 }
 
@@ -137,6 +142,30 @@ enum State {
 impl<'scope> Process<'scope> {
     /// Forks a child that runs `f` and exits.
     ///
+    /// `f` returns `()`, an [`Exit`] code, or any `Result` (see [`ProcessResult`]); if it
+    /// panics or returns `Err`, [`failure`](Self::failure) tells the parent why.
+    ///
+    /// # Starting children in a loop
+    ///
+    /// A `move` closure in a loop moves the shared object into the first child, and the
+    /// second iteration fails with E0382 ("use of moved value"). Move a *reference* instead:
+    /// shadow the object with one before the loop, and every child borrows the same object.
+    ///
+    /// ```
+    /// use sharedctypes::{Process, Value};
+    /// let counter = Value::new(0i32)?;
+    /// let counter = &counter; // each `move` closure copies the reference
+    /// let mut children = Vec::new();
+    /// for i in 1..=4 {
+    ///     children.push(Process::start(move || counter.update(|v| v + i))?);
+    /// }
+    /// for child in &children {
+    ///     assert_eq!(child.join()?, 0);
+    /// }
+    /// assert_eq!(counter.get()?, 10);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Os`] if `fork` fails (e.g. the process limit).
     ///
@@ -167,6 +196,12 @@ impl<'scope> Process<'scope> {
         // stderr) would deadlock with a thread that holds stderr and then prints to stdout.
         // Stderr is unbuffered, and the child's own last words (a panic message, an `Err`)
         // are written without its lock.
+        // The child's report pipe. Without one (no descriptor left), the child still runs;
+        // it just cannot say why it fails.
+        let (report_read, report_write) = match crate::os::fd::report_pipe() {
+            Ok((read, write)) => (Some(read), Some(write)),
+            Err(_) => (None, None),
+        };
         let mut out = std::io::stdout().lock();
         let _ = out.flush();
         // SAFETY: what the child may do after the fork is discussed in the type's
@@ -175,26 +210,40 @@ impl<'scope> Process<'scope> {
         let forked = unsafe { os::fork() };
         drop(out);
         match forked? {
-            Forked::Child => run_child(f),
-            Forked::Parent(pid) => Ok(Process {
-                pid,
-                state: Cell::new(State::Running),
-                child: Child::Own,
-                moved_to_child: Cell::new(Some(Box::new(f))),
-                stdio: None,
-                _scope: PhantomData,
-            }),
+            Forked::Child => {
+                drop(report_read);
+                failure::install(report_write);
+                run_child(f)
+            }
+            Forked::Parent(pid) => {
+                drop(report_write);
+                Ok(Process {
+                    pid,
+                    state: Cell::new(State::Running),
+                    child: Child::Own,
+                    moved_to_child: Cell::new(Some(Box::new(f))),
+                    stdio: None,
+                    failure: failure::Failure::new(report_read),
+                    _scope: PhantomData,
+                })
+            }
         }
     }
 
     /// A child the fork server started.
-    fn spawned(pid: i32, status: OwnedFd, pidfd: Option<OwnedFd>) -> Process<'scope> {
+    fn spawned(
+        pid: i32,
+        status: OwnedFd,
+        pidfd: Option<OwnedFd>,
+        report: OwnedFd,
+    ) -> Process<'scope> {
         Process {
             pid,
             state: Cell::new(State::Running),
             child: Child::Served { status, pidfd },
             moved_to_child: Cell::new(None),
             stdio: None,
+            failure: failure::Failure::new(Some(report)),
             _scope: PhantomData,
         }
     }
@@ -317,6 +366,51 @@ impl<'scope> Process<'scope> {
         self.poll().ok().flatten()
     }
 
+    /// Why the child failed, once it has ended (after [`join`](Self::join), or once
+    /// [`exitcode`](Self::exitcode) is known): the message it panicked with, the `Debug` text
+    /// of the `Err` it returned, or which signal killed it (`"killed by signal 9 (SIGKILL)"`).
+    /// `None` while it runs, and for a child that did not fail that way (it returned `()`,
+    /// `Ok`, or an [`Exit`] code of its choosing). At most [`MAX_FAILURE_LEN`] bytes: a
+    /// longer text is cut, ending with `…`.
+    ///
+    /// A program started by [`Process::command`] is not a sharedctypes child: only a death
+    /// by signal is reported for it.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Process, Value};
+    ///
+    /// let jobs = Value::new(3u32)?;
+    /// let worker = Process::start(|| -> sharedctypes::Result<()> {
+    ///     let n = jobs.get()?;
+    ///     if n > 2 {
+    ///         return Err(Error::InvalidArgument { reason: format!("{n} jobs, at most 2") });
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(worker.join()?, 1);
+    /// assert_eq!(
+    ///     worker.failure().as_deref(),
+    ///     Some(r#"InvalidArgument { reason: "3 jobs, at most 2" }"#)
+    /// );
+    ///
+    /// let panicking = Process::start(|| assert!(jobs.get().unwrap() < 3, "too many jobs"))?;
+    /// assert_eq!(panicking.join()?, 1);
+    /// assert_eq!(panicking.failure().as_deref(), Some("too many jobs"));
+    ///
+    /// let looping = Process::start(|| loop {
+    ///     std::thread::sleep(std::time::Duration::from_millis(10));
+    /// })?;
+    /// assert_eq!(looping.failure(), None); // still running
+    /// looping.kill()?;
+    /// assert_eq!(looping.join()?, -9);
+    /// assert_eq!(looping.failure().as_deref(), Some("killed by signal 9 (SIGKILL)"));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn failure(&self) -> Option<String> {
+        self.failure.text()
+    }
+
     /// The exit code if the child has ended, checked without blocking; the `waitpid` error if
     /// the child cannot be waited for (e.g. `SIGCHLD` is ignored and the kernel reaped it).
     fn poll(&self) -> Result<Option<i32>> {
@@ -335,6 +429,11 @@ impl<'scope> Process<'scope> {
     /// Records the end of the child: its captures can go, and shared blocks the parent freed
     /// while it ran may be reusable now.
     fn reaped(&self, state: State) {
+        if let State::Exited(code) | State::Joined(code) = state {
+            if self.state.get() == State::Running {
+                self.failure.collect(code);
+            }
+        }
         self.state.set(state);
         self.moved_to_child.take();
         crate::heap::reclaim();
@@ -464,8 +563,10 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
     let code = match panic::catch_unwind(AssertUnwindSafe(|| f().exit_code())) {
         Ok(code) => code,
         Err(payload) => {
-            // The panic hook has printed the message. Dropping the payload could run user
-            // code that panics again; leak it, the process is about to end.
+            // The panic hook has printed the message; the parent is told it too. Dropping
+            // the payload could run user code that panics again; leak it, the process is
+            // about to end.
+            failure::report(&failure::panic_text(&*payload));
             std::mem::forget(payload);
             1
         }

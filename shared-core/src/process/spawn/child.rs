@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{self, AssertUnwindSafe};
 
+use super::super::failure;
 use super::wire::Request;
 use super::{Call, entry_point};
 use crate::os;
@@ -16,13 +17,14 @@ use crate::share::{Handle, Importer, Sent};
 pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
     os::process::reset_signals();
     let mut fds = fds.into_iter();
-    let (Some(lifeline), Some(stdin), Some(stdout), Some(stderr)) =
-        (fds.next(), fds.next(), fds.next(), fds.next())
+    let (Some(lifeline), Some(stdin), Some(stdout), Some(stderr), Some(report)) =
+        (fds.next(), fds.next(), fds.next(), fds.next(), fds.next())
     else {
         os::process::exit_now(104);
     };
     os::fd::install_stdio(stdin.as_fd(), stdout.as_fd(), stderr.as_fd());
     drop((stdin, stdout, stderr));
+    failure::install(Some(report));
     if !request.cwd.is_empty() {
         os::fd::chdir(OsStr::from_bytes(&request.cwd).as_ref());
     }
@@ -33,12 +35,7 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
     let arenas: Vec<OwnedFd> = fds.collect();
 
     let code = match entry_point(request.entry) {
-        None => {
-            os::fd::write_stderr_unlocked(
-                b"sharedctypes: the spawned function is not in this executable's code\n",
-            );
-            1
-        }
+        None => failure::fail("the spawned function is not in this executable's code"),
         Some(entry) => {
             let handles: Result<Vec<Sent>, _> = request
                 .handles
@@ -46,15 +43,9 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
                 .map(|h| Handle::parse(h).map(Sent))
                 .collect();
             match handles {
-                Err(e) => {
-                    os::fd::write_stderr_unlocked(
-                        format!(
-                            "sharedctypes: the spawned child could not read its arguments: {e}\n"
-                        )
-                        .as_bytes(),
-                    );
-                    1
-                }
+                Err(e) => failure::fail(&format!(
+                    "the spawned child could not read its arguments: {e}"
+                )),
                 Ok(handles) => {
                     let call = Call {
                         tag: request.tag,
@@ -64,8 +55,9 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
                     match panic::catch_unwind(AssertUnwindSafe(|| entry(&call))) {
                         Ok(code) => code,
                         Err(payload) => {
-                            // The panic hook has printed the message; dropping the payload
-                            // could run user code that panics again.
+                            // The panic hook has printed the message; the parent is told it
+                            // too. Dropping the payload could run user code that panics again.
+                            failure::report(&failure::panic_text(&*payload));
                             std::mem::forget(payload);
                             1
                         }

@@ -149,17 +149,14 @@ where
     R: ProcessResult,
 {
     if call.tag != type_tag::<F, A>() {
-        os::fd::write_stderr_unlocked(b"sharedctypes: the spawned function does not match\n");
-        return 1;
+        return super::failure::fail("the spawned function does not match");
     }
     let args = match A::import(&call.handles, &call.fds) {
         Ok(args) => args,
         Err(e) => {
-            os::fd::write_stderr_unlocked(
-                format!("sharedctypes: the spawned child could not receive its arguments: {e}\n")
-                    .as_bytes(),
-            );
-            return 1;
+            return super::failure::fail(&format!(
+                "the spawned child could not receive its arguments: {e}"
+            ));
         }
     };
     const { assert!(size_of::<F>() == 0) };
@@ -297,16 +294,18 @@ impl<'scope> Process<'scope> {
         let stdin = std::io::stdin();
         let stdout = std::io::stdout();
         let stderr = std::io::stderr();
+        let (report, report_theirs) = os::fd::report_pipe()?;
         let mut fds: Vec<BorrowedFd<'_>> = vec![
             theirs.as_fd(),
             lifeline.as_fd(),
             stdin.as_fd(),
             stdout.as_fd(),
             stderr.as_fd(),
+            report_theirs.as_fd(),
         ];
         fds.extend(held.iter().map(AsFd::as_fd));
         fds.extend(out.fds().iter().map(AsFd::as_fd));
         let (pid, pidfd) = client::submit(&request.encode(), &fds, status.as_fd())?;
-        Ok(Process::spawned(pid, status, pidfd))
+        Ok(Process::spawned(pid, status, pidfd, report))
     }
 }

@@ -4,13 +4,13 @@ use crate::error::{Error, Result};
 
 /// First bytes of a request (`b"SCRQ"`), and the version of this layout.
 const MAGIC: u32 = u32::from_le_bytes(*b"SCRQ");
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What the parent asks the fork server for: run this function (by its offset from an anchor
 /// in the executable) with these objects (handles), in this directory.
 ///
 /// The descriptors sent with it, in order: the status socket, the lifeline, stdin, stdout,
-/// stderr, `held` lifelines the parent holds for its own ancestors, then the arenas the
+/// stderr, the write end of the failure report pipe, `held` lifelines the parent holds for its own ancestors, then the arenas the
 /// handles refer to by slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Request {

@@ -1,0 +1,141 @@
+//! Why a child failed, told to its parent: the child writes its panic message or its `Err`'s
+//! `Debug` text into a pipe before it exits, and the parent reads it once the child has
+//! ended ([`Process::failure`](super::Process::failure)); a child killed by a signal is
+//! reported as such.
+
+use core::any::Any;
+use core::cell::{Cell, RefCell};
+use core::sync::atomic::{AtomicI32, Ordering};
+use std::os::fd::{AsFd, FromRawFd, IntoRawFd, OwnedFd};
+
+use crate::os;
+
+/// The most bytes of a failure's text the parent receives (one whole pipe write); a longer
+/// text is cut at a character boundary and ends with `…`.
+pub const MAX_FAILURE_LEN: usize = os::fd::PIPE_BUF;
+
+/// In a child, the write end of its report pipe (-1: none, or already used).
+static REPORT_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// In a child, before it runs anything of the caller's: its own report pipe. The one it
+/// inherited from its parent (if its parent is itself a child) belongs to the parent's report
+/// and is closed here.
+pub(crate) fn install(write: Option<OwnedFd>) {
+    let new = write.map_or(-1, IntoRawFd::into_raw_fd);
+    let old = REPORT_FD.swap(new, Ordering::AcqRel);
+    if old >= 0 {
+        // SAFETY: `old` was installed here by this function (taken from an `OwnedFd`), in
+        // this process or the one it was forked from (then this is the copy fork made), and
+        // the swap took it out of REPORT_FD, so it is closed exactly once.
+        drop(unsafe { OwnedFd::from_raw_fd(old) });
+    }
+}
+
+/// Tells the parent why this child fails (the first report only; nothing outside a child).
+pub(crate) fn report(text: &str) {
+    let fd = REPORT_FD.swap(-1, Ordering::AcqRel);
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: `fd` is the installed report pipe (see `install`), taken out of REPORT_FD by
+    // the swap, so nothing else closes it; it is closed here once written.
+    let pipe = unsafe { OwnedFd::from_raw_fd(fd) };
+    os::fd::write_once(pipe.as_fd(), bounded(text).as_bytes());
+}
+
+/// Ends a child's work with a failure of sharedctypes' own (the spawned function is not in
+/// this executable, its arguments cannot be received): says so on stderr and to the parent;
+/// the exit code, 1.
+pub(crate) fn fail(text: &str) -> i32 {
+    os::fd::write_stderr_unlocked(format!("sharedctypes: {text}\n").as_bytes());
+    report(text);
+    1
+}
+
+/// `text`, cut to at most [`MAX_FAILURE_LEN`] bytes.
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_FAILURE_LEN {
+        return text.into();
+    }
+    let mut end = MAX_FAILURE_LEN - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end]).into()
+}
+
+/// The message of a panic, from its payload (`panic!("...")` gives a `&str` or a `String`).
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic whose payload is not text (`std::panic::panic_any`)".to_owned()
+    }
+}
+
+/// The parent's side: the read end of the child's report pipe until the child has ended,
+/// then what it said.
+pub(crate) struct Failure {
+    pipe: Cell<Option<OwnedFd>>,
+    text: RefCell<Option<String>>,
+}
+
+impl Failure {
+    /// For a child that reports through the write end of `pipe` (none: it cannot report, and
+    /// only a death by signal is told).
+    pub(crate) fn new(pipe: Option<OwnedFd>) -> Failure {
+        Failure {
+            pipe: Cell::new(pipe),
+            text: RefCell::new(None),
+        }
+    }
+
+    /// Once the child has ended with `code`: reads its report, or says which signal killed it.
+    pub(crate) fn collect(&self, code: i32) {
+        let said = self
+            .pipe
+            .take()
+            .map(|pipe| os::fd::read_available(pipe.as_fd(), MAX_FAILURE_LEN))
+            .unwrap_or_default();
+        let text = if !said.is_empty() {
+            Some(String::from_utf8_lossy(&said).into_owned())
+        } else if code < 0 {
+            Some(match os::process::signal_name(-code) {
+                Some(name) => format!("killed by signal {} ({name})", -code),
+                None => format!("killed by signal {}", -code),
+            })
+        } else {
+            None
+        };
+        *self.text.borrow_mut() = text;
+    }
+
+    /// What [`collect`](Self::collect) found.
+    pub(crate) fn text(&self) -> Option<String> {
+        self.text.borrow().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_cut_at_a_character_boundary() {
+        assert_eq!(bounded("short"), "short");
+        let long = "é".repeat(MAX_FAILURE_LEN);
+        let cut = bounded(&long);
+        assert!(cut.len() <= MAX_FAILURE_LEN, "{}", cut.len());
+        assert!(cut.ends_with('…'));
+        assert_eq!(cut.len(), MAX_FAILURE_LEN - 3 - 1 + 3); // 2046 'é' = 4092 bytes, then '…'
+    }
+
+    #[test]
+    fn panic_payloads_become_their_text() {
+        assert_eq!(panic_text(&"boom"), "boom");
+        assert_eq!(panic_text(&String::from("at 3")), "at 3");
+        assert!(panic_text(&7u8).contains("panic_any"));
+    }
+}
