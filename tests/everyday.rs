@@ -378,6 +378,12 @@ fn for_over_a_guard_yields_views_that_write_through() {
         ]
     );
     assert_eq!(guard.views().len(), 3);
+    let printed: Vec<String> = (&guard).into_iter().map(|p| format!("{p:?}")).collect();
+    assert_eq!(printed[1], "PointView(Point { x: 4.0, y: 9.0 })");
+    assert_eq!(
+        format!("{:?}", guard.place(2).unwrap()),
+        "Place(Point { x: 0.0, y: 1.0 })"
+    );
     assert_eq!(
         guard.views().rev().map(|p| p.x()).collect::<Vec<_>>(),
         [0.0, 4.0, 2.25]
@@ -435,6 +441,44 @@ fn a_child_may_return_any_ok_value() {
         None,
         "a code of the child's choosing is not a failure"
     );
+}
+
+#[test]
+fn an_error_inside_an_ok_still_fails_the_child() {
+    let arr = Array::from_slice(&[1u8, 2]).unwrap();
+    // `locked` returns Ok(what the closure returned): here an Err of `set`.
+    let child = Process::start(|| arr.locked(|a| a.set(10, 1))).unwrap();
+    assert_eq!(child.join().unwrap(), 1);
+    assert_eq!(
+        child.failure().as_deref(),
+        Some("IndexOutOfRange { index: 10, len: 2 }")
+    );
+    let nested = Process::start(|| Ok::<_, Error>(Ok::<_, Error>(Exit(3)))).unwrap();
+    assert_eq!(nested.join().unwrap(), 3);
+    let some = Process::start(|| Ok::<_, Error>(Some(Exit(4)))).unwrap();
+    assert_eq!(some.join().unwrap(), 4);
+    let none = Process::start(|| Ok::<Option<Exit>, Error>(None)).unwrap();
+    assert_eq!(none.join().unwrap(), 0);
+}
+
+#[test]
+fn only_the_failure_a_child_ends_with_is_reported() {
+    use sharedctypes::ProcessResult;
+    // An error met and recovered from on the way is not the child's failure…
+    let recovered = Process::start(|| {
+        assert_eq!(Err::<(), _>("transient").exit_code(), 1);
+    })
+    .unwrap();
+    assert_eq!(recovered.join().unwrap(), 0);
+    assert_eq!(recovered.failure(), None);
+    // …and does not stand in for the real one.
+    let later = Process::start(|| {
+        let _ = Err::<(), _>("transient").exit_code();
+        panic!("the real cause");
+    })
+    .unwrap();
+    assert_eq!(later.join().unwrap(), 1);
+    assert_eq!(later.failure().as_deref(), Some("the real cause"));
 }
 
 #[test]

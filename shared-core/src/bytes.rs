@@ -246,7 +246,10 @@ impl RawArray<u8> {
     /// accesses of different sizes to the same memory, and Rust's memory model makes racing
     /// ones undefined behaviour. So one view at a time per handle: to work on several records
     /// at once, copy them out and in with [`read_at`](Self::read_at) and
-    /// [`write_at`](Self::write_at). Another process may access the bytes as it likes.
+    /// [`write_at`](Self::write_at). Another process may access the bytes as it likes; a
+    /// second handle to the same array in this process (opened or received twice) is not
+    /// stopped by the borrow, so do not access the viewed bytes through it from another
+    /// thread while the view is in use.
     ///
     /// The array's first byte is aligned to at least 8 bytes, so for types aligned to 8 or
     /// less, whether an offset is aligned depends on the offset alone.
@@ -276,9 +279,14 @@ impl RawArray<u8> {
         let ptr = self.at_offset::<T>(offset)?;
         // SAFETY: the `T` lies inside the array (checked), aligned for `T` (checked), in a
         // block that lives as long as the borrow of `self`; its bytes are initialised (shared
-        // memory holds no uninitialised bytes) and every bit pattern is a valid `T`. The
-        // mutable borrow keeps this handle from accessing them as bytes meanwhile, so in this
-        // process they are only accessed through the view's places.
+        // memory holds no uninitialised bytes: its pages read as zero until written, and
+        // every write stores initialised bytes) and every bit pattern is a valid `T`. All
+        // accesses to them are atomic, never through `&T`/`&mut T` (Place's contract). The
+        // mutable borrow keeps this handle from accessing the same bytes with accesses of
+        // another size (as bytes, or through a view of another type) while the view lives.
+        // Another process accessing them is outside this process's memory model, as with
+        // every shared object; so is, as far as the borrow can tell, a second handle to the
+        // same array in this process (the method's docs warn against mixing sizes there).
         let place = unsafe { Place::new(ptr.cast::<T>()) };
         Ok(place.view())
     }

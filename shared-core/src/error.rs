@@ -283,7 +283,7 @@ pub enum Error {
     /// A byte offset at which a value of some type cannot lie, because the type needs a
     /// stricter alignment (Python's `from_buffer`: "buffer ... misaligned").
     #[error(
-        "offset {offset} is not aligned to {align} bytes, the alignment of the type read or written there"
+        "offset {offset} is not aligned to {align} bytes, the alignment of the type read or written there (the address is checked; an array's first byte is aligned to 8)"
     )]
     Misaligned {
         /// The offset given.

@@ -59,7 +59,7 @@ pub use layout::{FieldLayout, Layout, LayoutKind};
 #[doc(hidden)]
 pub use lock::SharedLock;
 #[doc(hidden)]
-pub use process::ProcessResult;
+pub use process::{OkValue, ProcessResult};
 #[doc(hidden)]
 pub use synchronized::SyncGuard;
 

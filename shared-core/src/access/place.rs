@@ -41,9 +41,17 @@ unsafe impl<T: Sync> Send for Place<'_, T> {}
 // SAFETY: as above; `&Place` only allows the same atomic copies.
 unsafe impl<T: Sync> Sync for Place<'_, T> {}
 
-impl<T> fmt::Debug for Place<'_, T> {
+/// `Place(49)`: the value, read now, never the address (use [`Place::as_ptr`] for that).
+///
+/// ```
+/// use sharedctypes::RawValue;
+/// let v = RawValue::new(49u16)?;
+/// assert_eq!(format!("{:?}", v.place()), "Place(49)");
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+impl<T: SharedLayout + fmt::Debug> fmt::Debug for Place<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Place({:p})", self.ptr)
+        f.debug_tuple("Place").field(&self.load()).finish()
     }
 }
 

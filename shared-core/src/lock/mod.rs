@@ -377,8 +377,10 @@ impl<K: LockKind> PartialEq for RobustLock<K> {
 
 impl<K: LockKind> Eq for RobustLock<K> {}
 
-/// `Lock { held: false, owner_died: false }`: the lock's state as seen now (it may change
-/// the next moment), never its address. Printing does not take the lock.
+/// `Lock { held: false, owner_died: false }`: the lock's state as last recorded (it may
+/// change the next moment), never its address. Printing does not take the lock, so a holder
+/// that died shows as `held: true` until the next acquirer finds out (then
+/// `held: false, owner_died: true`).
 ///
 /// ```
 /// use sharedctypes::RLock;

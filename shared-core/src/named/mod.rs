@@ -95,28 +95,31 @@ impl<O> core::ops::Deref for Named<O> {
     }
 }
 
-/// Mutable access to the handle (not to the name): for the methods that borrow a handle
-/// mutably, such as [`RawArray::view_at`](crate::RawArray::view_at).
-///
-/// ```
-/// use sharedctypes::{RawArray, SharedLayout};
-///
-/// #[derive(Clone, Copy, SharedLayout)]
-/// #[repr(C)]
-/// struct Slot {
-///     seq: u64,
-///     len: u32,
-/// }
-///
-/// # let name = format!("sharedctypes-doc-named-derefmut-{}", std::process::id());
-/// let mut ring = RawArray::<u8>::create_named(&name, &[0; 256])?;
-/// ring.view_at::<Slot>(64)?.set_len(12);
-/// assert_eq!(ring.read_at::<u32>(72)?, 12);
-/// # Ok::<(), sharedctypes::Error>(())
-/// ```
-impl<O> core::ops::DerefMut for Named<O> {
-    fn deref_mut(&mut self) -> &mut O {
-        &mut self.obj
+impl Named<crate::RawArray<u8>> {
+    /// [`RawArray::view_at`](crate::RawArray::view_at) on the named byte array: the view of
+    /// the `T` at byte `offset`, borrowing this handle mutably.
+    ///
+    /// # Errors
+    /// As for [`RawArray::read_at`](crate::RawArray::read_at).
+    ///
+    /// ```
+    /// use sharedctypes::{RawArray, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Slot {
+    ///     seq: u64,
+    ///     len: u32,
+    /// }
+    ///
+    /// # let name = format!("sharedctypes-doc-named-view-at-{}", std::process::id());
+    /// let mut ring = RawArray::<u8>::create_named(&name, &[0; 256])?;
+    /// ring.view_at::<Slot>(64)?.set_len(12);
+    /// assert_eq!(ring.read_at::<u32>(72)?, 12);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn view_at<T: crate::SharedLayout>(&mut self, offset: usize) -> crate::Result<T::View<'_>> {
+        self.obj.view_at::<T>(offset)
     }
 }
 

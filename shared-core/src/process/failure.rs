@@ -5,7 +5,7 @@
 
 use core::any::Any;
 use core::cell::{Cell, RefCell};
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::os::fd::{AsFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use crate::os;
@@ -17,9 +17,15 @@ pub const MAX_FAILURE_LEN: usize = os::fd::PIPE_BUF;
 /// In a child, the write end of its report pipe (-1: none, or already used).
 static REPORT_FD: AtomicI32 = AtomicI32::new(-1);
 
+/// In a child, the latest failure text it reported (a leaked `Box<String>`, or null): sent
+/// to the parent when the child ends with a non-zero code, so an `exit_code()` the closure
+/// computed on the way (and recovered from) neither uses up nor stands in for the real one.
+/// An atomic pointer, not a lock: nothing a forked child inherits can be held for ever.
+static PENDING: AtomicPtr<String> = AtomicPtr::new(core::ptr::null_mut());
+
 /// In a child, before it runs anything of the caller's: its own report pipe. The one it
 /// inherited from its parent (if its parent is itself a child) belongs to the parent's report
-/// and is closed here.
+/// and is closed here, and the parent's pending text is not this child's.
 pub(crate) fn install(write: Option<OwnedFd>) {
     let new = write.map_or(-1, IntoRawFd::into_raw_fd);
     let old = REPORT_FD.swap(new, Ordering::AcqRel);
@@ -29,10 +35,35 @@ pub(crate) fn install(write: Option<OwnedFd>) {
         // the swap took it out of REPORT_FD, so it is closed exactly once.
         drop(unsafe { OwnedFd::from_raw_fd(old) });
     }
+    take_pending();
 }
 
-/// Tells the parent why this child fails (the first report only; nothing outside a child).
-pub(crate) fn report(text: &str) {
+/// Keeps `text` as why this child fails, replacing an earlier one (nothing outside a child).
+pub(crate) fn report(text: String) {
+    if REPORT_FD.load(Ordering::Acquire) < 0 {
+        return;
+    }
+    let old = PENDING.swap(Box::into_raw(Box::new(text)), Ordering::AcqRel);
+    if !old.is_null() {
+        // SAFETY: non-null values of PENDING come only from `Box::into_raw` just above, and
+        // the swap took this one out, so it is turned back into its box exactly once.
+        drop(unsafe { Box::from_raw(old) });
+    }
+}
+
+fn take_pending() -> Option<String> {
+    let text = PENDING.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if text.is_null() {
+        return None;
+    }
+    // SAFETY: as in `report`: a pointer from `Box::into_raw`, taken out of PENDING by the swap.
+    Some(*unsafe { Box::from_raw(text) })
+}
+
+/// At the end of a child that exits with `code`: tells the parent the reported text, if the
+/// child fails (a zero code reports nothing, whatever was kept on the way).
+pub(crate) fn send(code: i32) {
+    let text = take_pending();
     let fd = REPORT_FD.swap(-1, Ordering::AcqRel);
     if fd < 0 {
         return;
@@ -40,7 +71,9 @@ pub(crate) fn report(text: &str) {
     // SAFETY: `fd` is the installed report pipe (see `install`), taken out of REPORT_FD by
     // the swap, so nothing else closes it; it is closed here once written.
     let pipe = unsafe { OwnedFd::from_raw_fd(fd) };
-    os::fd::write_once(pipe.as_fd(), bounded(text).as_bytes());
+    if let (true, Some(text)) = (code != 0, text) {
+        os::fd::write_once(pipe.as_fd(), bounded(&text).as_bytes());
+    }
 }
 
 /// Ends a child's work with a failure of sharedctypes' own (the spawned function is not in
@@ -48,7 +81,7 @@ pub(crate) fn report(text: &str) {
 /// the exit code, 1.
 pub(crate) fn fail(text: &str) -> i32 {
     os::fd::write_stderr_unlocked(format!("sharedctypes: {text}\n").as_bytes());
-    report(text);
+    report(text.to_owned());
     1
 }
 

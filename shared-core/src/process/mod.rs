@@ -24,7 +24,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 pub use command::Command;
 pub use failure::MAX_FAILURE_LEN;
-pub use result::{Exit, ProcessResult};
+pub use result::{Exit, OkValue, ProcessResult};
 pub use spawn::{SpawnArgs, SpawnFn};
 
 use crate::error::{Error, Result};
@@ -374,7 +374,9 @@ impl<'scope> Process<'scope> {
     /// longer text is cut, ending with `…`.
     ///
     /// A program started by [`Process::command`] is not a sharedctypes child: only a death
-    /// by signal is reported for it.
+    /// by signal is reported for it; so for a forked child that `start` could give no report
+    /// pipe (no descriptor left: the child runs anyway). Each running child costs its parent
+    /// one descriptor, as CPython's sentinel pipe does.
     ///
     /// ```
     /// use sharedctypes::{Error, Process, Value};
@@ -566,7 +568,7 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
             // The panic hook has printed the message; the parent is told it too. Dropping
             // the payload could run user code that panics again; leak it, the process is
             // about to end.
-            failure::report(&failure::panic_text(&*payload));
+            failure::report(failure::panic_text(&*payload));
             std::mem::forget(payload);
             1
         }
@@ -574,6 +576,7 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
     // Stdout was held by this thread across the fork, so its lock is usable here. Stderr is
     // unbuffered: nothing to flush, and its lock may belong to a thread that is not here.
     let _ = std::io::stdout().flush();
+    failure::send(code);
     std::mem::forget(guard);
     // _exit ends the process immediately without running atexit handlers or destructors of
     // the parent's copied state (which belong to the parent).

@@ -1,7 +1,8 @@
 //! What a child's closure returns, and how it becomes the child's exit code.
 
-use core::any::Any;
 use core::fmt;
+
+use crate::ctypes::{CBool, CChar, WChar};
 
 /// What a child's closure may return: how it becomes the child's exit code (like
 /// `std::process::Termination` for `main`).
@@ -9,9 +10,10 @@ use core::fmt;
 /// - `()` → 0;
 /// - `!` (a closure that never returns, e.g. a worker loop that is killed from outside);
 /// - [`Exit(n)`](Exit) → `n` (the OS keeps the low 8 bits), like Python's `sys.exit(n)`;
-/// - `Result<T, E>` for any `T` → 0 for `Ok(value)`: the value is dropped, as Python drops
-///   what a target returns (`Ok(Exit(n))` → `n`); for `Err(e)`, 1 after printing
-///   `Error: {e:?}` to stderr, and the parent reads the text from
+/// - `Result<T, E>` → for `Ok(value)`, what the value gives (see [`OkValue`]): 0 for a plain
+///   value, which is dropped as Python drops what a target returns, `n` for `Ok(Exit(n))`,
+///   and a nested `Result` counts (`Ok(Err(e))` fails like `Err(e)`); for `Err(e)`, 1 after
+///   printing `Error: {e:?}` to stderr, and the parent reads the text from
 ///   [`Process::failure`](crate::Process::failure).
 ///
 /// So `Process::start(|| counter.update(|v| v + 1))` is a child that exits 0, even though
@@ -29,6 +31,8 @@ use core::fmt;
 /// let r = Process::start(|| -> Result<(), String> { Err("no input".into()) })?;
 /// assert_eq!(r.join()?, 1);
 /// assert_eq!(r.failure().as_deref(), Some("\"no input\""));
+/// let nested = Process::start(|| counter.locked(|c| c.set(-1)).map(|_| Exit(5)))?;
+/// assert_eq!(nested.join()?, 5);
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
 #[diagnostic::on_unimplemented(
@@ -46,8 +50,35 @@ pub trait ProcessResult {
     /// assert_eq!(Exit(3).exit_code(), 3);
     /// assert_eq!(Ok::<Exit, String>(Exit(2)).exit_code(), 2);
     /// assert_eq!(Ok::<Vec<u8>, String>(vec![9]).exit_code(), 0); // the value is dropped
+    /// assert_eq!(Ok::<Result<u8, &str>, String>(Err("inner")).exit_code(), 1);
     /// ```
     fn exit_code(self) -> i32;
+}
+
+/// What the `Ok` of a child's `Result` may hold, and the exit code it gives: 0 for a value
+/// (dropped, as Python drops what a target returns); `n` for [`Exit(n)`](Exit); for a nested
+/// `Result`, what it gives (so an error inside an `Ok`, as `arr.locked(|a| a.set(i, x))`
+/// returns, still fails the child); for an `Option`, what `Some` holds, 0 for `None`.
+///
+/// Implemented for `()`, [`Exit`], the numbers, `bool`, `char`, `CChar`, `CBool`, `WChar`,
+/// arrays of these, `String`, `&str`, `Vec<T>`, and `Option`/`Result` of these; implement it
+/// for your own types (a derived struct, say), or map them away (`.map(drop)`).
+///
+/// ```
+/// use sharedctypes::{Exit, OkValue};
+/// assert_eq!(42u64.ok_code(), 0);
+/// assert_eq!(Some(Exit(4)).ok_code(), 4);
+/// assert_eq!(String::from("done").ok_code(), 0);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a child's `Ok` cannot hold a value of type `{Self}`",
+    label = "the child's closure returns `Ok` of a `{Self}`",
+    note = "`Ok` may hold `()`, `Exit(n)`, a number, `bool`, `char`, an array, `String`, `Vec`, or an `Option`/`Result` of these: it exits 0 (`Ok(Exit(n))`: n)",
+    note = "map the value away (`.map(drop)`), or, for a type of your own, implement `sharedctypes::process::OkValue`"
+)]
+pub trait OkValue {
+    /// The exit code of a child that returned `Ok(self)`.
+    fn ok_code(self) -> i32;
 }
 
 /// An explicit exit code for a child process (Python's `sys.exit(n)`); see [`ProcessResult`].
@@ -95,24 +126,86 @@ impl ProcessResult for Exit {
     }
 }
 
-/// `Ok(value)` → 0 whatever the value (`Ok(Exit(n))` → `n`); `Err(e)` → 1, after printing
-/// `Error: {e:?}` to stderr and reporting the text to the parent
+/// `Ok(value)` → what the value gives ([`OkValue`]); `Err(e)` → 1, after printing
+/// `Error: {e:?}` to stderr and, in a child, keeping the text for the parent
 /// ([`Process::failure`](crate::Process::failure)).
-impl<T: 'static, E: fmt::Debug> ProcessResult for core::result::Result<T, E> {
+impl<T: OkValue, E: fmt::Debug> ProcessResult for core::result::Result<T, E> {
     fn exit_code(self) -> i32 {
         match self {
-            Ok(value) => match (&value as &dyn Any).downcast_ref::<Exit>() {
-                Some(exit) => exit.0,
-                None => 0,
-            },
+            Ok(value) => value.ok_code(),
             Err(err) => {
                 let text = format!("{err:?}");
                 // Not `eprintln!`: in a forked child, std's stderr lock may have been held by
                 // another thread of the parent at the moment of the fork.
                 crate::os::fd::write_stderr_unlocked(format!("Error: {text}\n").as_bytes());
-                super::failure::report(&text);
+                super::failure::report(text);
                 1
             }
         }
+    }
+}
+
+/// Values that are dropped: exit code 0.
+macro_rules! ok_values {
+    ($($ty:ty),*) => {$(
+        impl OkValue for $ty {
+            fn ok_code(self) -> i32 {
+                0
+            }
+        }
+    )*};
+}
+ok_values!(
+    (),
+    String,
+    &str,
+    bool,
+    char,
+    i8,
+    u8,
+    i16,
+    u16,
+    i32,
+    u32,
+    i64,
+    u64,
+    i128,
+    u128,
+    isize,
+    usize,
+    f32,
+    f64,
+    CChar,
+    CBool,
+    WChar
+);
+
+impl<T: OkValue, const N: usize> OkValue for [T; N] {
+    fn ok_code(self) -> i32 {
+        0
+    }
+}
+
+impl<T> OkValue for Vec<T> {
+    fn ok_code(self) -> i32 {
+        0
+    }
+}
+
+impl OkValue for Exit {
+    fn ok_code(self) -> i32 {
+        self.0
+    }
+}
+
+impl<T: OkValue> OkValue for Option<T> {
+    fn ok_code(self) -> i32 {
+        self.map_or(0, OkValue::ok_code)
+    }
+}
+
+impl<T: OkValue, E: fmt::Debug> OkValue for core::result::Result<T, E> {
+    fn ok_code(self) -> i32 {
+        self.exit_code()
     }
 }

@@ -185,11 +185,22 @@ fn view_type(cx: &Ctx<'_>) -> TokenStream {
     );
     let where_clause = where_clause(cx);
     let accessors = accessors::accessors(cx, Flavour::View);
+    let view_str = view.to_string();
     quote! {
         #[doc = #doc]
-        #[derive(Clone, Copy, Debug)]
+        #[derive(Clone, Copy)]
         #vis struct #view<'a> {
             place: #sc::Place<'a, #name>,
+        }
+
+        // `PointView(Point { x: 1.0, y: 2.0 })`: the value, read now, never the address; only
+        // if the struct is `Debug` (the higher-ranked bound is how a derive says so for a
+        // concrete type without a compile error when it is not).
+        #[automatically_derived]
+        impl<'a> ::core::fmt::Debug for #view<'a> #where_clause for<'x> #name: ::core::fmt::Debug {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_tuple(#view_str).field(&self.place.load()).finish()
+            }
         }
 
         #[automatically_derived]

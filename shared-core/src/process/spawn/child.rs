@@ -57,7 +57,7 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
                         Err(payload) => {
                             // The panic hook has printed the message; the parent is told it
                             // too. Dropping the payload could run user code that panics again.
-                            failure::report(&failure::panic_text(&*payload));
+                            failure::report(failure::panic_text(&*payload));
                             std::mem::forget(payload);
                             1
                         }
@@ -67,5 +67,6 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
         }
     };
     let _ = std::io::stdout().flush();
+    failure::send(code);
     os::process::exit_now(code)
 }
