@@ -376,7 +376,9 @@ impl<'scope> Process<'scope> {
     /// A program started by [`Process::command`] is not a sharedctypes child: only a death
     /// by signal is reported for it; so for a forked child that `start` could give no report
     /// pipe (no descriptor left: the child runs anyway). Each running child costs its parent
-    /// one descriptor, as CPython's sentinel pipe does.
+    /// one descriptor, as CPython's sentinel pipe does. In a program built with
+    /// `panic = "abort"` a panic ends the child before it can report: the failure is then
+    /// `killed by signal 6 (SIGABRT)`.
     ///
     /// ```
     /// use sharedctypes::{Error, Process, Value};
