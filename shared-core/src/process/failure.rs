@@ -76,6 +76,21 @@ pub(crate) fn send(code: i32) {
     }
 }
 
+/// Runs a child's work (the closure, or the spawned function, and its `exit_code`): its exit
+/// code, or 1 if it panicked, after keeping the panic message for the parent. The panic hook
+/// has printed the message already; the payload is leaked, since dropping it could run user
+/// code that panics again, and the process is about to end.
+pub(crate) fn run_reporting(work: impl FnOnce() -> i32) -> i32 {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(code) => code,
+        Err(payload) => {
+            report(panic_text(&*payload));
+            std::mem::forget(payload);
+            1
+        }
+    }
+}
+
 /// Ends a child's work with a failure of sharedctypes' own (the spawned function is not in
 /// this executable, its arguments cannot be received): says so on stderr and to the parent;
 /// the exit code, 1.

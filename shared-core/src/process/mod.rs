@@ -20,7 +20,6 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
 use std::io::Write;
-use std::panic::{self, AssertUnwindSafe};
 
 pub use command::Command;
 pub use failure::MAX_FAILURE_LEN;
@@ -564,17 +563,7 @@ fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
     let guard = ExitOnUnwind;
     // `exit_code` runs user code too (`Debug` of an error, drops of the result), so it is
     // inside the catch as well.
-    let code = match panic::catch_unwind(AssertUnwindSafe(|| f().exit_code())) {
-        Ok(code) => code,
-        Err(payload) => {
-            // The panic hook has printed the message; the parent is told it too. Dropping
-            // the payload could run user code that panics again; leak it, the process is
-            // about to end.
-            failure::report(failure::panic_text(&*payload));
-            std::mem::forget(payload);
-            1
-        }
-    };
+    let code = failure::run_reporting(|| f().exit_code());
     // Stdout was held by this thread across the fork, so its lock is usable here. Stderr is
     // unbuffered: nothing to flush, and its lock may belong to a thread that is not here.
     let _ = std::io::stdout().flush();

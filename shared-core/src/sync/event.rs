@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
 use crate::error::Result;
-use crate::os::futex::{self, Wake};
+use crate::os::futex;
 
 #[repr(C)]
 pub(crate) struct EventState {
@@ -147,24 +147,9 @@ impl Event {
 
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
-        loop {
-            if s.flag.load(Ordering::SeqCst) != 0 {
-                return true;
-            }
-            let left = match deadline {
-                None => None,
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return false,
-                },
-            };
-            s.waiters.fetch_add(1, Ordering::SeqCst);
-            let woke = futex::wait(&s.flag, 0, left);
-            s.waiters.fetch_sub(1, Ordering::SeqCst);
-            if woke == Wake::TimedOut {
-                return s.flag.load(Ordering::SeqCst) != 0;
-            }
-        }
+        super::wait_for_nonzero(&s.flag, &s.waiters, deadline, || {
+            s.flag.load(Ordering::SeqCst) != 0
+        })
     }
 }
 

@@ -8,6 +8,11 @@
 //! across a wait, every wait has a timeout form, and a dead party is reported or
 //! timed out. Each documents what a death means for it.
 
+use core::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use crate::os::futex::{self, Wake};
+
 /// Spins a little (a few microseconds at most) until `done()`: between processes on
 /// different cores, the awaited change usually comes sooner than a sleep and a wake-up would
 /// take. `false` if it did not come.
@@ -22,6 +27,35 @@ pub(crate) fn spin_until(done: impl Fn() -> bool) -> bool {
         }
     }
     done()
+}
+
+/// Waits until `ready()` (which may also take what it waits for, as a semaphore's permit),
+/// sleeping on `word` while it reads 0 and counting this thread in `waiters` while asleep (so
+/// a waker with nobody to wake makes no system call). `false` if `deadline` passed first.
+pub(crate) fn wait_for_nonzero(
+    word: &AtomicU32,
+    waiters: &AtomicU32,
+    deadline: Option<Instant>,
+    ready: impl Fn() -> bool,
+) -> bool {
+    loop {
+        if ready() {
+            return true;
+        }
+        let left = match deadline {
+            None => None,
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return false,
+            },
+        };
+        waiters.fetch_add(1, Ordering::SeqCst);
+        let woke = futex::wait(word, 0, left);
+        waiters.fetch_sub(1, Ordering::SeqCst);
+        if woke == Wake::TimedOut {
+            return ready();
+        }
+    }
 }
 
 mod barrier;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
 use crate::error::{Error, Result};
-use crate::os::futex::{self, Wake};
+use crate::os::futex;
 
 #[repr(C)]
 pub(crate) struct SemaphoreState {
@@ -61,24 +61,7 @@ impl Counter {
 
     fn take_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
-        loop {
-            if self.try_take() {
-                return true;
-            }
-            let left = match deadline {
-                None => None,
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return false,
-                },
-            };
-            s.waiters.fetch_add(1, Ordering::SeqCst);
-            let woke = futex::wait(&s.count, 0, left);
-            s.waiters.fetch_sub(1, Ordering::SeqCst);
-            if woke == Wake::TimedOut {
-                return self.try_take();
-            }
-        }
+        super::wait_for_nonzero(&s.count, &s.waiters, deadline, || self.try_take())
     }
 
     #[inline]

@@ -3,7 +3,7 @@
 use core::iter::FusedIterator;
 
 use super::SharedSlice;
-use crate::access::SharedLayout;
+use crate::access::{Place, SharedLayout};
 
 /// Iterator over copies of the elements of a [`SharedSlice`] (or array), front to back.
 ///
@@ -30,16 +30,32 @@ impl<'a, T: SharedLayout> Iter<'a, T> {
     }
 }
 
+impl<'a, T: SharedLayout> Iter<'a, T> {
+    /// The place of the next element from the front.
+    fn next_place(&mut self) -> Option<Place<'a, T>> {
+        if self.front == self.back {
+            return None;
+        }
+        let place = self.slice.nth(self.front);
+        self.front += 1;
+        Some(place)
+    }
+
+    /// The place of the next element from the back.
+    fn next_back_place(&mut self) -> Option<Place<'a, T>> {
+        if self.front == self.back {
+            return None;
+        }
+        self.back -= 1;
+        Some(self.slice.nth(self.back))
+    }
+}
+
 impl<T: SharedLayout> Iterator for Iter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
-        if self.front == self.back {
-            return None;
-        }
-        let value = self.slice.nth(self.front).load();
-        self.front += 1;
-        Some(value)
+        self.next_place().map(Place::load)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -50,11 +66,7 @@ impl<T: SharedLayout> Iterator for Iter<'_, T> {
 
 impl<T: SharedLayout> DoubleEndedIterator for Iter<'_, T> {
     fn next_back(&mut self) -> Option<T> {
-        if self.front == self.back {
-            return None;
-        }
-        self.back -= 1;
-        Some(self.slice.nth(self.back).load())
+        self.next_back_place().map(Place::load)
     }
 }
 
@@ -109,13 +121,7 @@ impl<'a, T: SharedLayout> Iterator for Views<'a, T> {
     type Item = T::View<'a>;
 
     fn next(&mut self) -> Option<T::View<'a>> {
-        let it = &mut self.inner;
-        if it.front == it.back {
-            return None;
-        }
-        let view = it.slice.nth(it.front).view();
-        it.front += 1;
-        Some(view)
+        self.inner.next_place().map(Place::view)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -125,12 +131,7 @@ impl<'a, T: SharedLayout> Iterator for Views<'a, T> {
 
 impl<T: SharedLayout> DoubleEndedIterator for Views<'_, T> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        let it = &mut self.inner;
-        if it.front == it.back {
-            return None;
-        }
-        it.back -= 1;
-        Some(it.slice.nth(it.back).view())
+        self.inner.next_back_place().map(Place::view)
     }
 }
 

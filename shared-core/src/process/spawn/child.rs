@@ -5,7 +5,6 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::panic::{self, AssertUnwindSafe};
 
 use super::super::failure;
 use super::wire::Request;
@@ -52,16 +51,7 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
                         handles,
                         fds: Importer::Slots(arenas),
                     };
-                    match panic::catch_unwind(AssertUnwindSafe(|| entry(&call))) {
-                        Ok(code) => code,
-                        Err(payload) => {
-                            // The panic hook has printed the message; the parent is told it
-                            // too. Dropping the payload could run user code that panics again.
-                            failure::report(failure::panic_text(&*payload));
-                            std::mem::forget(payload);
-                            1
-                        }
-                    }
+                    failure::run_reporting(|| entry(&call))
                 }
             }
         }
