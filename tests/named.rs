@@ -36,6 +36,19 @@ fn unique(what: &str) -> String {
     )
 }
 
+/// Tests of this file create named objects (and their hidden temporary files) and
+/// descriptors from several threads; the leak check counts both process-wide, so it runs
+/// alone and the others run beside each other.
+static QUIET: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn beside_others() -> std::sync::RwLockReadGuard<'static, ()> {
+    QUIET.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    QUIET.write().unwrap_or_else(|e| e.into_inner())
+}
+
 fn shm_entries(prefix: &str) -> Vec<String> {
     std::fs::read_dir("/dev/shm")
         .unwrap()
@@ -46,6 +59,7 @@ fn shm_entries(prefix: &str) -> Vec<String> {
 
 #[test]
 fn create_open_and_use_through_the_same_lock() {
+    let _quiet = beside_others();
     let name = unique("stats");
     let created = Value::<Stats>::create_named(
         &name,
@@ -87,6 +101,7 @@ fn create_open_and_use_through_the_same_lock() {
 
 #[test]
 fn every_refusal_is_the_exact_error() {
+    let _quiet = beside_others();
     let name = unique("refusals");
     let _created = Value::<Stats>::create_named(
         &name,
@@ -221,6 +236,7 @@ fn every_refusal_is_the_exact_error() {
 
 #[test]
 fn created_objects_are_private_unless_asked_otherwise() {
+    let _quiet = beside_others();
     let private = unique("private");
     let shared = unique("group");
     let _a = RawArray::create_named(&private, &[1u8; 8]).unwrap();
@@ -258,6 +274,7 @@ fn created_objects_are_private_unless_asked_otherwise() {
 
 #[test]
 fn the_creator_removes_the_name_unless_persisted() {
+    let _quiet = beside_others();
     let name = unique("owner");
     let created = RawValue::create_named(&name, 5i32).unwrap();
     let opened = RawValue::<i32>::open_named(&name).unwrap();
@@ -296,6 +313,7 @@ fn the_creator_removes_the_name_unless_persisted() {
 
 #[test]
 fn racing_creators_exactly_one_wins_and_openers_never_see_half_an_object() {
+    let _quiet = beside_others();
     for round in 0..50 {
         let name = unique(&format!("race{round}"));
         let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
@@ -345,6 +363,7 @@ fn racing_creators_exactly_one_wins_and_openers_never_see_half_an_object() {
 
 #[test]
 fn a_thousand_create_drop_cycles_leave_nothing_behind() {
+    let _quiet = alone();
     let prefix = format!("sharedctypes-test-named-cycle-{}", std::process::id());
     let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
     let before = fds();
