@@ -6,7 +6,9 @@ use sharedctypes::heap::{self, Block};
 use sharedctypes::{Process, RawArray, RawValue};
 
 mod common;
+mod quiet;
 use common::wait_for;
+use quiet::{alone, beside_others};
 
 /// A value unique to (side, index): parent objects and child objects never hold each other's.
 fn pattern(side: u64, i: usize) -> u64 {
@@ -34,6 +36,7 @@ fn intact(objects: &[RawArray<u64>], side: u64) -> bool {
 
 #[test]
 fn parent_and_child_allocate_without_disturbing_each_other() {
+    let _quiet = beside_others();
     const PARENT: u64 = 1;
     const CHILD: u64 = 2;
     // Some objects before the fork, with free space left behind in the same arena.
@@ -71,6 +74,7 @@ fn parent_and_child_allocate_without_disturbing_each_other() {
 
 #[test]
 fn blocks_dropped_in_a_child_are_not_freed() {
+    let _quiet = beside_others();
     let value = RawValue::new(7u64).unwrap();
     let child = Process::start(move || {
         drop(value); // the child's copy: not owned by the child's heap
@@ -83,6 +87,7 @@ fn blocks_dropped_in_a_child_are_not_freed() {
 
 #[test]
 fn every_block_starts_zeroed_even_when_reused() {
+    let _quiet = beside_others();
     for round in 0..50 {
         let blocks: Vec<Block> = (1..64).map(|n| Block::alloc(n * 24, 8).unwrap()).collect();
         for b in &blocks {
@@ -100,6 +105,7 @@ fn every_block_starts_zeroed_even_when_reused() {
 
 #[test]
 fn big_objects_get_their_own_arena_and_are_unmapped_on_drop() {
+    let _quiet = alone();
     let big = RawArray::<u8>::zeroed(8 << 20).unwrap();
     let addr = big.as_ptr() as usize;
     let arena = heap::snapshot()
@@ -115,6 +121,7 @@ fn big_objects_get_their_own_arena_and_are_unmapped_on_drop() {
 
 #[test]
 fn alignment_up_to_a_page() {
+    let _quiet = beside_others();
     let mut align = 1;
     while align <= heap::MAX_ALIGN {
         let blocks: Vec<Block> = (0..5).map(|_| Block::alloc(3, align).unwrap()).collect();

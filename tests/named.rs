@@ -26,6 +26,9 @@ mod reordered {
     }
 }
 
+mod quiet;
+use quiet::{alone, beside_others};
+
 fn unique(what: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
@@ -34,19 +37,6 @@ fn unique(what: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
-}
-
-/// Tests of this file create named objects (and their hidden temporary files) and
-/// descriptors from several threads; the leak check counts both process-wide, so it runs
-/// alone and the others run beside each other.
-static QUIET: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-fn beside_others() -> std::sync::RwLockReadGuard<'static, ()> {
-    QUIET.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
-    QUIET.write().unwrap_or_else(|e| e.into_inner())
 }
 
 fn shm_entries(prefix: &str) -> Vec<String> {
