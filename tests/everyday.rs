@@ -599,6 +599,36 @@ fn a_child_reads_its_own_childs_failure_and_reports_its_own() {
     );
 }
 
+#[test]
+fn a_child_that_reuses_descriptor_numbers_gets_no_report_written_into_its_files() {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join(format!(
+        "sharedctypes-test-reused-fds-{}",
+        std::process::id()
+    ));
+    let child = Process::start(|| -> Result<(), &str> {
+        // As a daemon does: every descriptor above 2 closed, and files opened in their place
+        // (here one file under every number, the report pipe's among them).
+        let file = std::fs::File::create(&path).map_err(|_| "create")?;
+        for fd in 3..512 {
+            if fd != file.as_raw_fd() {
+                // SAFETY: dup2 on plain descriptor numbers; the child owns all of them now.
+                unsafe { libc::dup2(file.as_raw_fd(), fd) };
+            }
+        }
+        Err("written into the file?")
+    })
+    .unwrap();
+    assert_eq!(child.join().unwrap(), 1);
+    assert_eq!(child.failure(), None, "the report pipe was gone");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"",
+        "the report went into a file"
+    );
+    std::fs::remove_file(&path).unwrap();
+}
+
 fn spawned_panics(n: Value<i32>) {
     let v = n.get().unwrap();
     panic!("spawned child saw {v}");

@@ -37,6 +37,14 @@ pub(crate) fn inherited(fd: i32) -> Option<BorrowedFd<'static>> {
         .then_some(borrowed)
 }
 
+/// Which open file the descriptor number `fd` refers to now (device and inode), or `None`
+/// if it is not open: a descriptor kept as a bare number can be told apart from another file
+/// that was given the same number after it was closed.
+pub(crate) fn identity(fd: i32) -> Option<(u64, u64)> {
+    let stat = nix::sys::stat::fstat(inherited(fd)?).ok()?;
+    Some((stat.st_dev, stat.st_ino))
+}
+
 /// Makes `stdin`, `stdout` and `stderr` this process's descriptors 0, 1 and 2 (a spawned
 /// child takes its parent's current ones). Errors are ignored: the old ones stay.
 pub(crate) fn install_stdio(stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>, stderr: BorrowedFd<'_>) {

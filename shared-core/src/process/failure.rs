@@ -5,8 +5,8 @@
 
 use core::any::Any;
 use core::cell::{Cell, RefCell};
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
-use std::os::fd::{AsFd, FromRawFd, IntoRawFd, OwnedFd};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use crate::os;
 
@@ -16,6 +16,21 @@ pub const MAX_FAILURE_LEN: usize = os::fd::PIPE_BUF;
 
 /// In a child, the write end of its report pipe (-1: none, or already used).
 static REPORT_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// Which pipe `REPORT_FD` is (device and inode). A child may close descriptors it does not
+/// own (a daemon closing everything above 2) and open files that get the same number: the
+/// report is then neither written into them nor are they closed.
+static REPORT_DEV: AtomicU64 = AtomicU64::new(0);
+static REPORT_INO: AtomicU64 = AtomicU64::new(0);
+
+/// Whether the descriptor number `fd` is still the report pipe that was installed.
+fn still_ours(fd: i32) -> bool {
+    os::fd::identity(fd)
+        == Some((
+            REPORT_DEV.load(Ordering::Acquire),
+            REPORT_INO.load(Ordering::Acquire),
+        ))
+}
 
 /// In a child, the latest failure text it reported (a leaked `Box<String>`, or null): sent
 /// to the parent when the child ends with a non-zero code, so an `exit_code()` the closure
@@ -27,15 +42,22 @@ static PENDING: AtomicPtr<String> = AtomicPtr::new(core::ptr::null_mut());
 /// inherited from its parent (if its parent is itself a child) belongs to the parent's report
 /// and is closed here, and the parent's pending text is not this child's.
 pub(crate) fn install(write: Option<OwnedFd>) {
-    let new = write.map_or(-1, IntoRawFd::into_raw_fd);
-    let old = REPORT_FD.swap(new, Ordering::AcqRel);
-    if old >= 0 {
+    let old = REPORT_FD.swap(-1, Ordering::AcqRel);
+    if old >= 0 && still_ours(old) {
         // SAFETY: `old` was installed here by this function (taken from an `OwnedFd`), in
-        // this process or the one it was forked from (then this is the copy fork made), and
-        // the swap took it out of REPORT_FD, so it is closed exactly once.
+        // this process or the one it was forked from (then this is the copy fork made), the
+        // swap took it out of REPORT_FD, and the number still names that pipe (not a file
+        // the process opened after closing it), so it is closed exactly once.
         drop(unsafe { OwnedFd::from_raw_fd(old) });
     }
     take_pending();
+    let Some(write) = write else { return };
+    let Some((dev, ino)) = os::fd::identity(write.as_raw_fd()) else {
+        return; // cannot happen for an open pipe; the child then reports nothing
+    };
+    REPORT_DEV.store(dev, Ordering::Release);
+    REPORT_INO.store(ino, Ordering::Release);
+    REPORT_FD.store(write.into_raw_fd(), Ordering::Release);
 }
 
 /// Keeps `text` as why this child fails, replacing an earlier one (nothing outside a child).
@@ -65,11 +87,12 @@ fn take_pending() -> Option<String> {
 pub(crate) fn send(code: i32) {
     let text = take_pending();
     let fd = REPORT_FD.swap(-1, Ordering::AcqRel);
-    if fd < 0 {
+    if fd < 0 || !still_ours(fd) {
         return;
     }
-    // SAFETY: `fd` is the installed report pipe (see `install`), taken out of REPORT_FD by
-    // the swap, so nothing else closes it; it is closed here once written.
+    // SAFETY: `fd` is the installed report pipe (see `install`; the number still names that
+    // pipe), taken out of REPORT_FD by the swap, so nothing else closes it; it is closed
+    // here once written.
     let pipe = unsafe { OwnedFd::from_raw_fd(fd) };
     if let (true, Some(text)) = (code != 0, text) {
         os::fd::write_once(pipe.as_fd(), bounded(&text).as_bytes());

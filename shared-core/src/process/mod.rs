@@ -377,7 +377,9 @@ impl<'scope> Process<'scope> {
     /// pipe (no descriptor left: the child runs anyway). Each running child costs its parent
     /// one descriptor, as CPython's sentinel pipe does. In a program built with
     /// `panic = "abort"` a panic ends the child before it can report: the failure is then
-    /// `killed by signal 6 (SIGABRT)`.
+    /// `killed by signal 6 (SIGABRT)`. A child that closes descriptors it did not open (as
+    /// a daemon closes everything above 2) closes its report pipe with them: it reports
+    /// nothing, and nothing is written into files it opens under the pipe's old number.
     ///
     /// ```
     /// use sharedctypes::{Error, Process, Value};
