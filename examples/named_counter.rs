@@ -5,8 +5,9 @@
 //! $ target/debug/examples/named_counter 2 & target/debug/examples/named_counter 2; wait
 //! ```
 //!
-//! Each run creates the object `sharedctypes-example-counter`, or opens it if the other run
-//! was first, waits until the number of runs given as argument (1 by default) have joined,
+//! Each run creates the object `sharedctypes-example-counter` (or the name given as second
+//! argument), or opens it if the other run was first, waits until the number of runs given
+//! as first argument (1 by default) have joined,
 //! adds 1,000,000 under the object's lock, and prints the total once every run is done: both
 //! print `total: 2000000`.
 
@@ -29,14 +30,15 @@ fn main() -> sharedctypes::Result<()> {
         .nth(1)
         .map(|a| a.parse().expect("the number of runs"))
         .unwrap_or(1);
+    let name = std::env::args().nth(2).unwrap_or_else(|| NAME.to_owned());
     let start = Tally {
         count: 0,
         joined: 0,
         finished: 0,
     };
     // The first run creates the object (and removes its name when it ends); the others open it.
-    let tally: Named<Value<Tally>> = match Value::<Tally>::create_named(NAME, start) {
-        Err(Error::AlreadyExists { .. }) => Value::<Tally>::open_named(NAME)?,
+    let tally: Named<Value<Tally>> = match Value::<Tally>::create_named(&name, start) {
+        Err(Error::AlreadyExists { .. }) => Value::<Tally>::open_named(&name)?,
         other => other?,
     };
     tally.update_joined(|j| j + 1)?;

@@ -310,9 +310,17 @@ fn exit_codes_like_cpython() {
     assert_eq!(failed.join(), Ok(1));
     assert_eq!(killed.join(), Ok(-libc::SIGTERM));
 
-    let slow = Process::start(|| std::thread::sleep(Duration::from_millis(300))).unwrap();
+    // Held by a flag, not a clock: a parent stalled by a busy machine still finds it running.
+    let go = RawValue::new(0u32).unwrap();
+    let slow = Process::start(|| {
+        while go.get() == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    })
+    .unwrap();
     assert_eq!(slow.join_timeout(Duration::from_millis(10)), Ok(None));
     assert!(slow.is_alive());
+    go.set(1);
     assert_eq!(slow.join_timeout(Duration::from_secs(10)), Ok(Some(0)));
 }
 

@@ -41,14 +41,27 @@ fn two_runs_of_named_counter_count_into_one_object() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let exe = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/target/debug/examples/named_counter"
+    // This test is <target>/debug/deps/examples-<hash>; the example, <target>/debug/examples/.
+    let exe = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples/named_counter");
+    // A name of this run's own: other runs on the machine, or one that was cancelled and
+    // left its object behind, do not count into it.
+    let name = format!(
+        "sharedctypes-test-example-counter-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     );
     let runs: Vec<_> = (0..2)
         .map(|_| {
-            Command::new(exe)
-                .arg("2")
+            Command::new(&exe)
+                .args(["2", &name])
                 .stdout(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()

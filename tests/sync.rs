@@ -136,6 +136,7 @@ fn waiters_killed_at_random_moments_disturb_no_later_notification() {
     let cond = Condition::new(Lock::new().unwrap()).unwrap();
     let ticks = Value::with_lock(0u64, cond.get_lock().clone()).unwrap();
     let done = RawValue::new(0u32).unwrap();
+    let victims = RawValue::new(0u32).unwrap();
     // Two steady waiters that must see every one of 200 ticks in order.
     let steady: Vec<_> = (0..2)
         .map(|_| {
@@ -162,8 +163,11 @@ fn waiters_killed_at_random_moments_disturb_no_later_notification() {
         .collect();
     // Meanwhile victims wait on the same condition and are killed at random moments.
     let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+    // It ticks on until at least 5 victims were killed, however slowly they start.
     let notifier = Process::start(|| {
-        for _ in 0..200 {
+        let mut tick = 0;
+        while tick < 200 || victims.get() < 5 {
+            tick += 1;
             {
                 let _g = cond.acquire().unwrap();
                 ticks.get_obj().update(|t| t + 1);
@@ -187,6 +191,7 @@ fn waiters_killed_at_random_moments_disturb_no_later_notification() {
         victim.kill().unwrap();
         assert_eq!(finish(&victim, 10), -9);
         killed += 1;
+        victims.set(killed);
         // A victim killed holding the lock is a dead holder: repair (nothing to repair).
         let g = cond.acquire().unwrap();
         g.clear_owner_died();
@@ -313,7 +318,7 @@ fn timeouts_return_within_bounds() {
             "returned after {took:?}, before {timeout:?}"
         );
         assert!(
-            took < timeout + Duration::from_secs(2),
+            took < timeout + Duration::from_secs(10),
             "returned after {took:?}"
         );
     };
