@@ -201,6 +201,10 @@ impl<'scope> Process<'scope> {
             Ok((read, write)) => (Some(read), Some(write)),
             Err(_) => (None, None),
         };
+        // std's standard input handle is made on first use, under a once-lock: if another
+        // thread were making it at the moment of the fork, the child's first use (e.g. by
+        // `Process::spawn`, which passes it on) would wait for ever. Made here, it is made.
+        let _ = std::io::stdin();
         let mut out = std::io::stdout().lock();
         let _ = out.flush();
         // SAFETY: what the child may do after the fork is discussed in the type's
