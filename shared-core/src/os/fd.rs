@@ -41,8 +41,9 @@ pub(crate) fn inherited(fd: i32) -> Option<BorrowedFd<'static>> {
 /// if it is not open: a descriptor kept as a bare number can be told apart from another file
 /// that was given the same number after it was closed.
 pub(crate) fn identity(fd: i32) -> Option<(u64, u64)> {
-    let stat = nix::sys::stat::fstat(inherited(fd)?).ok()?;
-    Some((stat.st_dev, stat.st_ino))
+    super::memory::file_info(inherited(fd)?)
+        .ok()
+        .map(|(_, key)| key)
 }
 
 /// Makes `stdin`, `stdout` and `stderr` this process's descriptors 0, 1 and 2 (a spawned
