@@ -430,3 +430,223 @@ fn every_primitive_travels_to_a_spawned_child() {
         "the child took the bounded semaphore's permit"
     );
 }
+
+/// True once the process `pid` is asleep in the kernel (state `S`): after it has announced
+/// that it is about to wait, the only place it can sleep is the futex of the wait.
+fn asleep(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(|st| st == "S"))
+        })
+        .unwrap_or(false)
+}
+
+fn wait_until_asleep(children: &[Process<'_>]) {
+    let start = Instant::now();
+    while !children.iter().all(|c| asleep(c.pid())) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "waiters never slept"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn an_event_pulse_releases_every_process_waiting_at_the_set() {
+    // `set()` then `clear()` at once: every process waiting at the `set()` goes on
+    // (CPython's semantics), although the flag reads false again when they wake.
+    for _ in 0..5 {
+        let e = Event::new().unwrap();
+        let started = RawValue::new(0u32).unwrap();
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                Process::start(|| {
+                    started
+                        .as_atomic()
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Exit(if e.wait_timeout(Duration::from_secs(60)) {
+                        0
+                    } else {
+                        7
+                    })
+                })
+                .unwrap()
+            })
+            .collect();
+        wait_for(&started, 3);
+        wait_until_asleep(&waiters);
+        e.set();
+        e.clear();
+        for w in &waiters {
+            assert_eq!(finish(w, 30), 0, "a waiter missed the pulse");
+        }
+    }
+}
+
+#[test]
+fn an_event_pulse_releases_waiting_threads_too() {
+    let e = Event::new().unwrap();
+    let inside = std::sync::atomic::AtomicU32::new(0);
+    std::thread::scope(|s| {
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    e.wait_timeout(Duration::from_secs(60))
+                })
+            })
+            .collect();
+        while inside.load(std::sync::atomic::Ordering::SeqCst) < 4 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        e.set();
+        e.clear();
+        for w in waiters {
+            assert!(w.join().unwrap(), "a thread missed the pulse");
+        }
+    });
+    assert!(!e.is_set());
+}
+
+/// The number of waiters a condition counts (from its `Debug`, which prints it).
+fn waiting(c: &Condition<Lock>) -> u64 {
+    let text = format!("{c:?}");
+    let at = text.find("waiters: ").expect("Debug prints the waiters") + 9;
+    text[at..]
+        .split(|ch: char| !ch.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn notify_one_wakes_exactly_one_of_several_fresh_waiters() {
+    // The waiters are notified while still spinning at the start of their wait (where a
+    // notification used to release every spinner): exactly one may go.
+    for round in 0..20 {
+        let c = Condition::new(Lock::new().unwrap()).unwrap();
+        let returned = RawValue::new(0u32).unwrap();
+        let notified = RawValue::new(0u32).unwrap();
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                Process::start(|| {
+                    let g = c.acquire().unwrap();
+                    let (g, ok) = c.wait_timeout(g, Duration::from_secs(60)).unwrap();
+                    drop(g);
+                    returned
+                        .as_atomic()
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if ok {
+                        notified
+                            .as_atomic()
+                            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                })
+                .unwrap()
+            })
+            .collect();
+        let start = Instant::now();
+        while waiting(&c) < 4 {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waiters never waited"
+            );
+            std::hint::spin_loop();
+        }
+        let g = c.acquire().unwrap();
+        c.notify(1);
+        drop(g);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            (returned.get(), notified.get()),
+            (1, 1),
+            "round {round}: notify(1) released more or fewer than one waiter"
+        );
+        let g = c.acquire().unwrap();
+        c.notify_all();
+        drop(g);
+        for w in &waiters {
+            assert_eq!(finish(w, 30), 0);
+        }
+        assert_eq!((returned.get(), notified.get()), (4, 4));
+    }
+}
+
+#[test]
+fn a_timed_out_wait_is_not_notified_when_another_waiter_was() {
+    for _ in 0..5 {
+        let c = Condition::new(Lock::new().unwrap()).unwrap();
+        let results = RawArray::<u32>::zeroed(2).unwrap();
+        let waiters: Vec<_> = (0..2)
+            .map(|i| {
+                let (c, results) = (&c, &results);
+                Process::start(move || {
+                    let g = c.acquire().unwrap();
+                    let (_g, ok) = c.wait_timeout(g, Duration::from_millis(500)).unwrap();
+                    results.set(i, if ok { 1 } else { 2 }).unwrap();
+                })
+                .unwrap()
+            })
+            .collect();
+        let start = Instant::now();
+        while waiting(&c) < 2 {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waiters never waited"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let g = c.acquire().unwrap();
+        c.notify(1);
+        drop(g);
+        for w in &waiters {
+            assert_eq!(finish(w, 30), 0);
+        }
+        let mut seen = results.to_vec();
+        seen.sort();
+        assert_eq!(seen, [1, 2], "one notified, one timed out");
+    }
+}
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+#[test]
+fn a_signal_does_not_end_a_timed_condition_wait_early() {
+    let c = Condition::new(Lock::new().unwrap()).unwrap();
+    let ready = RawValue::new(0u32).unwrap();
+    let outcome = RawArray::<u64>::zeroed(2).unwrap();
+    let child = Process::start(|| {
+        // A handler without SA_RESTART: the futex wait returns EINTR when it runs.
+        // SAFETY: installs a handler that does nothing, for SIGUSR1 only.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = ignore_signal as usize;
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
+        }
+        let g = c.acquire().unwrap();
+        ready.set(1);
+        let start = Instant::now();
+        let (_g, ok) = c.wait_timeout(g, Duration::from_secs(2)).unwrap();
+        outcome.set(0, start.elapsed().as_millis() as u64).unwrap();
+        outcome.set(1, u64::from(ok)).unwrap();
+    })
+    .unwrap();
+    wait_for(&ready, 1);
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(100));
+        // SAFETY: sends SIGUSR1 to our own unreaped child.
+        unsafe { libc::kill(child.pid(), libc::SIGUSR1) };
+    }
+    assert_eq!(finish(&child, 30), 0);
+    let (took, notified) = (outcome.get(0).unwrap(), outcome.get(1).unwrap());
+    assert_eq!(notified, 0, "nobody notified");
+    assert!(
+        took >= 1990,
+        "the wait ended after {took} ms, before its 2 s"
+    );
+}

@@ -2,24 +2,64 @@
 //! `multiprocessing.Condition`).
 
 use core::fmt;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use core::time::Duration;
 use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
 use crate::error::{Error, Result};
 use crate::lock::{LockGuard, LockKind, RLock, RobustLock};
-use crate::os::futex::{self, Wake};
+use crate::os::futex;
 
 #[repr(C)]
 pub(crate) struct ConditionState {
     tag: AtomicU32,
-    /// Bumped by every notification: a waiter sleeps while it has not changed.
+    /// Bumped by every notification that wakes someone: waiters sleep on it.
     seq: AtomicU32,
-    /// Threads between "about to wait" and "woken"; a notification with none costs no
-    /// system call. A waiter killed while waiting stays counted: later notifications then
-    /// make a (harmless) system call.
-    waiters: AtomicU32,
+    /// Two counters in one word, changed together: waiters not yet notified (high half), and
+    /// wake-ups granted by notifications but not yet taken (low half). Their sum is the
+    /// number of threads inside a wait. `notify(n)` turns at most `n` waiters into wake-ups;
+    /// a waiter returns "notified" only by taking one. A waiter killed while waiting stays
+    /// counted: a later notification may then grant a wake-up nobody takes (or that another
+    /// waiter takes in its place).
+    counts: AtomicU64,
+}
+
+/// One waiter, in [`ConditionState::counts`].
+const WAITER: u64 = 1 << 32;
+const TOKENS: u64 = WAITER - 1;
+
+impl ConditionState {
+    /// Takes a wake-up if one is granted; `true` if taken.
+    fn take_wakeup(&self) -> bool {
+        self.counts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+                (c & TOKENS != 0).then(|| c - 1)
+            })
+            .is_ok()
+    }
+
+    /// Leaves the wait after its deadline: takes a wake-up if a notification came since
+    /// `registered` (then the wait *was* notified), else gives back its place as a waiter.
+    /// `true` if notified.
+    fn leave(&self, registered: u32) -> bool {
+        let notified_since = self.seq.load(Ordering::SeqCst) != registered;
+        let mut notified = false;
+        let _ = self
+            .counts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+                let (waiters, tokens) = (c >> 32, c & TOKENS);
+                notified = (notified_since || waiters == 0) && tokens != 0;
+                if notified {
+                    Some(c - 1)
+                } else if waiters != 0 {
+                    Some(c - WAITER)
+                } else {
+                    None // inconsistent counts (another process wrote them): leave them
+                }
+            });
+        notified
+    }
 }
 
 // SAFETY: `#[repr(C)]`, only atomics, the tag first.
@@ -248,24 +288,32 @@ impl<K: LockKind> Condition<RobustLock<K>> {
             return Err(Error::NotTheLock);
         }
         let s = self.state.get();
-        // Read under the lock: a notification after this (which needs a change made under
-        // the lock, hence after we release it) bumps `seq` and ends the sleep below.
-        let seq = s.seq.load(Ordering::SeqCst);
-        s.waiters.fetch_add(1, Ordering::SeqCst);
+        // The generation first, then the place among the waiters: a notification that counts
+        // this waiter bumps the generation after counting it, so this waiter may take a
+        // wake-up; one that came before does not count it, and its wake-ups are for others.
+        let registered = s.seq.load(Ordering::SeqCst);
+        s.counts.fetch_add(WAITER, Ordering::SeqCst);
         core::mem::forget(guard);
         // SAFETY: this thread holds the mutex: `guard` proved it, and was forgotten so that
         // nothing else releases it.
         let depth = unsafe { raw.release_all() };
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let woke = if left.is_some_and(|l| l.is_zero()) {
-            Wake::TimedOut
-        } else if super::spin_until(|| s.seq.load(Ordering::SeqCst) != seq) {
-            // The notifier, running on another core, answered at once: no sleep.
-            Wake::Woken
-        } else {
-            futex::wait(&s.seq, seq, left)
+        let notified = loop {
+            let seen = s.seq.load(Ordering::SeqCst);
+            if seen != registered && s.take_wakeup() {
+                break true;
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                break s.leave(registered);
+            }
+            // The notifier, running on another core, usually answers at once: look again
+            // for a moment before sleeping.
+            if super::spin_until(|| s.seq.load(Ordering::SeqCst) != seen) {
+                continue;
+            }
+            // Returns on a notification, a signal, a timeout or spuriously: all look again.
+            futex::wait(&s.seq, seen, left);
         };
-        s.waiters.fetch_sub(1, Ordering::SeqCst);
         // The notifier usually still holds the lock for a moment: spin for it before
         // sleeping on it.
         super::spin_until(|| raw.is_free());
@@ -273,7 +321,6 @@ impl<K: LockKind> Condition<RobustLock<K>> {
         // SAFETY: this thread has just taken the mutex again (`depth` times, the outer
         // guards it still holds owning the other levels).
         let guard = unsafe { LockGuard::new(raw) };
-        let notified = woke == Wake::Woken || s.seq.load(Ordering::SeqCst) != seq;
         Ok((guard, notified))
     }
 
@@ -289,11 +336,17 @@ impl<K: LockKind> Condition<RobustLock<K>> {
     #[inline]
     pub fn notify(&self, n: u32) {
         let s = self.state.get();
-        if s.waiters.load(Ordering::SeqCst) == 0 || n == 0 {
-            return;
+        let mut woken = 0;
+        let granted = s
+            .counts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+                woken = (c >> 32).min(u64::from(n));
+                (woken != 0).then(|| c - woken * WAITER + woken)
+            });
+        if granted.is_ok() {
+            s.seq.fetch_add(1, Ordering::SeqCst);
+            futex::wake(&s.seq, woken as u32);
         }
-        s.seq.fetch_add(1, Ordering::SeqCst);
-        futex::wake(&s.seq, n);
     }
 
     /// Wakes every waiter (Python's `notify_all()`).
@@ -330,7 +383,10 @@ impl<L: fmt::Debug> fmt::Debug for Condition<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition")
             .field("lock", &self.lock)
-            .field("waiters", &self.state.get().waiters.load(Ordering::Relaxed))
+            .field(
+                "waiters",
+                &(self.state.get().counts.load(Ordering::Relaxed) >> 32),
+            )
             .finish()
     }
 }

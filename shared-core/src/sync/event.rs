@@ -14,6 +14,10 @@ pub(crate) struct EventState {
     tag: AtomicU32,
     flag: AtomicU32,
     waiters: AtomicU32,
+    /// Bumped by every `set()`: waiters sleep on it, so that a waiter released by a `set()`
+    /// goes on even if a `clear()` follows at once (CPython releases every process waiting
+    /// at the moment of `set()`, whatever comes after).
+    seq: AtomicU32,
 }
 
 // SAFETY: `#[repr(C)]`, only atomics, the tag first.
@@ -67,7 +71,9 @@ impl Event {
         &self.state
     }
 
-    /// Sets the flag and wakes everyone waiting (a system call only if someone waits).
+    /// Sets the flag and wakes everyone waiting (a system call only if someone waits). Every
+    /// process waiting at this moment is released, even if the flag is cleared again at
+    /// once.
     ///
     /// ```
     /// use sharedctypes::Event;
@@ -81,8 +87,9 @@ impl Event {
     pub fn set(&self) {
         let s = self.state.get();
         s.flag.store(1, Ordering::SeqCst);
+        s.seq.fetch_add(1, Ordering::SeqCst);
         if s.waiters.load(Ordering::SeqCst) != 0 {
-            futex::wake(&s.flag, u32::MAX);
+            futex::wake(&s.seq, u32::MAX);
         }
     }
 
@@ -147,9 +154,11 @@ impl Event {
 
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
-        super::wait_for_nonzero(&s.flag, &s.waiters, deadline, || {
-            s.flag.load(Ordering::SeqCst) != 0
-        })
+        // The generation first: a `set()` after this read changes it, and one before it has
+        // already set the flag (it stores the flag before bumping the generation).
+        let seq = s.seq.load(Ordering::SeqCst);
+        let released = || s.flag.load(Ordering::SeqCst) != 0 || s.seq.load(Ordering::SeqCst) != seq;
+        super::wait_while_equal(&s.seq, seq, &s.waiters, deadline, released)
     }
 }
 

@@ -29,31 +29,34 @@ pub(crate) fn spin_until(done: impl Fn() -> bool) -> bool {
     done()
 }
 
-/// Waits until `ready()` (which may also take what it waits for, as a semaphore's permit),
-/// sleeping on `word` while it reads 0 and counting this thread in `waiters` while asleep (so
-/// a waker with nobody to wake makes no system call). `false` if `deadline` passed first.
-pub(crate) fn wait_for_nonzero(
+/// Waits until `done()` (which may also take what it waits for, as a semaphore's permit),
+/// sleeping on `word` while it holds `expected` and counting this thread in `waiters` while
+/// asleep (so a waker with nobody to wake makes no system call). `false` if `deadline`
+/// passed first. Wake-ups for other reasons (signals, spurious returns) only make it look
+/// again.
+pub(crate) fn wait_while_equal(
     word: &AtomicU32,
+    expected: u32,
     waiters: &AtomicU32,
     deadline: Option<Instant>,
-    ready: impl Fn() -> bool,
+    done: impl Fn() -> bool,
 ) -> bool {
     loop {
-        if ready() {
+        if done() {
             return true;
         }
         let left = match deadline {
             None => None,
             Some(d) => match d.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => Some(left),
-                _ => return false,
+                _ => return done(),
             },
         };
         waiters.fetch_add(1, Ordering::SeqCst);
-        let woke = futex::wait(word, 0, left);
+        let woke = futex::wait(word, expected, left);
         waiters.fetch_sub(1, Ordering::SeqCst);
         if woke == Wake::TimedOut {
-            return ready();
+            return done();
         }
     }
 }

@@ -61,7 +61,7 @@ impl Counter {
 
     fn take_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
-        super::wait_for_nonzero(&s.count, &s.waiters, deadline, || self.try_take())
+        super::wait_while_equal(&s.count, 0, &s.waiters, deadline, || self.try_take())
     }
 
     #[inline]
