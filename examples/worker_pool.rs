@@ -9,7 +9,7 @@
 
 use std::process::Command;
 
-use sharedctypes::{Array, Process, Result, Value};
+use sharedctypes::{Array, Process, Result, Value, heap};
 
 fn main() -> Result<()> {
     let worker = std::env::current_exe()
@@ -20,10 +20,13 @@ fn main() -> Result<()> {
         std::process::exit(2);
     }
 
-    let inputs = Array::from_iter((0..8).map(|i| ((i + 2) * (i + 2)) as f64 / 4.0))?;
-    let results = Array::<f64>::zeroed(inputs.len())?;
-    let done = Value::new(0u32)?;
-    let per_worker = Array::<u32>::zeroed(2)?;
+    // Objects for another program live in files of their own: the workers can reach these
+    // four and nothing else of this process.
+    let (inputs, results, done, per_worker) = heap::isolated(|| -> Result<_> {
+        let inputs = Array::from_iter((0..8).map(|i| ((i + 2) * (i + 2)) as f64 / 4.0))?;
+        let results = Array::<f64>::zeroed(inputs.len())?;
+        Ok((inputs, results, Value::new(0u32)?, Array::<u32>::zeroed(2)?))
+    })?;
 
     let workers = (0..2)
         .map(|id| {

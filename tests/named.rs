@@ -391,3 +391,221 @@ fn a_thousand_create_drop_cycles_leave_nothing_behind() {
         fds()
     );
 }
+
+/// Reads the little-endian `u64` at `offset` of `/dev/shm/<name>`.
+fn header_u64(name: &str, offset: u64) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(format!("/dev/shm/{name}")).unwrap();
+    let mut bytes = [0; 8];
+    file.read_exact_at(&mut bytes, offset).unwrap();
+    u64::from_le_bytes(bytes)
+}
+
+/// Writes `bytes` at `offset` of `/dev/shm/<name>` (another process forging the header).
+fn forge(name: &str, offset: u64, bytes: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
+        .unwrap();
+    file.write_all_at(bytes, offset).unwrap();
+}
+
+#[test]
+fn a_forged_header_is_refused_naming_the_parts_that_collide() {
+    let _quiet = beside_others();
+    let name = unique("forged");
+    let v = Value::<u64>::create_named(&name, 9).unwrap();
+    // Header fields (see the format): count @56, lock offset @64, data offset @72, lock kind
+    // @24, header length @16.
+    let (lock, data) = (header_u64(&name, 64), header_u64(&name, 72));
+    assert_eq!((lock % 8, data % 8), (0, 0));
+    let header_len = 96 + 3 + 3; // "u64", and its layout "u64"
+    let cases: Vec<(u64, Vec<u8>, String)> = vec![
+        (
+            72,
+            (lock + 8).to_le_bytes().to_vec(),
+            format!(
+                "its data (bytes {}..{}) overlaps its lock (bytes {lock}..{})",
+                lock + 8,
+                lock + 16,
+                lock + 56
+            ),
+        ),
+        (
+            72,
+            16u64.to_le_bytes().to_vec(),
+            format!("its header (bytes 0..{header_len}) overlaps its data (bytes 16..24)"),
+        ),
+        (
+            72,
+            4096u64.to_le_bytes().to_vec(),
+            "its data (bytes 4096..4104) runs past the end of the file (4096 bytes)".into(),
+        ),
+        (
+            72,
+            (data + 4).to_le_bytes().to_vec(),
+            format!(
+                "its data (bytes {}..{}) is not aligned to 8 bytes",
+                data + 4,
+                data + 12
+            ),
+        ),
+        (
+            64,
+            4080u64.to_le_bytes().to_vec(),
+            "its lock (bytes 4080..4136) runs past the end of the file (4096 bytes)".into(),
+        ),
+        (
+            64,
+            (data - 8).to_le_bytes().to_vec(),
+            format!(
+                "its data (bytes {data}..{}) overlaps its lock (bytes {}..{})",
+                data + 8,
+                data - 8,
+                data + 48
+            ),
+        ),
+        (56, 0u64.to_le_bytes().to_vec(), "a value of 0 elements".into()),
+        (24, 7u32.to_le_bytes().to_vec(), "it has a lock of unknown kind 7".into()),
+        (
+            16,
+            50u32.to_le_bytes().to_vec(),
+            "its header length 50 disagrees with its strings (96 + 3 + 3 bytes) or the file (4096 bytes)"
+                .into(),
+        ),
+    ];
+    for (offset, bytes, reason) in cases {
+        let original = header_u64(&name, offset).to_le_bytes();
+        forge(&name, offset, &bytes);
+        let expected = Error::NotNamedObject {
+            name: name.clone(),
+            reason: reason.clone(),
+        };
+        assert_eq!(Value::<u64>::open_named(&name).unwrap_err(), expected);
+        assert_eq!(RawValue::<u64>::open_named(&name).unwrap_err(), expected);
+        forge(&name, offset, &original[..bytes.len()]);
+    }
+    assert_eq!(Value::<u64>::open_named(&name).unwrap().get().unwrap(), 9);
+    drop(v);
+}
+
+#[test]
+fn an_object_another_user_owns_is_opened_only_on_request() {
+    let _quiet = beside_others();
+    let name = unique("planted");
+    let v = RawValue::create_named(&name, 11u32).unwrap();
+    // SAFETY: getuid has no preconditions.
+    let me = unsafe { libc::getuid() };
+    let path = std::ffi::CString::new(format!("/dev/shm/{name}")).unwrap();
+    // SAFETY: a valid path; changes the owner of a file this test created.
+    if unsafe { libc::chown(path.as_ptr(), 65534, 65534) } != 0 {
+        eprintln!("note: not root: an object owned by another user cannot be made here");
+        return;
+    }
+    assert_eq!(
+        RawValue::<u32>::open_named(&name).unwrap_err(),
+        Error::OtherOwner {
+            name: name.clone(),
+            owner: 65534,
+            user: me
+        }
+    );
+    let opened = RawValue::<u32>::open_named_with(
+        &name,
+        sharedctypes::named::OpenOptions {
+            allow_other_owner: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(opened.get(), 11);
+    drop(v);
+}
+
+#[test]
+fn stale_hidden_files_never_block_a_creation() {
+    // A crashed creator whose pid was reused, or another user, may leave hidden files with
+    // the names a creator of this process would have picked in turn.
+    let _quiet = alone();
+    let planted: Vec<String> = (0..3000)
+        .map(|n| format!("/dev/shm/.sctmp-{}-{n}", std::process::id()))
+        .collect();
+    for p in &planted {
+        std::fs::write(p, b"").unwrap();
+    }
+    let created: Vec<_> = (0..5)
+        .map(|i| RawValue::create_named(&unique(&format!("stale{i}")), i as u8))
+        .collect();
+    for p in &planted {
+        std::fs::remove_file(p).unwrap();
+    }
+    for (i, c) in created.into_iter().enumerate() {
+        assert_eq!(c.unwrap().get(), i as u8);
+    }
+}
+
+#[test]
+fn odd_files_and_modes_under_a_name_are_clear_errors() {
+    let _quiet = beside_others();
+    let dir = unique("dir");
+    std::fs::create_dir(format!("/dev/shm/{dir}")).unwrap();
+    let expected = Error::NotNamedObject {
+        name: dir.clone(),
+        reason: "it is a directory".into(),
+    };
+    assert_eq!(RawValue::<u8>::open_named(&dir).unwrap_err(), expected);
+    assert_eq!(unlink_named(&dir).unwrap_err(), expected);
+    std::fs::remove_dir(format!("/dev/shm/{dir}")).unwrap();
+
+    let link = unique("link");
+    let target = unique("target");
+    let _t = RawValue::create_named(&target, 1u8).unwrap();
+    std::os::unix::fs::symlink(format!("/dev/shm/{target}"), format!("/dev/shm/{link}")).unwrap();
+    assert_eq!(
+        RawValue::<u8>::open_named(&link).unwrap_err(),
+        Error::NotNamedObject {
+            name: link.clone(),
+            reason: "it is a symbolic link (never followed)".into()
+        }
+    );
+    std::fs::remove_file(format!("/dev/shm/{link}")).unwrap();
+
+    let moded = unique("mode");
+    assert_eq!(
+        RawValue::create_named_with_mode(&moded, 1u8, 0o4777).unwrap_err(),
+        Error::InvalidArgument {
+            reason: "mode 0o4777 has bits outside 0o777: only read and write permissions for the owner, group and others apply to shared memory".into()
+        }
+    );
+    assert!(shm_entries(&moded).is_empty(), "nothing was created");
+}
+
+#[test]
+fn a_truncated_named_object_is_refused_at_open() {
+    let _quiet = beside_others();
+    let name = unique("truncated");
+    let a = RawArray::create_named(&name, &[3u64; 600]).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
+        .unwrap();
+    file.set_len(4096).unwrap();
+    assert_eq!(
+        RawArray::<u64>::open_named(&name).unwrap_err(),
+        Error::NotNamedObject {
+            name: name.clone(),
+            reason: "its header gives its size as 8192 bytes, but the file has 4096 (truncated or grown by another process?)".into()
+        }
+    );
+    file.set_len(0).unwrap();
+    assert_eq!(
+        RawArray::<u64>::open_named(&name).unwrap_err(),
+        Error::NotNamedObject {
+            name: name.clone(),
+            reason: "it is 0 bytes, shorter than a header".into()
+        }
+    );
+    drop(a.into_inner()); // its pages are gone: it must not be touched any more
+    unlink_named(&name).unwrap_err(); // not ours any more (too short), left alone
+    std::fs::remove_file(format!("/dev/shm/{name}")).unwrap();
+}

@@ -162,8 +162,8 @@ except sc.LayoutMismatch as e:
 #[test]
 fn python_opens_an_object_shared_with_it_by_process_command() {
     let Some(py) = python() else { return };
-    let v = Value::new(Point { x: 2.0, y: 3.0 }).unwrap();
-    let raw = RawArray::from_slice(&[1u32, 2, 3]).unwrap();
+    let v = sharedctypes::heap::isolated(|| Value::new(Point { x: 2.0, y: 3.0 })).unwrap();
+    let raw = sharedctypes::heap::isolated(|| RawArray::from_slice(&[1u32, 2, 3])).unwrap();
     let mut cmd = Command::new(py);
     cmd.env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
         .args([

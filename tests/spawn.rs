@@ -368,18 +368,114 @@ fn command_child() {
                 }
             );
         }
+        "scan" => {
+            // Every file handed over: one object's, nothing of the parent's other objects.
+            for (fd, size) in handed_files("n") {
+                assert!(size <= 4096, "a file of {size} bytes for one small value");
+                let bytes = std::fs::read(format!("/proc/self/fd/{fd}")).unwrap();
+                let secret = 0x5EC2_E7C0_DE00_0001u64.to_le_bytes();
+                assert!(
+                    !bytes.windows(8).any(|w| w == secret),
+                    "the program can read an object it was not handed"
+                );
+            }
+        }
+        "truncate" => {
+            for (fd, size) in handed_files("n") {
+                for len in [0, size / 2, size * 2] {
+                    // SAFETY: ftruncate of a descriptor this process inherited.
+                    let rc = unsafe { libc::ftruncate(fd, len as libc::off_t) };
+                    assert_eq!(rc, -1, "the file could be resized to {len}");
+                    assert_eq!(
+                        std::io::Error::last_os_error().raw_os_error(),
+                        Some(libc::EPERM)
+                    );
+                }
+            }
+        }
         other => panic!("unknown role {other}"),
     }
 }
 
+/// The descriptors (and their files' sizes) the handle of the object shared as `name` names.
+fn handed_files(name: &str) -> Vec<(i32, u64)> {
+    let handle = std::env::var(format!("SHAREDCTYPES_SHARED_{name}")).unwrap();
+    let mut fds: Vec<i32> = handle
+        .split(' ')
+        .filter_map(|w| {
+            let (key, value) = w.split_once('=')?;
+            let at = match key {
+                "data" => value,
+                "lock" => value.split_once(':')?.1,
+                _ => return None,
+            };
+            at.split(':').next()?.parse().ok()
+        })
+        .collect();
+    fds.sort();
+    fds.dedup();
+    assert!(!fds.is_empty(), "no descriptor in {handle}");
+    fds.into_iter()
+        .map(|fd| {
+            let size = std::fs::metadata(format!("/proc/self/fd/{fd}"))
+                .unwrap()
+                .len();
+            (fd, size)
+        })
+        .collect()
+}
+
+#[test]
+fn a_program_handed_one_object_cannot_reach_any_other() {
+    let secret = Value::new(0x5EC2_E7C0_DE00_0001u64).unwrap(); // in the common heap
+    let n = heap::isolated(|| Value::new(1u64)).unwrap();
+    let child = Process::command(this_test_binary("scan"))
+        .share("n", &n)
+        .unwrap()
+        .spawn()
+        .unwrap();
+    assert_eq!(
+        finish(&child),
+        0,
+        "the program found what it was not handed"
+    );
+    assert_eq!(
+        Process::command(this_test_binary("scan"))
+            .share("secret", &secret)
+            .err(),
+        Some(Error::NotIsolated {
+            name: "secret".into()
+        })
+    );
+    assert_eq!(secret.get().unwrap(), 0x5EC2_E7C0_DE00_0001);
+}
+
+#[test]
+fn a_program_cannot_shrink_or_grow_the_memory_it_was_handed() {
+    let n = heap::isolated(|| Value::new(77u64)).unwrap();
+    let child = Process::command(this_test_binary("truncate"))
+        .share("n", &n)
+        .unwrap()
+        .spawn()
+        .unwrap();
+    assert_eq!(finish(&child), 0, "the program resized a shared file");
+    // Read in a child: had the file shrunk, the read would be a SIGBUS.
+    let reader = Process::start(|| Exit(if n.get().unwrap() == 77 { 0 } else { 1 })).unwrap();
+    assert_eq!(finish(&reader), 0);
+}
+
 #[test]
 fn every_kind_of_object_round_trips_through_command() {
-    let value = Value::new(Point { x: 1.5, y: -2 }).unwrap();
-    let array = Array::with_lock(&[Point { x: 0.5, y: 1 }], Lock::new().unwrap()).unwrap();
-    let raws = RawArray::from_slice(&[1i32, 2, 3]).unwrap();
-    let rlock = RLock::new().unwrap();
-    let lock = Lock::new().unwrap();
-    let raw = RawValue::new(0.5f64).unwrap();
+    let (value, array, raws, rlock, lock, raw) = heap::isolated(|| {
+        (
+            Value::new(Point { x: 1.5, y: -2 }).unwrap(),
+            Array::with_lock(&[Point { x: 0.5, y: 1 }], Lock::new().unwrap()).unwrap(),
+            RawArray::from_slice(&[1i32, 2, 3]).unwrap(),
+            RLock::new().unwrap(),
+            Lock::new().unwrap(),
+            RawValue::new(0.5f64).unwrap(),
+        )
+    });
     let copied = Point { x: 9.0, y: 9 };
     let child = Process::command(this_test_binary("modify"))
         .share("lock", &lock)
@@ -407,7 +503,7 @@ fn every_kind_of_object_round_trips_through_command() {
 
 #[test]
 fn a_struct_with_its_fields_reordered_is_refused_with_both_layouts() {
-    let value = Value::new(Point { x: 1.5, y: -2 }).unwrap();
+    let value = heap::isolated(|| Value::new(Point { x: 1.5, y: -2 })).unwrap();
     let child = Process::command(this_test_binary("reordered"))
         .share("value", &value)
         .unwrap()
@@ -418,8 +514,8 @@ fn a_struct_with_its_fields_reordered_is_refused_with_both_layouts() {
 
 #[test]
 fn a_program_sees_only_the_descriptors_meant_for_it() {
-    let small = Value::new(1u8).unwrap();
-    let big = RawArray::<u8>::zeroed(2 << 20).unwrap(); // an arena of its own
+    let small = heap::isolated(|| Value::new(1u8)).unwrap();
+    let big = RawArray::<u8>::zeroed(2 << 20).unwrap(); // an arena of its own anyway
     let list = |cmd: sharedctypes::process::Command<'_>| -> Vec<String> {
         let child = cmd.spawn().unwrap();
         let mut out = String::new();
@@ -455,7 +551,7 @@ fn a_program_sees_only_the_descriptors_meant_for_it() {
         .into_iter()
         .filter(|fd| !fds(&alone).contains(fd))
         .collect();
-    // The handles name the descriptors (data= and lock= of `small` share one arena).
+    // The handles name the descriptors (`small`'s value and lock have a file each).
     let mut named: Vec<String> = shared
         .iter()
         .filter_map(|l| {
@@ -467,7 +563,7 @@ fn a_program_sees_only_the_descriptors_meant_for_it() {
     named.dedup();
     let mut extra_sorted = extra.clone();
     extra_sorted.sort();
-    assert_eq!(extra.len(), 2, "two arenas: {alone:?} vs {shared:?}");
+    assert_eq!(extra.len(), 3, "three files: {alone:?} vs {shared:?}");
     assert_eq!(extra_sorted, named);
 }
 
@@ -598,8 +694,10 @@ fn memory_a_spawned_or_started_program_may_map_is_not_reused_while_it_runs() {
             "the child's end was never noticed"
         );
 
-        // A program started with `command`, likewise.
-        let w = RawValue::new(0u64).unwrap();
+        // A program started with `command` can reach only the files of its own objects,
+        // which are never reused: freeing common blocks while it runs quarantines nothing.
+        let common = RawValue::new(0u64).unwrap();
+        let w = heap::isolated(|| RawValue::new(0u64)).unwrap();
         let mut cmd = Command::new("sleep");
         cmd.arg("30");
         let program = Process::command(cmd)
@@ -609,22 +707,18 @@ fn memory_a_spawned_or_started_program_may_map_is_not_reused_while_it_runs() {
             .unwrap();
         let pid = program.pid();
         std::mem::forget(program);
-        drop(w);
-        assert_eq!(
-            heap::stats().quarantined_blocks,
-            1,
-            "freed while the program maps it"
+        drop((w, common));
+        // (Quarantined at most until the fork that started it has exec'd.)
+        assert!(
+            wait_until_unquarantined(),
+            "a running program kept common blocks from being reused"
         );
         // SAFETY: ends our own child, then reaps it.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
         let mut status = 0;
         // SAFETY: waits for our own child.
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        assert!(
-            wait_until_unquarantined(),
-            "the program's end was never noticed"
-        );
     })
     .unwrap();
-    assert_eq!(finish(&probe), 0);
+    assert_eq!(finish(&probe), 0, "{:?}", probe.failure());
 }

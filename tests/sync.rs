@@ -650,3 +650,19 @@ fn a_signal_does_not_end_a_timed_condition_wait_early() {
         "the wait ended after {took} ms, before its 2 s"
     );
 }
+
+#[test]
+fn a_semaphore_too_big_to_release_names_its_limit() {
+    for err in [
+        Semaphore::new(u32::MAX).unwrap_err(),
+        BoundedSemaphore::new(u32::MAX).unwrap_err(),
+    ] {
+        assert_eq!(
+            err,
+            Error::InvalidArgument {
+                reason: "a semaphore holds at most 4294967294 permits, not 4294967295".into()
+            }
+        );
+    }
+    assert_eq!(Semaphore::new(u32::MAX - 1).unwrap().value(), u32::MAX - 1);
+}

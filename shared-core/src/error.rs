@@ -240,6 +240,31 @@ pub enum Error {
         name: String,
     },
 
+    /// An object handed to another program lies in shared memory that also holds other
+    /// objects, which that program could then read and write.
+    #[error(
+        "`{name}` lies in shared memory beside other objects, which the program would be able to read and write: create the objects you hand to another program inside sharedctypes::heap::isolated(|| ...), or by name (create_named)"
+    )]
+    NotIsolated {
+        /// The name the object was to be shared under.
+        name: String,
+    },
+
+    /// A named object's file belongs to another user, and the caller did not opt in to
+    /// opening it (`OpenOptions::allow_other_owner`): whoever can write an object is trusted
+    /// as much as its creator.
+    #[error(
+        "the shared object {name:?} belongs to user {owner}, not to this process's user {user}: a process that can write an object can make this one's lock code write where it chooses, so it is opened only with OpenOptions {{ allow_other_owner: true }}, if you trust that user"
+    )]
+    OtherOwner {
+        /// The name.
+        name: String,
+        /// The user id that owns the file.
+        owner: u32,
+        /// This process's effective user id.
+        user: u32,
+    },
+
     /// A name that exists but is not a sharedctypes object of this format version (another
     /// program's shared memory, an object still being created, a later format).
     #[error("{name:?} is not a sharedctypes object this version can open: {reason}")]

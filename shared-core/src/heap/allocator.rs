@@ -72,6 +72,11 @@ impl Heap {
         }
     }
 
+    /// True if the block `id` is the only one of its arena (which then maps nothing else).
+    pub(super) fn is_dedicated(&self, id: u32) -> bool {
+        self.arena(id).dedicated
+    }
+
     pub(super) fn arena(&self, id: u32) -> &Arena {
         self.arenas[id as usize]
             .as_ref()
@@ -86,14 +91,19 @@ impl Heap {
 
     /// Allocates `span` bytes (a multiple of GRANULE) aligned to `align` (GRANULE..=MAX_ALIGN);
     /// returns the block, its arena, and the bytes it occupies.
-    pub(super) fn alloc(&mut self, span: usize, align: usize) -> Result<(NonNull<u8>, u32, usize)> {
+    pub(super) fn alloc(
+        &mut self,
+        span: usize,
+        align: usize,
+        isolated: bool,
+    ) -> Result<(NonNull<u8>, u32, usize)> {
         if !self.quarantine.is_empty() {
             self.allocs_since_reclaim += 1;
             if self.allocs_since_reclaim >= RECLAIM_EVERY {
                 self.reclaim();
             }
         }
-        if span >= DEDICATED_MIN {
+        if span >= DEDICATED_MIN || isolated {
             return self.alloc_dedicated(span);
         }
         // Any free range this long can hold the block whatever its start's alignment.

@@ -74,7 +74,7 @@ use crate::error::{Error, Result};
 pub(crate) use fork::{current_pid, generation};
 #[cfg(feature = "test-hooks")]
 pub use snapshot::{ArenaInfo, snapshot};
-pub(crate) use transfer::{held_lifelines, hold_lifelines, new_lifeline, watch_process};
+pub(crate) use transfer::{held_lifelines, hold_lifelines, new_lifeline};
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
 /// least this much.
@@ -204,8 +204,9 @@ impl Block {
         }
         let span = len.max(1).next_multiple_of(GRANULE);
         let align = align.max(GRANULE);
+        let isolated = ISOLATING.get() > 0;
         let mut heap = heap_lock();
-        let (ptr, arena, span) = heap.alloc(span, align).map_err(|e| match e {
+        let (ptr, arena, span) = heap.alloc(span, align, isolated).map_err(|e| match e {
             // Report the length asked for, not the rounded span.
             Error::OutOfMemory { available, .. } => Error::OutOfMemory {
                 requested: len,
@@ -335,6 +336,61 @@ impl Drop for Block {
             }
         }
     }
+}
+
+impl Block {
+    /// True if the shared-memory file the block lies in holds nothing but this block (an
+    /// arena of its own), or nothing but the parts of one named object: handing that file
+    /// to another program hands over nothing else.
+    pub(crate) fn alone_in_its_file(&self) -> bool {
+        match &self.origin {
+            Origin::Received(received) => received.alone(self.ptr.as_ptr() as usize, self.len),
+            Origin::Heap { arena, .. } if self.is_owned() => heap_lock().is_dedicated(*arena),
+            Origin::Heap { .. } => {
+                let addr = self.ptr.as_ptr() as usize;
+                heap_lock()
+                    .inherited
+                    .iter()
+                    .any(|a| a.dedicated && (a.base..a.base + a.size).contains(&addr))
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Above zero while this thread runs inside [`isolated`].
+    static ISOLATING: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+}
+
+/// Runs `f`, giving every block allocated meanwhile *by this thread* a shared-memory file of
+/// its own (whole pages), instead of a place among other objects in a common arena.
+///
+/// Objects handed to another program with [`Process::command`](crate::Process::command)
+/// must be created this way (or by name): the program receives the file the object lies in,
+/// and can read and write all of it, so it must hold nothing the program was not given.
+/// Objects for forked and spawned children (the same program) need not be.
+///
+/// Each such object costs a descriptor, a mapping and at least one page.
+///
+/// ```
+/// use sharedctypes::{Value, heap};
+///
+/// let before = heap::stats().arenas;
+/// let counter = heap::isolated(|| Value::new(0u64))?; // the value and its lock
+/// assert_eq!(heap::stats().arenas, before + 2); // a file of its own each
+/// counter.update(|n| n + 1)?;
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub fn isolated<R>(f: impl FnOnce() -> R) -> R {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            ISOLATING.set(ISOLATING.get() - 1);
+        }
+    }
+    ISOLATING.set(ISOLATING.get() + 1);
+    let _leave = Leave;
+    f()
 }
 
 /// Totals of the shared heap of this process.

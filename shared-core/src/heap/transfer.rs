@@ -17,6 +17,18 @@ pub(crate) struct Received {
     map: Mapping,
     fd: OwnedFd,
     key: (u64, u64),
+    /// The file holds the parts of one object only (a named object).
+    one_object: core::sync::atomic::AtomicBool,
+}
+
+impl Received {
+    /// True if the file holds nothing but the parts of one object, or nothing but the block
+    /// of `len` bytes at `addr`.
+    pub(super) fn alone(&self, addr: usize, len: usize) -> bool {
+        self.one_object.load(core::sync::atomic::Ordering::Relaxed)
+            || (addr == self.map.base().as_ptr() as usize
+                && len.next_multiple_of(page_size()) >= self.map.len())
+    }
 }
 
 /// An arena this process inherited through `fork` from one of its ancestors: still mapped,
@@ -25,6 +37,8 @@ pub(super) struct Inherited {
     pub(super) base: usize,
     pub(super) size: usize,
     pub(super) fd: RawFd,
+    /// The arena held one block only.
+    pub(super) dedicated: bool,
 }
 
 /// Where a block lies, for sending: a duplicate of its arena's memfd, and its offset in it.
@@ -113,6 +127,25 @@ impl Block {
     }
 }
 
+impl Block {
+    /// [`import`](Block::import) from the file of a named object, which holds the parts of
+    /// that one object only.
+    pub(crate) fn import_from_object_file(
+        fd: BorrowedFd<'_>,
+        offset: u64,
+        len: usize,
+        align: usize,
+    ) -> Result<Block> {
+        let block = Block::import(fd, offset, len, align)?;
+        if let Origin::Received(received) = &block.origin {
+            received
+                .one_object
+                .store(true, core::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(block)
+    }
+}
+
 /// The mapping of the shared-memory file `fd` (identified by `key`), made now or found among
 /// those alive.
 fn received(fd: BorrowedFd<'_>, size: u64, key: (u64, u64)) -> Result<Arc<Received>> {
@@ -144,6 +177,7 @@ fn received(fd: BorrowedFd<'_>, size: u64, key: (u64, u64)) -> Result<Arc<Receiv
         map,
         fd: dup(fd)?,
         key,
+        one_object: core::sync::atomic::AtomicBool::new(false),
     });
     heap.received.push(Arc::downgrade(&received));
     Ok(received)
@@ -164,17 +198,6 @@ pub(crate) fn new_lifeline() -> Option<OwnedFd> {
     heap.lifelines.push(Lifeline::new(epoch, read));
     heap.epoch += 1;
     write
-}
-
-/// Watches a process started from this one through a descriptor that polls readable when it
-/// ends (a pidfd): the lifeline of a program started with `Process::command`, which is not
-/// handed a pipe.
-pub(crate) fn watch_process(pidfd: Option<OwnedFd>) {
-    let mut heap = heap_lock();
-    lifeline::prune(&mut heap.lifelines);
-    let epoch = heap.epoch;
-    heap.lifelines.push(Lifeline::new(epoch, pidfd));
-    heap.epoch += 1;
 }
 
 /// Duplicates of the lifeline write ends this process holds for its ancestors, to hand on to
@@ -213,6 +236,7 @@ impl super::Heap {
             base: a.base().as_ptr() as usize,
             size: a.size(),
             fd: a.fd().as_raw_fd(),
+            dedicated: a.dedicated,
         }));
         to.received = std::mem::take(&mut self.received);
         to.held = std::mem::take(&mut self.held);

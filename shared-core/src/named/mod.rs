@@ -26,8 +26,37 @@
 //! [`unlink_named`] removes a persisted one. The memory itself lives on while any process
 //! maps it. A creator that crashes before dropping its handle leaves the name behind (it
 //! reopens fine): remove it with `unlink_named(name)` or `rm /dev/shm/<name>`. A creator that
-//! crashes *while creating* leaves only a hidden `/dev/shm/.sctmp-<pid>-<n>` (never a
-//! half-built object under the name), which `rm` removes.
+//! crashes *while creating* leaves only a hidden `/dev/shm/.sctmp-<random>` (never a
+//! half-built object under the name), which `rm` removes; its random name never collides
+//! with a later creation.
+//!
+//! # The trust model
+//!
+//! Every process that can write an object is trusted as much as its creator. This is not a
+//! choice sharedctypes can undo: a robust pthread mutex keeps the links of its holder
+//! thread's robust list *inside the shared lock cell*, and glibc's unlock follows them, so a
+//! process that rewrites the cell while another holds the lock can make that holder's
+//! unlock write a chosen value to a chosen address. (sharedctypes rewrites those links from
+//! its own process-local record before every unlock, which closes the plain overwrite but not
+//! a writer that races the unlock itself.) So sharedctypes enforces what it can:
+//!
+//! - objects are created readable and writable by their owner only (mode 0600) unless asked
+//!   otherwise;
+//! - [`open_named`](crate::RawValue::open_named) refuses a file another user owns
+//!   ([`Error::OtherOwner`]) unless the caller opts in with
+//!   `open_named_with(name, OpenOptions { allow_other_owner: true })`: an object planted
+//!   under a name you meant to create, or one a less trusted user can write, is not used by
+//!   accident;
+//! - the header is checked before anything is mapped: its parts (header, lock, data) must lie
+//!   inside the file, aligned, and not overlap ([`Error::NotNamedObject`] names the parts);
+//! - a directory, a symbolic link or any other non-regular file under the name is refused.
+//!
+//! A named object is a file of `/dev/shm`, which cannot be sealed: a process that can write
+//! it can also truncate it, and every process that maps it then dies of `SIGBUS` at its next
+//! access to the lost pages. The size is checked at every open (the header must agree with
+//! the file), so a truncated object is refused from then on; a process that had it mapped
+//! before is within the trust model above. (Memory that is not named, the heap's memfds, is
+//! sealed against shrinking and growing before any other process can see it.)
 //!
 //! # Names
 //!
@@ -268,12 +297,21 @@ fn map_os(name: &str, e: Error) -> Error {
         Error::Os { errno, .. } if errno == os::EACCES || errno == os::EPERM => {
             Error::PermissionDenied { name }
         }
+        Error::Os { errno, .. } if errno == os::ELOOP => Error::NotNamedObject {
+            name,
+            reason: "it is a symbolic link (never followed)".into(),
+        },
         e => e,
     }
 }
 
 fn open_file(name: &str) -> Result<OwnedFd> {
-    os::shm::open(name).map_err(|e| map_os(name, e))
+    os::shm::open(name).map_err(|e| match e {
+        Error::Os { errno, .. } if errno == os::EINVAL && os::shm::is_directory(name) => {
+            not_ours(name, "it is a directory".into())
+        }
+        e => map_os(name, e),
+    })
 }
 
 /// What a named object holds, as its creator describes it and its openers expect it.
@@ -310,6 +348,7 @@ pub(crate) fn create<R>(
     init: impl FnOnce(Parts) -> Result<R>,
 ) -> Result<(R, (u64, u64))> {
     check_name(name)?;
+    check_mode(mode)?;
     let header_len = FIXED + spec.type_name.len() + spec.layout.len();
     let lock_offset = if spec.lock == LOCK_NONE {
         0
@@ -337,24 +376,30 @@ pub(crate) fn create<R>(
             elem_size: spec.elem_size,
         })?;
 
-    // Built under a hidden name, published under `name` only once complete.
-    static SERIAL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-    let tmp = format!(
-        ".sctmp-{}-{}",
-        os::process::getpid(),
-        SERIAL.fetch_add(1, Ordering::Relaxed)
-    );
-    let fd = os::shm::create_exclusive(&tmp, mode).map_err(|e| map_os(&tmp, e))?;
+    // Built under a hidden name, published under `name` only once complete. The hidden name
+    // is unpredictable, so a planted or stale file cannot make the creation fail (and
+    // another attempt is made if one is there anyway).
+    let (tmp, fd) = create_hidden(mode)?;
     let built = (|| {
         os::memory::set_file_size(fd.as_fd(), total, "ftruncate (sizing a named object)")?;
         let (_, key) = os::memory::file_info(fd.as_fd())?;
-        let head = Block::import(fd.as_fd(), 0, header_len, 8)?;
+        let head = Block::import_from_object_file(fd.as_fd(), 0, header_len, 8)?;
         let lock = if spec.lock == LOCK_NONE {
             None
         } else {
-            Some(Block::import(fd.as_fd(), lock_offset as u64, LOCK_CELL, 8)?)
+            Some(Block::import_from_object_file(
+                fd.as_fd(),
+                lock_offset as u64,
+                LOCK_CELL,
+                8,
+            )?)
         };
-        let data = Block::import(fd.as_fd(), data_offset as u64, data_len, spec.elem_align)?;
+        let data = Block::import_from_object_file(
+            fd.as_fd(),
+            data_offset as u64,
+            data_len,
+            spec.elem_align,
+        )?;
         let parts = Parts {
             data,
             lock,
@@ -385,19 +430,146 @@ pub(crate) fn create<R>(
     built
 }
 
+/// Refuses permission bits outside `0o777` (set-user-id, set-group-id and sticky bits mean
+/// nothing for shared memory and are most likely a mistake, such as a decimal `777`).
+fn check_mode(mode: u32) -> Result<()> {
+    if mode & !0o777 != 0 {
+        return Err(Error::InvalidArgument {
+            reason: format!(
+                "mode {mode:#o} has bits outside 0o777: only read and write permissions for the owner, group and others apply to shared memory"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Creates a new hidden object `.sctmp-<random>` (exclusive), trying other names if one
+/// exists already; its name and descriptor.
+fn create_hidden(mode: u32) -> Result<(String, OwnedFd)> {
+    use core::hash::BuildHasher;
+    static SERIAL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    let mut last = None;
+    for _ in 0..16 {
+        // std's hasher is keyed with random bits from the operating system: its output for
+        // this process, counter and moment cannot be guessed by another process.
+        let random = std::collections::hash_map::RandomState::new().hash_one((
+            os::process::getpid(),
+            SERIAL.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now(),
+        ));
+        let tmp = format!(".sctmp-{random:016x}");
+        match os::shm::create_exclusive(&tmp, mode) {
+            Ok(fd) => return Ok((tmp, fd)),
+            Err(Error::Os { errno, .. }) if errno == os::EEXIST => last = Some(tmp),
+            Err(e) => return Err(map_os(&tmp, e)),
+        }
+    }
+    Err(Error::AlreadyExists {
+        name: last.unwrap_or_default(),
+    })
+}
+
+/// How `open_named_with` opens a named object.
+///
+/// ```
+/// use sharedctypes::{RawValue, named::OpenOptions};
+/// # let name = format!("sharedctypes-doc-open-options-{}", std::process::id());
+/// let _v = RawValue::create_named(&name, 5u16)?;
+/// let opened = RawValue::<u16>::open_named_with(&name, OpenOptions { allow_other_owner: true })?;
+/// assert_eq!(opened.get(), 5);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenOptions {
+    /// Open an object whose file belongs to another user. Off by default: every process that
+    /// can write an object is trusted as much as its creator (see [the trust
+    /// model](self#the-trust-model)), and an object another user planted under a name you
+    /// expected to create is the classic way in.
+    pub allow_other_owner: bool,
+}
+
+/// The part of a named object's file that a header says lies at `offset`, `len` bytes long.
+struct Part {
+    what: &'static str,
+    offset: u64,
+    len: u64,
+}
+
+impl Part {
+    fn end(&self) -> u64 {
+        self.offset.saturating_add(self.len)
+    }
+}
+
+impl core::fmt::Display for Part {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "its {} (bytes {}..{})",
+            self.what,
+            self.offset,
+            self.end()
+        )
+    }
+}
+
+/// Checks that every part lies inside a file of `size` bytes, aligned as asked, and that no
+/// two overlap (empty parts overlap nothing); the reason if not.
+fn check_parts(parts: &[(Part, u64)], size: u64) -> core::result::Result<(), String> {
+    for (part, align) in parts {
+        if part
+            .offset
+            .checked_add(part.len)
+            .is_none_or(|end| end > size)
+        {
+            return Err(format!(
+                "{part} runs past the end of the file ({size} bytes)"
+            ));
+        }
+        if part.offset % align != 0 {
+            return Err(format!("{part} is not aligned to {align} bytes"));
+        }
+    }
+    for (i, (a, _)) in parts.iter().enumerate() {
+        for (b, _) in &parts[i + 1..] {
+            if a.len != 0 && b.len != 0 && a.offset < b.end() && b.offset < a.end() {
+                return Err(format!("{a} overlaps {b}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Opens `name`, checking that it holds what `spec` expects (its `count` is ignored for
-/// arrays: the object says how many elements it has).
-pub(crate) fn open(name: &str, spec: &Spec) -> Result<Parts> {
+/// arrays: the object says how many elements it has), and that its header describes parts
+/// that lie inside the file, aligned and disjoint.
+pub(crate) fn open(name: &str, spec: &Spec, options: OpenOptions) -> Result<Parts> {
     check_name(name)?;
     let fd = open_file(name)?;
-    let (size, key) = os::memory::file_info(fd.as_fd())?;
+    let stat = os::memory::stat_of(fd.as_fd())?;
+    let size = stat.size;
+    match stat.kind {
+        os::memory::FileKind::Regular => {}
+        os::memory::FileKind::Directory => return Err(not_ours(name, "it is a directory".into())),
+        os::memory::FileKind::Other => {
+            return Err(not_ours(name, "it is not a regular file".into()));
+        }
+    }
+    let me = os::memory::effective_user();
+    if stat.owner != me && !options.allow_other_owner {
+        return Err(Error::OtherOwner {
+            name: name.to_string(),
+            owner: stat.owner,
+            user: me,
+        });
+    }
     if size < FIXED as u64 {
         return Err(not_ours(
             name,
             format!("it is {size} bytes, shorter than a header"),
         ));
     }
-    let head = Block::import(fd.as_fd(), 0, FIXED, 8)?;
+    let head = import(name, fd.as_fd(), 0, FIXED, 8)?;
     let access = Access::new(&head);
     if access.magic() != MAGIC {
         return Err(not_ours(
@@ -420,30 +592,31 @@ pub(crate) fn open(name: &str, spec: &Spec) -> Result<Parts> {
     }
     let (name_len, layout_len) = access.string_lens();
     let bad = |what: String| not_ours(name, what);
-    if fixed.total != size
-        || FIXED + name_len + layout_len != fixed.header_len
-        || fixed.header_len as u64 > size
-    {
+    if fixed.total != size {
         return Err(bad(format!(
-            "its header is inconsistent (header {} bytes, object {} of {size} bytes)",
-            fixed.header_len, fixed.total
+            "its header gives its size as {} bytes, but the file has {size} (truncated or grown by another process?)",
+            fixed.total
         )));
     }
-    let head = Block::import(fd.as_fd(), 0, fixed.header_len, 8)?;
+    if FIXED + name_len + layout_len != fixed.header_len || fixed.header_len as u64 > size {
+        return Err(bad(format!(
+            "its header length {} disagrees with its strings ({FIXED} + {name_len} + {layout_len} bytes) or the file ({size} bytes)",
+            fixed.header_len
+        )));
+    }
+    let head = import(name, fd.as_fd(), 0, fixed.header_len, 8)?;
     let (type_name, layout) = Access::new(&head).strings(name_len, layout_len);
 
+    let kind_name = |k| match k {
+        KIND_VALUE => "a value".to_string(),
+        KIND_ARRAY => "an array".to_string(),
+        other => format!("an object of unknown kind {other}"),
+    };
     if fixed.kind != spec.kind {
-        let what = |k| {
-            if k == KIND_ARRAY {
-                "an array"
-            } else {
-                "a value"
-            }
-        };
         return Err(bad(format!(
             "it holds {}, not {}",
-            what(fixed.kind),
-            what(spec.kind)
+            kind_name(fixed.kind),
+            kind_name(spec.kind)
         )));
     }
     if fixed.fingerprint != spec.fingerprint
@@ -460,38 +633,91 @@ pub(crate) fn open(name: &str, spec: &Spec) -> Result<Parts> {
             ),
         });
     }
-    let lock = match (spec.lock, fixed.lock) {
-        (LOCK_NONE, _) => None,
-        (want, have) if want == have => {
-            Some(Block::import(fd.as_fd(), fixed.lock_offset, LOCK_CELL, 8)?)
-        }
-        (want, have) => {
-            let what = |l| match l {
-                LOCK_LOCK => "a Lock",
-                LOCK_RLOCK => "an RLock",
-                _ => "no lock",
-            };
-            return Err(bad(format!("it has {}, not {}", what(have), what(want))));
-        }
+    let lock_name = |l| match l {
+        LOCK_NONE => "no lock".to_string(),
+        LOCK_LOCK => "a Lock".to_string(),
+        LOCK_RLOCK => "an RLock".to_string(),
+        other => format!("a lock of unknown kind {other}"),
     };
+    if !matches!(fixed.lock, LOCK_NONE | LOCK_LOCK | LOCK_RLOCK) {
+        return Err(bad(format!("it has {}", lock_name(fixed.lock))));
+    }
+    if spec.lock != LOCK_NONE && spec.lock != fixed.lock {
+        return Err(bad(format!(
+            "it has {}, not {}",
+            lock_name(fixed.lock),
+            lock_name(spec.lock)
+        )));
+    }
     let count = usize::try_from(fixed.count).map_err(|_| bad("its count is too big".into()))?;
     if spec.kind == KIND_VALUE && count != 1 {
         return Err(bad(format!("a value of {count} elements")));
     }
-    let data_len = count
-        .checked_mul(spec.elem_size)
-        .ok_or_else(|| bad("its data size overflows".into()))?;
-    if fixed.data_offset < fixed.header_len as u64
-        || (lock.is_some() && fixed.lock_offset < fixed.header_len as u64)
-    {
-        return Err(bad("its parts overlap its header".into()));
+    let data_len = count.checked_mul(spec.elem_size).ok_or_else(|| {
+        bad(format!(
+            "its {count} elements of {} bytes overflow",
+            spec.elem_size
+        ))
+    })?;
+    let mut parts = vec![
+        (
+            Part {
+                what: "header",
+                offset: 0,
+                len: fixed.header_len as u64,
+            },
+            8,
+        ),
+        (
+            Part {
+                what: "data",
+                offset: fixed.data_offset,
+                len: data_len as u64,
+            },
+            spec.elem_align as u64,
+        ),
+    ];
+    if fixed.lock != LOCK_NONE {
+        parts.push((
+            Part {
+                what: "lock",
+                offset: fixed.lock_offset,
+                len: LOCK_CELL as u64,
+            },
+            8,
+        ));
     }
-    let data = Block::import(fd.as_fd(), fixed.data_offset, data_len, spec.elem_align)?;
+    check_parts(&parts, size).map_err(bad)?;
+    let lock = match spec.lock {
+        LOCK_NONE => None,
+        _ => Some(import(name, fd.as_fd(), fixed.lock_offset, LOCK_CELL, 8)?),
+    };
+    let data = import(
+        name,
+        fd.as_fd(),
+        fixed.data_offset,
+        data_len,
+        spec.elem_align,
+    )?;
     Ok(Parts {
         data,
         lock,
         count,
-        key,
+        key: stat.key,
+    })
+}
+
+/// The block of the named object `name` at `offset`: any refusal is about the object.
+fn import(
+    name: &str,
+    fd: std::os::fd::BorrowedFd<'_>,
+    offset: u64,
+    len: usize,
+    align: usize,
+) -> Result<Block> {
+    Block::import_from_object_file(fd, offset, len, align).map_err(|e| match e {
+        Error::InvalidHandle { reason } => not_ours(name, reason),
+        e => e,
     })
 }
 

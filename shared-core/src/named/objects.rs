@@ -4,8 +4,8 @@ use core::mem::{align_of, size_of};
 use std::sync::Arc;
 
 use super::{
-    DEFAULT_MODE, KIND_ARRAY, KIND_VALUE, LOCK_LOCK, LOCK_NONE, LOCK_RLOCK, Named, Spec, create,
-    open,
+    DEFAULT_MODE, KIND_ARRAY, KIND_VALUE, LOCK_LOCK, LOCK_NONE, LOCK_RLOCK, Named, OpenOptions,
+    Spec, create, open,
 };
 use crate::access::SharedLayout;
 use crate::array::RawArray;
@@ -115,7 +115,16 @@ impl<T: SharedLayout> RawValue<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn open_named(name: &str) -> Result<Named<RawValue<T>>> {
-        let p = open(name, &spec::<T>(KIND_VALUE, LOCK_NONE, 1))?;
+        Self::open_named_with(name, OpenOptions::default())
+    }
+
+    /// [`open_named`](Self::open_named) with [`OpenOptions`] (e.g. to open an object
+    /// another user owns, which is refused by default).
+    ///
+    /// # Errors
+    /// As for [`open_named`](Self::open_named).
+    pub fn open_named_with(name: &str, options: OpenOptions) -> Result<Named<RawValue<T>>> {
+        let p = open(name, &spec::<T>(KIND_VALUE, LOCK_NONE, 1), options)?;
         Ok(Named::new(RawValue::from_block(p.data), name, p.key, false))
     }
 }
@@ -177,7 +186,16 @@ impl<T: SharedLayout> RawArray<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn open_named(name: &str) -> Result<Named<RawArray<T>>> {
-        let p = open(name, &spec::<T>(KIND_ARRAY, LOCK_NONE, 0))?;
+        Self::open_named_with(name, OpenOptions::default())
+    }
+
+    /// [`open_named`](Self::open_named) with [`OpenOptions`] (e.g. to open an object
+    /// another user owns, which is refused by default).
+    ///
+    /// # Errors
+    /// As for [`open_named`](Self::open_named).
+    pub fn open_named_with(name: &str, options: OpenOptions) -> Result<Named<RawArray<T>>> {
+        let p = open(name, &spec::<T>(KIND_ARRAY, LOCK_NONE, 0), options)?;
         Ok(Named::new(
             RawArray::from_block(p.data, p.count),
             name,
@@ -247,7 +265,15 @@ impl<T: SharedLayout, K: LockKind> Synchronized<RawValue<T>, RobustLock<K>> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn open_named(name: &str) -> Result<Named<Self>> {
-        let p = open(name, &spec::<T>(KIND_VALUE, lock_code::<K>(), 1))?;
+        Self::open_named_with(name, OpenOptions::default())
+    }
+
+    /// [`open_named`](Self::open_named) with [`OpenOptions`].
+    ///
+    /// # Errors
+    /// As for [`open_named`](Self::open_named).
+    pub fn open_named_with(name: &str, options: OpenOptions) -> Result<Named<Self>> {
+        let p = open(name, &spec::<T>(KIND_VALUE, lock_code::<K>(), 1), options)?;
         let lock = lock_of::<K>(p.lock, false)?;
         Ok(Named::new(
             synchronized_with(RawValue::from_block(p.data), lock),
@@ -309,7 +335,15 @@ impl<T: SharedLayout, K: LockKind> Synchronized<RawArray<T>, RobustLock<K>> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn open_named(name: &str) -> Result<Named<Self>> {
-        let p = open(name, &spec::<T>(KIND_ARRAY, lock_code::<K>(), 0))?;
+        Self::open_named_with(name, OpenOptions::default())
+    }
+
+    /// [`open_named`](Self::open_named) with [`OpenOptions`].
+    ///
+    /// # Errors
+    /// As for [`open_named`](Self::open_named).
+    pub fn open_named_with(name: &str, options: OpenOptions) -> Result<Named<Self>> {
+        let p = open(name, &spec::<T>(KIND_ARRAY, lock_code::<K>(), 0), options)?;
         let lock = lock_of::<K>(p.lock, false)?;
         Ok(Named::new(
             synchronized_with(RawArray::from_block(p.data, p.count), lock),

@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use nix::errno::Errno;
+use nix::fcntl::SealFlag;
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap, munmap};
 use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit};
@@ -76,10 +77,20 @@ fn check_file_size_limit(op: &'static str, size: u64) -> Result<()> {
     Ok(())
 }
 
-/// A new memfd (close-on-exec) of `size` zero bytes.
+/// A new memfd (close-on-exec) of `size` zero bytes, sealed at that size: no process it is
+/// handed to can shrink it (which would kill every process that maps it with `SIGBUS` at its
+/// next access) or grow it, nor add seals of its own.
 pub(crate) fn memfd(name: &CStr, size: usize) -> Result<OwnedFd> {
-    let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC).map_err(err("memfd_create"))?;
+    let fd = memfd_create(name, MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING)
+        .map_err(err("memfd_create"))?;
     set_file_size(fd.as_fd(), size, "ftruncate (sizing a shared arena)")?;
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_ADD_SEALS(
+            SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_SEAL,
+        ),
+    )
+    .map_err(err("fcntl (F_ADD_SEALS)"))?;
     Ok(fd)
 }
 
@@ -95,10 +106,57 @@ pub(crate) fn set_file_size(fd: BorrowedFd<'_>, size: usize, op: &'static str) -
 /// The size of the file behind `fd`, in bytes, and what identifies the file (device and
 /// inode): two descriptors of the same memfd or shared-memory object agree on it.
 pub(crate) fn file_info(fd: BorrowedFd<'_>) -> Result<(u64, (u64, u64))> {
+    let stat = stat_of(fd)?;
+    Ok((stat.size, stat.key))
+}
+
+/// What sharedctypes needs to know about a file before it maps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStat {
+    /// Size in bytes.
+    pub(crate) size: u64,
+    /// Device and inode.
+    pub(crate) key: (u64, u64),
+    /// The user that owns it.
+    pub(crate) owner: u32,
+    /// What kind of file it is.
+    pub(crate) kind: FileKind,
+}
+
+/// The kind of a file, as far as sharedctypes cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    /// A regular file (memfds and POSIX shared-memory objects are).
+    Regular,
+    /// A directory.
+    Directory,
+    /// Anything else: a device, a socket, a pipe, …
+    Other,
+}
+
+/// `fstat` of `fd`.
+pub(crate) fn stat_of(fd: BorrowedFd<'_>) -> Result<FileStat> {
     let stat = nix::sys::stat::fstat(fd).map_err(err("fstat"))?;
     let size =
         u64::try_from(stat.st_size).map_err(|_| Error::os("fstat", Errno::EOVERFLOW as i32))?;
-    Ok((size, (stat.st_dev, stat.st_ino)))
+    let kind = match nix::sys::stat::SFlag::from_bits_truncate(stat.st_mode)
+        & nix::sys::stat::SFlag::S_IFMT
+    {
+        nix::sys::stat::SFlag::S_IFREG => FileKind::Regular,
+        nix::sys::stat::SFlag::S_IFDIR => FileKind::Directory,
+        _ => FileKind::Other,
+    };
+    Ok(FileStat {
+        size,
+        key: (stat.st_dev, stat.st_ino),
+        owner: stat.st_uid,
+        kind,
+    })
+}
+
+/// The effective user id of this process (whose files it creates).
+pub(crate) fn effective_user() -> u32 {
+    nix::unistd::geteuid().as_raw()
 }
 
 /// A readable and writable `MAP_SHARED` mapping of a file, unmapped on drop.

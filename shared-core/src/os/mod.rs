@@ -35,6 +35,9 @@ pub(crate) const EACCES: i32 = nix::errno::Errno::EACCES as i32;
 /// `EPERM`: operation not permitted.
 pub(crate) const EPERM: i32 = nix::errno::Errno::EPERM as i32;
 
+/// `ELOOP`: a symbolic link where none is followed.
+pub(crate) const ELOOP: i32 = nix::errno::Errno::ELOOP as i32;
+
 /// `ESRCH`: no such process.
 pub(crate) const ESRCH: i32 = nix::errno::Errno::ESRCH as i32;
 

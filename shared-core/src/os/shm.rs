@@ -53,6 +53,14 @@ pub(crate) fn publish(tmp: &str, name: &str) -> Result<()> {
     .map_err(err("link (publish a shared-memory object)"))
 }
 
+/// True if `name` is a directory of `/dev/shm` (glibc's `shm_open` reports one as `EINVAL`).
+pub(crate) fn is_directory(name: &str) -> bool {
+    nix::sys::stat::lstat(format!("{SHM_DIR}/{name}").as_str()).is_ok_and(|st| {
+        nix::sys::stat::SFlag::from_bits_truncate(st.st_mode) & nix::sys::stat::SFlag::S_IFMT
+            == nix::sys::stat::SFlag::S_IFDIR
+    })
+}
+
 /// Removes the name `name` (the memory goes when the last process unmaps it).
 pub(crate) fn unlink(name: &str) -> Result<()> {
     shm_unlink(path(name).as_str()).map_err(err("shm_unlink"))

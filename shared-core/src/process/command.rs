@@ -7,7 +7,6 @@ use std::process::{ChildStderr, ChildStdin, ChildStdout};
 
 use super::{Child, Process, State};
 use crate::error::{Error, Result};
-use crate::heap;
 use crate::os;
 use crate::share::{self, Exporter, Numbering, Share};
 
@@ -16,18 +15,19 @@ use crate::share::{self, Exporter, Numbering, Share};
 ///
 /// The program finds each object with [`inherited`](crate::share::inherited) (a Rust
 /// program), or by reading the environment variable `SHAREDCTYPES_SHARED_<name>` and the
-/// descriptors it names (any program; the format is described in [`share`]). Only the
-/// descriptors of the arenas the objects lie in are passed; everything else of this process
-/// stays close-on-exec.
+/// descriptors it names (any program; the format is described in [`share`]). The program
+/// gets the files the objects lie in and no other descriptor of this process. It can read
+/// and write all of such a file, so every object handed to it must lie in a file of its own:
+/// create it inside [`heap::isolated`](crate::heap::isolated), or by name.
 ///
 /// The command borrows the objects, and the [`Process`] it starts joins on drop, so an object
 /// cannot be freed while the program may use it.
 ///
 /// ```
 /// use std::process::Command;
-/// use sharedctypes::{Process, Value};
+/// use sharedctypes::{Process, Value, heap};
 ///
-/// let n = Value::new(41i32)?;
+/// let n = heap::isolated(|| Value::new(41i32))?;
 /// let mut cmd = Command::new("sh");
 /// cmd.args(["-c", "echo \"$SHAREDCTYPES_SHARED_n\" | cut -d' ' -f1-2"]);
 /// cmd.stdout(std::process::Stdio::piped());
@@ -70,14 +70,21 @@ impl<'scope> Command<'scope> {
     /// Shares `obj` with the program under `name` (1 to 64 ASCII letters, digits or `_`).
     ///
     /// # Errors
-    /// [`Error::InvalidName`] for a bad or repeated name; [`Error::Os`] if the object's
-    /// arena cannot be prepared for sending.
+    /// [`Error::InvalidName`] for a bad or repeated name; [`Error::NotIsolated`] for an
+    /// object that lies beside other objects (the program could reach them); [`Error::Os`]
+    /// if the object's memory cannot be prepared for sending.
     ///
     /// ```
-    /// use sharedctypes::{Error, Process, RawArray};
-    /// let a = RawArray::<u8>::zeroed(4)?;
+    /// use sharedctypes::{Error, Process, RawArray, heap};
+    /// let a = heap::isolated(|| RawArray::<u8>::zeroed(4))?;
     /// let cmd = Process::command(std::process::Command::new("true")).share("bytes", &a)?;
     /// assert!(matches!(cmd.share("bytes", &a), Err(Error::InvalidName { .. })));
+    /// let common = RawArray::<u8>::zeroed(4)?; // among other objects
+    /// let cmd = Process::command(std::process::Command::new("true"));
+    /// assert_eq!(
+    ///     cmd.share("common", &common).unwrap_err(),
+    ///     Error::NotIsolated { name: "common".into() }
+    /// );
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn share<T: Share>(mut self, name: &str, obj: &'scope T) -> Result<Self> {
@@ -88,6 +95,7 @@ impl<'scope> Command<'scope> {
                 reason: "an object is already shared under this name",
             });
         }
+        self.out.require_isolation(name);
         let text = obj.export(&mut self.out)?.0.to_text();
         self.cmd.env(share::env_var(name), text);
         self.names.push(name.to_string());
@@ -115,10 +123,9 @@ impl<'scope> Command<'scope> {
         }
         let keep: Vec<i32> = self.out.fds().iter().map(AsRawFd::as_raw_fd).collect();
         let mut child = os::exec::spawn_keeping(&mut self.cmd, &keep)?;
+        // No lifeline: the program can map only the files of the objects it was handed, each
+        // of its own (never reused), not the common arenas.
         let pid = child.id() as i32;
-        // The program's lifeline: blocks allocated until now that it may map are not reused
-        // before it has ended (its descendants are not watched: see `Process::command`).
-        heap::watch_process(os::process::pidfd_open(pid).ok());
         Ok(Process {
             pid,
             state: Cell::new(State::Running),
@@ -132,6 +139,24 @@ impl<'scope> Command<'scope> {
             failure: super::failure::Failure::new(None),
             _scope: PhantomData,
         })
+    }
+}
+
+/// `Command { program: "worker", shared: ["inputs", "done"] }`.
+///
+/// ```
+/// use sharedctypes::{Process, RawValue, heap};
+/// let v = heap::isolated(|| RawValue::new(1u8))?;
+/// let cmd = Process::command(std::process::Command::new("true")).share("v", &v)?;
+/// assert_eq!(format!("{cmd:?}"), r#"Command { program: "true", shared: ["v"] }"#);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+impl core::fmt::Debug for Command<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Command")
+            .field("program", &self.cmd.get_program())
+            .field("shared", &self.names)
+            .finish()
     }
 }
 

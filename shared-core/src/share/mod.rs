@@ -37,8 +37,13 @@
 //! | `bytes=` | a copied value, in hex |
 //! | `layout=` | the layout in one line ([`Layout::describe`](crate::layout::Layout::describe)) |
 //!
-//! Only the arenas' descriptors are passed to the program; every other descriptor of the
-//! parent stays close-on-exec.
+//! The program receives the descriptors of the files the objects lie in, and no other
+//! descriptor of the parent (they stay close-on-exec). It can read and write every byte of
+//! those files, so an object for another program must lie in a file of its own: created
+//! inside [`heap::isolated`](crate::heap::isolated), or by name
+//! ([`named`](crate::named)). `share` refuses any other ([`Error::NotIsolated`]). Such
+//! files are sealed against shrinking and growing: the program cannot truncate them under
+//! the parent's feet.
 
 mod handle;
 mod impls;
@@ -102,6 +107,9 @@ pub struct Exporter {
     numbering: Numbering,
     fds: Vec<OwnedFd>,
     keys: Vec<(u64, u64)>,
+    /// For another program: the name of the object being exported, whose memory must hold
+    /// nothing else (see [`heap::isolated`](crate::heap::isolated)).
+    isolated: Option<String>,
 }
 
 impl Exporter {
@@ -110,11 +118,23 @@ impl Exporter {
             numbering,
             fds: Vec::new(),
             keys: Vec::new(),
+            isolated: None,
         }
+    }
+
+    /// From now on, every block exported must be alone in its file (for another program);
+    /// `name` is the object's, for the error.
+    pub(crate) fn require_isolation(&mut self, name: &str) {
+        self.isolated = Some(name.to_string());
     }
 
     /// Where `block` lies, with its arena's descriptor added to those to send.
     pub(crate) fn region(&mut self, block: &Block) -> Result<Region> {
+        if let Some(name) = &self.isolated {
+            if !block.alone_in_its_file() {
+                return Err(Error::NotIsolated { name: name.clone() });
+            }
+        }
         let exported = block.export()?;
         let (_, key) = os::memory::file_info(exported.fd.as_fd())?;
         let slot = match self.keys.iter().position(|k| *k == key) {

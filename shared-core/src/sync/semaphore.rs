@@ -246,8 +246,8 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
     /// [`BoundedSemaphore`], `value` is also the most it may hold.
     ///
     /// # Errors
-    /// As for [`RawValue::new`](crate::RawValue::new); [`Error::TooManyReleases`] for a
-    /// value of `u32::MAX`.
+    /// As for [`RawValue::new`](crate::RawValue::new); [`Error::InvalidArgument`] for a
+    /// value of `u32::MAX` (the most is `u32::MAX - 1`).
     ///
     /// ```
     /// use sharedctypes::{BoundedSemaphore, Semaphore};
@@ -260,9 +260,11 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
     /// ```
     pub fn new(value: u32) -> Result<Self> {
         if value == UNBOUNDED {
-            return Err(Error::TooManyReleases {
-                value,
-                max: UNBOUNDED - 1,
+            return Err(Error::InvalidArgument {
+                reason: format!(
+                    "a semaphore holds at most {} permits, not {value}",
+                    UNBOUNDED - 1
+                ),
             });
         }
         let bound = if <K as sealed::Kind>::BOUNDED {

@@ -1,0 +1,1 @@
+"""Tests of the pure-Python sharedctypes package (``python3 -m unittest discover``)."""
