@@ -115,24 +115,33 @@ fn every_kind_of_object_round_trips_through_spawn() {
     }
 }
 
-fn whose_child_am_i() -> Exit {
-    Exit((std::os::unix::process::parent_id() == 0) as i32)
-}
+/// Set by the parent before it spawns: a fork of the parent would see it.
+static MARK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 #[test]
-fn a_spawned_child_is_not_a_fork_of_the_caller() {
-    // It is forked by the fork server, an exec of this executable: never a copy of this
-    // process (which would have this process as its parent).
+fn a_spawned_child_is_the_callers_own_child_but_not_a_fork_of_it() {
+    // The fork server, an exec of this executable, forks it as a child of this process
+    // (CLONE_PARENT): this process waits for it directly, but it is never a copy of this
+    // process's memory.
+    MARK.store(7, std::sync::atomic::Ordering::SeqCst);
     let pid = std::process::id() as i32;
-    let ppid = RawValue::new(0i32).unwrap();
-    fn report(ppid: RawValue<i32>) {
-        ppid.set(std::os::unix::process::parent_id() as i32);
+    let seen = RawArray::<u32>::zeroed(2).unwrap();
+    fn report(seen: RawArray<u32>) -> sharedctypes::Result<()> {
+        seen.set(0, std::os::unix::process::parent_id())?;
+        seen.set(1, MARK.load(std::sync::atomic::Ordering::SeqCst))
     }
-    let child = Process::spawn(report, (&ppid,)).unwrap();
+    let child = Process::spawn(report, (&seen,)).unwrap();
     assert_eq!(finish(&child), 0);
-    assert!(ppid.get() > 0);
-    assert_ne!(ppid.get(), pid, "the child's parent is the fork server");
-    assert_eq!(finish(&Process::spawn(whose_child_am_i, ()).unwrap()), 0);
+    assert_eq!(
+        seen.get(0).unwrap() as i32,
+        pid,
+        "the child is this process's own"
+    );
+    assert_eq!(
+        seen.get(1).unwrap(),
+        0,
+        "the child is not a fork of this process"
+    );
 }
 
 fn exits_with(code: i32) -> Exit {
@@ -292,7 +301,7 @@ fn a_thousand_spawns_keep_descriptors_and_mappings_bounded() {
         assert_eq!(fds_and_maps().0, fds, "descriptors left open");
     })
     .unwrap();
-    assert_eq!(finish(&measure), 0);
+    assert_eq!(finish(&measure), 0, "{:?}", measure.failure());
 }
 
 /// This test binary, to run as the program of `Process::command`.
@@ -392,6 +401,14 @@ fn command_child() {
                     );
                 }
             }
+        }
+        "spawn_args" => {
+            let args = std::env::args().count() as u32;
+            assert!(args > 1, "{:?}", std::env::args().collect::<Vec<_>>());
+            assert_eq!(
+                finish(&Process::spawn(same_arguments, (&args,)).unwrap()),
+                0
+            );
         }
         other => panic!("unknown role {other}"),
     }
@@ -721,4 +738,329 @@ fn memory_a_spawned_or_started_program_may_map_is_not_reused_while_it_runs() {
     })
     .unwrap();
     assert_eq!(finish(&probe), 0, "{:?}", probe.failure());
+}
+
+/// A value whose existence proves that some set-up ran in this process (a common sound
+/// pattern): no safe code may make one anywhere else.
+#[derive(Clone, Copy)]
+struct SetUp(());
+
+fn set_up() -> SetUp {
+    SetUp(())
+}
+
+#[test]
+fn a_closure_is_refused_even_when_it_captures_only_a_zero_sized_token() {
+    let token = set_up();
+    let v = RawValue::new(0u32).unwrap();
+    let refused = Process::spawn(
+        move |v: RawValue<u32>| {
+            let SetUp(()) = token; // the closure holds the token
+            v.set(1);
+        },
+        (&v,),
+    )
+    .err();
+    match refused {
+        Some(Error::SpawnFailed {
+            op: "spawn",
+            reason,
+        }) => assert!(
+            reason.contains("is a closure: Process::spawn runs a plain `fn` item"),
+            "{reason}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(v.get(), 0, "nothing ran");
+    // Even a closure that captures nothing: whether it does cannot be told apart.
+    assert!(Process::spawn(|v: RawValue<u32>| v.set(2), (&v,)).is_err());
+    // A plain fn item is what spawn runs.
+    fn set_three(v: RawValue<u32>) {
+        v.set(3)
+    }
+    assert_eq!(finish(&Process::spawn(set_three, (&v,)).unwrap()), 0);
+    assert_eq!(v.get(), 3);
+}
+
+/// 1 if this process holds a descriptor of the pipe whose inode is `ino`.
+fn holds_pipe(ino: u64) -> Exit {
+    let target = format!("pipe:[{ino}]");
+    let held = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.to_str() == Some(&target)));
+    Exit(i32::from(held))
+}
+
+#[test]
+fn a_spawned_child_holds_no_descriptor_the_caller_left_inheritable() {
+    // In a forked child, which starts its fork server after making the pipe.
+    let probe = Process::start(|| {
+        let mut fds = [0; 2];
+        // SAFETY: pipe writes two descriptors into the array; no O_CLOEXEC on purpose.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let [read, write] = fds;
+        let ino = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(format!("/proc/self/fd/{write}"))
+                .unwrap()
+                .ino()
+        };
+        let child = Process::spawn(holds_pipe, (&ino,)).unwrap();
+        assert_eq!(finish(&child), 0, "the child holds the pipe's write end");
+        // With this process's copy closed, the reader sees the end of the pipe at once:
+        // neither the fork server nor a child holds the write end.
+        // SAFETY: closes a descriptor this process made and uses no more.
+        assert_eq!(unsafe { libc::close(write) }, 0);
+        let mut poll = libc::pollfd {
+            fd: read,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a 10 s timeout.
+        let ready = unsafe { libc::poll(&mut poll, 1, 10_000) };
+        assert_eq!(ready, 1, "the pipe never reached its end");
+        let mut byte = 0u8;
+        // SAFETY: reads at most one byte into a valid buffer.
+        let got = unsafe { libc::read(read, (&mut byte as *mut u8).cast(), 1) };
+        assert_eq!(got, 0, "end of the pipe");
+    })
+    .unwrap();
+    assert_eq!(finish(&probe), 0, "{:?}", probe.failure());
+}
+
+/// Ten fields of eight bytes, and structs of ten of the one below: a layout description that
+/// grows tenfold with each level (about 200 KB at the fourth).
+macro_rules! wide {
+    ($name:ident, $t:ty) => {
+        #[derive(Clone, Copy, SharedLayout)]
+        #[repr(C)]
+        struct $name {
+            f0: $t,
+            f1: $t,
+            f2: $t,
+            f3: $t,
+            f4: $t,
+            f5: $t,
+            f6: $t,
+            f7: $t,
+            f8: $t,
+            f9: $t,
+        }
+    };
+}
+wide!(Wide0, u64);
+wide!(Wide1, Wide0);
+wide!(Wide2, Wide1);
+wide!(Wide3, Wide2);
+
+fn takes_wide(_: RawValue<Wide3>) {}
+
+fn until_set(go: sharedctypes::Event, runs: RawValue<u64>) -> Exit {
+    while !go.is_set() {
+        runs.update(|n| n + 1);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Exit(5)
+}
+
+#[test]
+fn an_oversized_request_fails_alone_and_breaks_no_running_child() {
+    let probe = Process::start(|| {
+        assert!(Wide3::LAYOUT.describe().len() > 128 * 1024);
+        let go = sharedctypes::Event::new().unwrap();
+        let runs = RawValue::new(0u64).unwrap();
+        let running = Process::spawn(until_set, (&go, &runs)).unwrap();
+        let wide = RawValue::<Wide3>::zeroed().unwrap();
+        match Process::spawn(takes_wide, (&wide,)).err() {
+            Some(Error::SpawnFailed { reason, .. }) => assert!(
+                reason.contains("more than the 131072 one request to the fork server may carry"),
+                "{reason}"
+            ),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // The running child is untouched, and the server still serves.
+        assert_eq!(finish(&Process::spawn(exits_with, (&3,)).unwrap()), 3);
+        go.set();
+        assert_eq!(finish(&running), 5);
+        assert!(runs.get() > 0);
+    })
+    .unwrap();
+    assert_eq!(finish(&probe), 0, "{:?}", probe.failure());
+}
+
+#[test]
+fn a_description_too_big_for_the_environment_is_a_clear_error() {
+    let wide = heap::isolated(RawValue::<Wide3>::zeroed).unwrap();
+    match Process::command(Command::new("true"))
+        .share("wide", &wide)
+        .err()
+    {
+        Some(Error::InvalidArgument { reason }) => assert!(
+            reason.starts_with("the description of `wide` is ")
+                && reason.contains("an environment variable holds at most 131072 bytes"),
+            "{reason}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// The pids of this process's children (`/proc/<pid>/task/<tid>/children` of every thread).
+fn children_of_this_process() -> Vec<i32> {
+    let mut pids = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        pids.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok()),
+        );
+    }
+    pids
+}
+
+fn burn_then_wait(go: sharedctypes::Event, runs: RawValue<u64>) -> Exit {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_millis(300) {
+        std::hint::spin_loop(); // CPU time, which the parent collects when it reaps this
+    }
+    until_set(go, runs)
+}
+
+#[test]
+fn a_spawned_child_outlives_a_killed_fork_server_and_is_joined_as_usual() {
+    let probe = Process::start(|| {
+        let go = sharedctypes::Event::new().unwrap();
+        let runs = RawValue::new(0u64).unwrap();
+        let child = Process::spawn(burn_then_wait, (&go, &runs)).unwrap();
+        let server: Vec<i32> = children_of_this_process()
+            .into_iter()
+            .filter(|&p| p != child.pid())
+            .collect();
+        assert_eq!(
+            server.len(),
+            1,
+            "the fork server and the child are children here"
+        );
+        // SAFETY: kills the fork server, this process's child.
+        assert_eq!(unsafe { libc::kill(server[0], libc::SIGKILL) }, 0);
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(child.is_alive(), "the child goes on without the server");
+        let before = runs.get();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(runs.get() > before, "and keeps working");
+        go.set();
+        assert_eq!(child.join().unwrap(), 5);
+        // Its CPU time counts as this process's children's.
+        // SAFETY: getrusage writes into a valid struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        assert_eq!(rc, 0);
+        let cpu_ms = usage.ru_utime.tv_sec * 1000 + usage.ru_utime.tv_usec / 1000;
+        assert!(cpu_ms >= 150, "children's CPU time is {cpu_ms} ms");
+        // The next spawn starts a new server.
+        assert_eq!(finish(&Process::spawn(exits_with, (&4,)).unwrap()), 4);
+    })
+    .unwrap();
+    assert_eq!(finish(&probe), 0, "{:?}", probe.failure());
+}
+
+fn same_directory(dir: u64) -> Exit {
+    use std::os::unix::fs::MetadataExt;
+    Exit(i32::from(
+        std::fs::metadata(".").map(|m| m.ino()).ok() != Some(dir),
+    ))
+}
+
+fn same_arguments(args: u32) -> Exit {
+    Exit(i32::from(std::env::args().count() as u32 != args))
+}
+
+#[test]
+fn a_spawned_child_works_in_the_callers_directory_even_a_removed_one() {
+    use std::os::unix::fs::MetadataExt;
+    let probe = Process::start(|| {
+        let dir = std::env::temp_dir().join(format!("sharedctypes-cwd-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        std::env::set_current_dir(&dir).unwrap();
+        let ino = std::fs::metadata(".").unwrap().ino();
+        std::fs::remove_dir(&dir).unwrap(); // the working directory is gone
+        let child = Process::spawn(same_directory, (&ino,)).unwrap();
+        assert_eq!(finish(&child), 0, "the child works in another directory");
+    })
+    .unwrap();
+    assert_eq!(finish(&probe), 0, "{:?}", probe.failure());
+}
+
+#[test]
+fn a_spawned_child_has_the_callers_arguments() {
+    // Run in a program with several arguments (this test binary, started by `command`).
+    let program = Process::command(this_test_binary("spawn_args"))
+        .spawn()
+        .unwrap();
+    assert_eq!(finish(&program), 0, "the spawned child had other arguments");
+}
+
+#[test]
+fn spawn_from_a_shared_library_is_refused_at_once_saying_why() {
+    let python_ok = Command::new("python3")
+        .args(["-c", "import ctypes"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !python_ok {
+        eprintln!("SKIPPED: python3 is not installed: it loads the library in this test");
+        return;
+    }
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "spawn_from_library"])
+        .args([
+            "--manifest-path",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let lib = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples/libspawn_from_library.so");
+    let mut python = Command::new("python3");
+    python
+        .args([
+            "-c",
+            "import ctypes, sys\n\
+             lib = ctypes.CDLL(sys.argv[1])\n\
+             out = ctypes.create_string_buffer(4096)\n\
+             print(lib.sharedctypes_try_spawn(out, 4096), out.value.decode())",
+        ])
+        .arg(&lib)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let child = python.spawn().unwrap();
+    let pid = child.id();
+    // A watchdog: the bug was a fork server that waits for ever on python's standard input.
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        // SAFETY: signals the python process if it is still there.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    });
+    let out = child.wait_with_output().unwrap();
+    drop(watchdog);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "python ended with {:?}: {text}",
+        out.status
+    );
+    assert!(
+        text.starts_with("0 could not spawn: the function lies in `")
+            && text.contains("libspawn_from_library.so`, which is not the running executable"),
+        "{text}"
+    );
 }

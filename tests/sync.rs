@@ -622,12 +622,11 @@ fn a_signal_does_not_end_a_timed_condition_wait_early() {
     let outcome = RawArray::<u64>::zeroed(2).unwrap();
     let child = Process::start(|| {
         // A handler without SA_RESTART: the futex wait returns EINTR when it runs.
+        // SAFETY: an all-zero sigaction is a valid value (no flags, empty mask).
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = ignore_signal as *const () as usize;
         // SAFETY: installs a handler that does nothing, for SIGUSR1 only.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = ignore_signal as usize;
-            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
-        }
+        unsafe { libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()) };
         let g = c.acquire().unwrap();
         ready.set(1);
         let start = Instant::now();

@@ -10,10 +10,15 @@ use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use crate::error::{Error, Result};
 
 /// Starts `cmd` with the descriptors `keep` inherited (at the same numbers) and every other
-/// close-on-exec descriptor closed, as usual.
-pub(crate) fn spawn_keeping(cmd: &mut Command, keep: &[RawFd]) -> Result<Child> {
+/// close-on-exec descriptor closed, as usual; with `only_these`, every descriptor above 2
+/// that is not in `keep` is closed too, close-on-exec or not (as CPython's spawn does: a
+/// pipe's write end the caller left inheritable must not keep its reader waiting).
+pub(crate) fn spawn_keeping(cmd: &mut Command, keep: &[RawFd], only_these: bool) -> Result<Child> {
     let keep = keep.to_vec();
     let inherit = move || {
+        if only_these && !super::process::cloexec_from_3() {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSYS));
+        }
         for &fd in &keep {
             // SAFETY: `fd` is open in the parent for the duration of the spawn (the caller
             // holds it), hence in the child between fork and exec, where this runs.
@@ -24,8 +29,8 @@ pub(crate) fn spawn_keeping(cmd: &mut Command, keep: &[RawFd]) -> Result<Child> 
         Ok(())
     };
     // SAFETY: the hook runs in the child between fork and exec, where only
-    // async-signal-safe calls are allowed: it only calls fcntl, and allocates nothing
-    // (`keep` was built before).
+    // async-signal-safe calls are allowed: it only calls close_range and fcntl, and
+    // allocates nothing (`keep` was built before).
     unsafe { cmd.pre_exec(inherit) };
     cmd.spawn()
         .map_err(|e| Error::os("spawn a program", e.raw_os_error().unwrap_or(libc::EIO)))

@@ -54,9 +54,20 @@ pub(crate) fn install_stdio(stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>, stder
     let _ = nix::unistd::dup2_stderr(stderr);
 }
 
-/// Changes the working directory (best effort).
-pub(crate) fn chdir(path: &std::path::Path) {
-    let _ = nix::unistd::chdir(path);
+/// The working directory, as a descriptor (`O_PATH`: it needs no permission on the
+/// directory, and names it even once it is renamed or removed).
+pub(crate) fn working_directory() -> Result<OwnedFd> {
+    nix::fcntl::open(
+        ".",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(err("open (the working directory)"))
+}
+
+/// Makes the directory `dir` the working directory.
+pub(crate) fn fchdir(dir: BorrowedFd<'_>) -> Result<()> {
+    nix::unistd::fchdir(dir).map_err(err("fchdir"))
 }
 
 /// A close-on-exec pipe, `(read, write)`.

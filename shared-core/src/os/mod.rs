@@ -38,8 +38,10 @@ pub(crate) const EPERM: i32 = nix::errno::Errno::EPERM as i32;
 /// `ELOOP`: a symbolic link where none is followed.
 pub(crate) const ELOOP: i32 = nix::errno::Errno::ELOOP as i32;
 
-/// `ESRCH`: no such process.
-pub(crate) const ESRCH: i32 = nix::errno::Errno::ESRCH as i32;
+/// `EPIPE`, `ECONNRESET`, `ENOTCONN`: the other end of a socket is gone.
+pub(crate) const EPIPE: i32 = nix::errno::Errno::EPIPE as i32;
+pub(crate) const ECONNRESET: i32 = nix::errno::Errno::ECONNRESET as i32;
+pub(crate) const ENOTCONN: i32 = nix::errno::Errno::ENOTCONN as i32;
 
 /// `EBADF`, for a descriptor that is not what it should be.
 pub(crate) const EBADF: i32 = nix::errno::Errno::EBADF as i32;

@@ -1,10 +1,7 @@
 //! Processes: `fork`, `waitpid`, signals, `_exit`, the pid, and the fork handlers.
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-
 use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, SigSet, Signal, kill};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
 
@@ -66,82 +63,6 @@ pub(crate) fn wait_child(pid: i32, block: bool) -> Result<Option<i32>> {
     }
 }
 
-/// The exit code (CPython's convention) of a wait status, if the process ended.
-fn exitcode(status: WaitStatus) -> Option<(i32, i32)> {
-    match status {
-        WaitStatus::Exited(pid, code) => Some((pid.as_raw(), code)),
-        WaitStatus::Signaled(pid, signal, _) => Some((pid.as_raw(), -(signal as i32))),
-        _ => None,
-    }
-}
-
-/// Reaps one ended child of this process, without blocking: `(pid, exitcode)`, or `None`
-/// if no child has ended (or there is none).
-pub(crate) fn reap_any() -> Option<(i32, i32)> {
-    loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return None,
-            Ok(status) => {
-                if let Some(ended) = exitcode(status) {
-                    return Some(ended);
-                }
-            }
-            Err(Errno::EINTR) => {}
-            Err(_) => return None,
-        }
-    }
-}
-
-/// A descriptor that refers to the process `pid` for as long as it is open, even once the
-/// pid is reused (`pidfd_open`, Linux 5.3; `nix` has no wrapper). The caller must make sure
-/// `pid` has not been reaped yet (it is its own unreaped child).
-pub(crate) fn pidfd_open(pid: i32) -> Result<OwnedFd> {
-    // SAFETY: the pidfd_open system call takes a pid and flags and returns a new descriptor
-    // or -1; it touches no memory of this process.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(Error::os("pidfd_open", Errno::last() as i32));
-    }
-    // SAFETY: the system call returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// Sends `sig` to the process a pidfd refers to (a process that has ended is `ESRCH`).
-pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: Sig) -> Result<()> {
-    // SAFETY: pidfd_send_signal takes a descriptor, a signal number, a null siginfo and no
-    // flags; it touches no memory of this process.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            sig.nix() as i32,
-            core::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if rc < 0 {
-        return Err(Error::os("pidfd_send_signal", Errno::last() as i32));
-    }
-    Ok(())
-}
-
-/// `SIGCHLD` blocked for this thread, and a descriptor that reads as readable when it
-/// arrives (the fork server waits on it and on its requests with one `poll`).
-pub(crate) fn sigchld_fd() -> Result<OwnedFd> {
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGCHLD);
-    set.thread_block().map_err(err("pthread_sigmask"))?;
-    let fd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-        .map_err(err("signalfd"))?;
-    Ok(OwnedFd::from(fd))
-}
-
-/// Empties a `SIGCHLD` signalfd (the signals only say "look again").
-pub(crate) fn drain_sigchld(fd: BorrowedFd<'_>) {
-    let mut buf = [0u8; 128 * 8];
-    while nix::unistd::read(fd, &mut buf).is_ok_and(|n| n > 0) {}
-}
-
 /// Unblocks every signal for this thread and restores the default action of `SIGCHLD`: how
 /// a child of the fork server starts (`SIGPIPE` stays ignored, as under Rust's runtime).
 pub(crate) fn reset_signals() {
@@ -192,4 +113,155 @@ pub(crate) fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: 
     // requires of them (they must not unwind: an `extern "C"` function aborts if it would).
     let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
     assert_eq!(rc, 0, "pthread_atfork failed: out of memory");
+}
+
+/// This thread's kernel thread id.
+pub(crate) fn gettid() -> i32 {
+    nix::unistd::gettid().as_raw()
+}
+
+/// The kernel's `struct clone_args`, for `clone3` (`libc` has no definition).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// How far past `pthread_self()` the probe looks for the thread id (glibc's thread
+/// descriptor is about 2.3 KiB; the id lies at 720 bytes on x86-64).
+const TID_SCAN: usize = 1024;
+
+/// Reads the `i32` at `offset` in this thread's descriptor.
+fn descriptor_i32(offset: usize) -> i32 {
+    // SAFETY: `pthread_self` has no preconditions.
+    let base = unsafe { libc::pthread_self() } as usize;
+    // SAFETY: the C library's descriptor of this thread lies in this process's memory at
+    // `base`, initialised and at least TID_SCAN bytes long (glibc's is about 2.3 KiB), and
+    // `offset < TID_SCAN` is a multiple of 4 (the descriptor is 8-aligned). It is only read,
+    // from the one thread that writes it.
+    unsafe { core::ptr::read_volatile((base + offset) as *const i32) }
+}
+
+/// Where the C library keeps the calling thread's kernel thread id, as an offset from
+/// `pthread_self()`: the place a fork of this process must have the kernel write the child's
+/// id into (`CLONE_CHILD_SETTID`), as the C library's own `fork` does. Found by a probe: of
+/// the places that hold this thread's id, the one that holds the child's id in a child made
+/// by the C library's `fork`. `None` if there is no single such place.
+///
+/// Only for a single-threaded process (the fork server): the probe forks.
+pub(crate) fn find_tid_slot() -> Option<usize> {
+    let me = gettid();
+    let candidates: Vec<usize> = (0..TID_SCAN)
+        .step_by(4)
+        .filter(|&o| descriptor_i32(o) == me)
+        .collect();
+    if candidates.is_empty() || candidates.len() > 200 {
+        return None;
+    }
+    // SAFETY: the caller is single-threaded, so the child may run anything; it only reads
+    // its own memory and exits.
+    match unsafe { fork() }.ok()? {
+        Forked::Child => {
+            let child = gettid();
+            let found = candidates.iter().position(|&o| descriptor_i32(o) == child);
+            exit_now(found.map_or(255, |i| i as i32))
+        }
+        Forked::Parent(pid) => {
+            let code = wait_child(pid, true).ok()??;
+            usize::try_from(code)
+                .ok()
+                .and_then(|i| candidates.get(i))
+                .copied()
+        }
+    }
+}
+
+/// The head of this thread's robust-mutex list, as registered with the kernel.
+fn robust_list_head() -> Option<(usize, usize)> {
+    let mut head: usize = 0;
+    let mut len: usize = 0;
+    // SAFETY: get_robust_list writes the head pointer and its length into the two
+    // variables, both valid for writes; pid 0 is the calling thread.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_get_robust_list,
+            0,
+            &mut head as *mut usize,
+            &mut len as *mut usize,
+        )
+    };
+    (rc == 0 && head != 0).then_some((head, len))
+}
+
+/// Forks this (single-threaded) process as a *sibling*: the child's parent is this process's
+/// parent (`CLONE_PARENT`), which can wait for it, signal it and collect its CPU time as for
+/// any child of its own, and it does not depend on this process at all. Like the C library's
+/// `fork`, the kernel writes the child's thread id at `tid_slot` past `pthread_self()` (see
+/// [`find_tid_slot`]) and the child registers its robust-mutex list again; the C library's
+/// fork handlers do not run.
+///
+/// # Safety
+/// The process must be single-threaded and hold no lock (the fork server), and `tid_slot`
+/// must come from [`find_tid_slot`] in this process.
+pub(crate) unsafe fn fork_sibling(tid_slot: usize) -> Result<Forked> {
+    let robust = robust_list_head();
+    // SAFETY: `pthread_self` has no preconditions.
+    let base = unsafe { libc::pthread_self() } as usize;
+    let args = CloneArgs {
+        flags: (libc::CLONE_PARENT | libc::CLONE_CHILD_SETTID | libc::CLONE_CHILD_CLEARTID) as u64,
+        child_tid: (base + tid_slot) as u64,
+        // Must be 0 with CLONE_PARENT: the child signals its end the way this process
+        // does to the same parent (SIGCHLD, as this process was forked normally).
+        exit_signal: 0,
+        ..CloneArgs::default()
+    };
+    // SAFETY: clone3 without CLONE_VM and without a stack makes a copy of this process, as
+    // fork does; the arguments are a valid `clone_args` of the size given. The kernel writes
+    // the child's id at `child_tid`, this thread's id field (the caller's contract), in the
+    // child's copy of the memory.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            core::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match rc {
+        -1 => Err(Error::os("clone3 (CLONE_PARENT)", Errno::last() as i32)),
+        0 => {
+            if let Some((head, len)) = robust {
+                // SAFETY: registers the same (empty) list head the parent had, at the same
+                // address in this copy of its memory, as the C library's fork does: a fork
+                // starts with no robust list in the kernel.
+                unsafe { libc::syscall(libc::SYS_set_robust_list, head, len) };
+            }
+            Ok(Forked::Child)
+        }
+        pid => Ok(Forked::Parent(pid as i32)),
+    }
+}
+
+/// Marks every descriptor from 3 up close-on-exec (`close_range`, Linux 5.11; `nix` has no
+/// wrapper). Async-signal-safe: for use between fork and exec.
+pub(crate) fn cloexec_from_3() -> bool {
+    // SAFETY: close_range takes two descriptor numbers and flags, and touches no memory.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    rc == 0
 }

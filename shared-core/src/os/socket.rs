@@ -1,12 +1,10 @@
 //! Unix sockets that carry descriptors (`SCM_RIGHTS`): how objects and requests travel to
 //! the fork server and to spawned children.
 
-use core::time::Duration;
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{
     AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
     sendmsg, socketpair,
@@ -102,50 +100,5 @@ pub(crate) fn recv(sock: BorrowedFd<'_>, max_len: usize) -> Result<Option<Messag
         }
         buf.truncate(bytes);
         return Ok(Some(Message { bytes: buf, fds }));
-    }
-}
-
-/// Waits (for ever) until one of `fds` is readable or closed; which ones are.
-pub(crate) fn wait_any(fds: &[BorrowedFd<'_>]) -> Result<Vec<bool>> {
-    let mut polled: Vec<PollFd<'_>> = fds
-        .iter()
-        .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
-        .collect();
-    loop {
-        match poll(&mut polled, PollTimeout::NONE) {
-            Ok(_) => {
-                return Ok(polled
-                    .iter()
-                    .map(|p| p.revents().is_some_and(|r| !r.is_empty()))
-                    .collect());
-            }
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(err("poll")(e)),
-        }
-    }
-}
-
-/// Waits until `fd` is readable (or closed) for at most `timeout` (`None`: for ever);
-/// `true` if it is.
-pub(crate) fn wait_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bool> {
-    let deadline = timeout.map(|t| std::time::Instant::now() + t);
-    loop {
-        let wait = match deadline {
-            None => PollTimeout::NONE,
-            Some(d) => {
-                let left = d.saturating_duration_since(std::time::Instant::now());
-                // Rounded up, so that a short wait does not turn into a busy loop.
-                let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, wait) {
-            Ok(0) if deadline.is_some_and(|d| std::time::Instant::now() >= d) => return Ok(false),
-            Ok(0) => {}
-            Ok(_) => return Ok(true),
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(err("poll")(e)),
-        }
     }
 }

@@ -5,10 +5,13 @@ use core::marker::PhantomData;
 use std::os::fd::AsRawFd;
 use std::process::{ChildStderr, ChildStdin, ChildStdout};
 
-use super::{Child, Process, State};
+use super::{Process, State};
 use crate::error::{Error, Result};
 use crate::os;
 use crate::share::{self, Exporter, Numbering, Share};
+
+/// The longest string `execve` takes as one argument or environment variable.
+const MAX_ARG_STRLEN: usize = 32 * 4096;
 
 /// A program to start with shared objects: [`Process::command`] makes one,
 /// [`share`](Self::share) adds an object under a name, [`spawn`](Self::spawn) starts it.
@@ -71,7 +74,9 @@ impl<'scope> Command<'scope> {
     ///
     /// # Errors
     /// [`Error::InvalidName`] for a bad or repeated name; [`Error::NotIsolated`] for an
-    /// object that lies beside other objects (the program could reach them); [`Error::Os`]
+    /// object that lies beside other objects (the program could reach them);
+    /// [`Error::InvalidArgument`] for one whose description does not fit in an environment
+    /// variable (a layout of more than about 128 KiB); [`Error::Os`]
     /// if the object's memory cannot be prepared for sending.
     ///
     /// ```
@@ -97,7 +102,17 @@ impl<'scope> Command<'scope> {
         }
         self.out.require_isolation(name);
         let text = obj.export(&mut self.out)?.0.to_text();
-        self.cmd.env(share::env_var(name), text);
+        let var = share::env_var(name);
+        // `NAME=value` and its NUL must fit in one argument string of `execve`.
+        if var.len() + text.len() + 2 > MAX_ARG_STRLEN {
+            return Err(Error::InvalidArgument {
+                reason: format!(
+                    "the description of `{name}` is {} bytes, and an environment variable holds at most {MAX_ARG_STRLEN} bytes (Linux's MAX_ARG_STRLEN, with its name): hand the program an object of a type with a shorter layout, or one it opens by name",
+                    text.len()
+                ),
+            });
+        }
+        self.cmd.env(var, text);
         self.names.push(name.to_string());
         Ok(self)
     }
@@ -122,14 +137,13 @@ impl<'scope> Command<'scope> {
             }
         }
         let keep: Vec<i32> = self.out.fds().iter().map(AsRawFd::as_raw_fd).collect();
-        let mut child = os::exec::spawn_keeping(&mut self.cmd, &keep)?;
+        let mut child = os::exec::spawn_keeping(&mut self.cmd, &keep, false)?;
         // No lifeline: the program can map only the files of the objects it was handed, each
         // of its own (never reused), not the common arenas.
         let pid = child.id() as i32;
         Ok(Process {
             pid,
             state: Cell::new(State::Running),
-            child: Child::Own,
             moved_to_child: Cell::new(None),
             stdio: Some(Stdio {
                 stdin: Cell::new(child.stdin.take()),

@@ -28,7 +28,7 @@ pub use spawn::{SpawnArgs, SpawnFn};
 
 use crate::error::{Error, Result};
 use crate::os::process::{self as os, Forked, Sig};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// A child process running a closure, forked from this one.
 ///
@@ -98,9 +98,12 @@ use std::os::fd::{AsFd, OwnedFd};
 /// ```
 #[must_use = "dropping a Process waits for the child to end (join it, or keep it while it runs)"]
 pub struct Process<'scope> {
+    /// This process's own child (forked by `start`, made by the fork server on this
+    /// process's behalf by `spawn`, or a program started by `command`): waited for with
+    /// `waitpid`, and signalled by pid (it is not reaped while `Running`, so its pid cannot
+    /// have been reused).
     pid: i32,
     state: Cell<State>,
-    child: Child,
     /// The parent's copy of the closure, dropped only once the child has ended: what the
     /// closure captured by move now belongs to the child, and dropping it here earlier could
     /// free a shared block or release a lock the child is still using.
@@ -110,20 +113,6 @@ pub struct Process<'scope> {
     /// Why the child failed, once it has ended.
     failure: failure::Failure,
     _scope: PhantomData<&'scope mut &'scope ()>,
-}
-
-/// How the child is waited for and signalled.
-enum Child {
-    /// This process's own child (forked by `start`, or a program started by `command`):
-    /// waited for with `waitpid`, and signalled by pid (it is not reaped while `Running`,
-    /// so its pid cannot have been reused).
-    Own,
-    /// A child of the fork server (`spawn`), which reports its end on `status`; signalled
-    /// through `pidfd` (immune to pid reuse) when the kernel has pidfds.
-    Served {
-        status: OwnedFd,
-        pidfd: Option<OwnedFd>,
-    },
 }
 
 /// Anything: lets `Process` hold the parent's copy of a closure of any type.
@@ -223,7 +212,6 @@ impl<'scope> Process<'scope> {
                 Ok(Process {
                     pid,
                     state: Cell::new(State::Running),
-                    child: Child::Own,
                     moved_to_child: Cell::new(Some(Box::new(f))),
                     stdio: None,
                     failure: failure::Failure::new(report_read),
@@ -233,17 +221,11 @@ impl<'scope> Process<'scope> {
         }
     }
 
-    /// A child the fork server started.
-    fn spawned(
-        pid: i32,
-        status: OwnedFd,
-        pidfd: Option<OwnedFd>,
-        report: OwnedFd,
-    ) -> Process<'scope> {
+    /// A child the fork server started for this process (as this process's child).
+    fn spawned(pid: i32, report: OwnedFd) -> Process<'scope> {
         Process {
             pid,
             state: Cell::new(State::Running),
-            child: Child::Served { status, pidfd },
             moved_to_child: Cell::new(None),
             stdio: None,
             failure: failure::Failure::new(Some(report)),
@@ -254,27 +236,24 @@ impl<'scope> Process<'scope> {
     /// Waits for the child to end, for at most `timeout` (`None`: for ever); its exit code,
     /// or `None` if it still runs.
     fn wait(&self, timeout: Option<Duration>) -> Result<Option<i32>> {
-        match &self.child {
-            Child::Own => match timeout {
-                None => os::wait_child(self.pid, true),
-                Some(t) if t.is_zero() => os::wait_child(self.pid, false),
-                Some(t) => {
-                    let start = std::time::Instant::now();
-                    let mut pause = Duration::from_micros(100);
-                    loop {
-                        if let Some(code) = os::wait_child(self.pid, false)? {
-                            return Ok(Some(code));
-                        }
-                        let left = t.saturating_sub(start.elapsed());
-                        if left.is_zero() {
-                            return Ok(None);
-                        }
-                        std::thread::sleep(pause.min(left));
-                        pause = (pause * 2).min(Duration::from_millis(20));
+        match timeout {
+            None => os::wait_child(self.pid, true),
+            Some(t) if t.is_zero() => os::wait_child(self.pid, false),
+            Some(t) => {
+                let start = std::time::Instant::now();
+                let mut pause = Duration::from_micros(100);
+                loop {
+                    if let Some(code) = os::wait_child(self.pid, false)? {
+                        return Ok(Some(code));
                     }
+                    let left = t.saturating_sub(start.elapsed());
+                    if left.is_zero() {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(pause.min(left));
+                    pause = (pause * 2).min(Duration::from_millis(20));
                 }
-            },
-            Child::Served { status, .. } => spawn::wait_served(status.as_fd(), timeout),
+            }
         }
     }
 
@@ -511,19 +490,8 @@ impl<'scope> Process<'scope> {
         if self.state.get() != State::Running {
             return Ok(());
         }
-        match &self.child {
-            // The pid is our unreaped child, so it cannot have been recycled.
-            Child::Own => os::send_signal(self.pid, signal),
-            Child::Served {
-                pidfd: Some(pidfd), ..
-            } => match os::pidfd_send_signal(pidfd.as_fd(), signal) {
-                Err(crate::Error::Os { errno, .. }) if errno == crate::os::ESRCH => Ok(()),
-                other => other,
-            },
-            // Without pidfds (Linux before 5.3): by pid, while the server has not reported
-            // its end (a small window remains in which the pid could have been reused).
-            Child::Served { pidfd: None, .. } => os::send_signal(self.pid, signal),
-        }
+        // The pid is our unreaped child, so it cannot have been recycled.
+        os::send_signal(self.pid, signal)
     }
 }
 

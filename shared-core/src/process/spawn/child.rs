@@ -1,10 +1,9 @@
-//! A spawned child, just forked by the fork server: it takes its parent's stdio and working
-//! directory, keeps its lifelines, receives its objects, and runs the function.
+//! A spawned child, just forked by the fork server (as a child of the server's parent): it
+//! takes its parent's stdio and working directory, keeps its lifelines, receives its objects,
+//! and runs the function.
 
-use std::ffi::OsStr;
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 
 use super::super::failure;
 use super::wire::Request;
@@ -16,26 +15,35 @@ use crate::share::{Handle, Importer, Sent};
 pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
     os::process::reset_signals();
     let mut fds = fds.into_iter();
-    let (Some(lifeline), Some(stdin), Some(stdout), Some(stderr), Some(report)) =
-        (fds.next(), fds.next(), fds.next(), fds.next(), fds.next())
-    else {
+    let (Some(lifeline), Some(stdin), Some(stdout), Some(stderr), Some(report), Some(cwd)) = (
+        fds.next(),
+        fds.next(),
+        fds.next(),
+        fds.next(),
+        fds.next(),
+        fds.next(),
+    ) else {
         os::process::exit_now(104);
     };
     os::fd::install_stdio(stdin.as_fd(), stdout.as_fd(), stderr.as_fd());
     drop((stdin, stdout, stderr));
     failure::install(Some(report));
-    if !request.cwd.is_empty() {
-        os::fd::chdir(OsStr::from_bytes(&request.cwd).as_ref());
-    }
+    // The parent's working directory, by descriptor: the same directory even if it was
+    // renamed or removed meanwhile.
+    let entered = os::fd::fchdir(cwd.as_fd());
+    drop(cwd);
     // Held for as long as this process runs, and handed on to what it spawns: the parent
     // (and its ancestors) reuse no block this process may map until they are all closed.
     let held: Vec<OwnedFd> = fds.by_ref().take(request.held as usize).collect();
     crate::heap::hold_lifelines(std::iter::once(lifeline).chain(held).collect());
     let arenas: Vec<OwnedFd> = fds.collect();
 
-    let code = match entry_point(request.entry) {
-        None => failure::fail("the spawned function is not in this executable's code"),
-        Some(entry) => {
+    let code = match (entered, entry_point(request.entry)) {
+        (Err(e), _) => failure::fail(&format!(
+            "the spawned child could not enter its parent's working directory: {e}"
+        )),
+        (_, None) => failure::fail("the spawned function is not in this executable's code"),
+        (Ok(()), Some(entry)) => {
             let handles: Result<Vec<Sent>, _> = request
                 .handles
                 .iter()

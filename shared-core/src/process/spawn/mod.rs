@@ -19,7 +19,6 @@ mod server;
 mod wire;
 
 use core::mem::size_of;
-use core::time::Duration;
 use std::os::fd::{AsFd, BorrowedFd};
 
 use super::{Process, ProcessResult};
@@ -160,10 +159,10 @@ where
         }
     };
     const { assert!(size_of::<F>() == 0) };
-    // SAFETY: `F` is zero-sized (asserted at compile time) and `Copy`: a function item or a
-    // closure that captures nothing (or only zero-sized `Copy` values). Such a type has a
-    // single value, which may be duplicated at will, so producing it from no bytes is
-    // producing a copy of the `f` the parent passed.
+    // SAFETY: `F` is a function item: zero-sized (asserted at compile time) and `Copy`, and
+    // not a closure (`Process::spawn` refused closures before sending this entry point). A
+    // function item's type has a single value that stands for nothing but its code, which
+    // this process has too, so producing it from no bytes produces the `f` the parent passed.
     let f: F = unsafe { core::mem::zeroed() };
     sealed::Func::call(f, args).exit_code()
 }
@@ -187,30 +186,6 @@ fn entry_point(distance: i64) -> Option<Entry> {
     // checked it), so the code at the same distance from `anchor` in the same loaded object
     // is the entry point the parent took the distance of: an `Entry` (a non-null `fn`).
     Some(unsafe { core::mem::transmute::<usize, Entry>(addr) })
-}
-
-/// Waits at most `timeout` (`None`: for ever) for the fork server to report the end of a
-/// child on its status socket.
-pub(super) fn wait_served(
-    status: BorrowedFd<'_>,
-    timeout: Option<Duration>,
-) -> Result<Option<i32>> {
-    if !os::socket::wait_readable(status, timeout)? {
-        return Ok(None);
-    }
-    match os::socket::recv(status, 64)? {
-        Some(msg) => match wire::Status::decode(&msg.bytes) {
-            Some(wire::Status::Exited(code)) => Ok(Some(code)),
-            _ => Err(Error::spawn(
-                "wait for a spawned child",
-                "the fork server sent an unexpected message".into(),
-            )),
-        },
-        None => Err(Error::spawn(
-            "wait for a spawned child",
-            "the fork server ended before the child did (it was killed?)".into(),
-        )),
-    }
 }
 
 impl<'scope> Process<'scope> {
@@ -261,14 +236,34 @@ impl<'scope> Process<'scope> {
         const {
             assert!(
                 size_of::<F>() == 0,
-                "Process::spawn runs a plain function in another process: pass a fn item or a closure that captures nothing"
+                "Process::spawn runs a plain `fn` item in a fresh process, where the values a closure captures do not exist: write a `fn` that takes them as arguments"
             )
         };
         let _ = f;
+        // A closure is refused, even one that captures only zero-sized values: such a value
+        // (a token that proves some set-up ran) would be made out of nothing in a process
+        // where that set-up never ran. A plain `fn` item has no such state.
+        if core::any::type_name::<F>().contains('{') {
+            return Err(Error::spawn(
+                "spawn",
+                format!(
+                    "`{}` is a closure: Process::spawn runs a plain `fn` item (whatever a closure captures, even a zero-sized value, exists only in this process)",
+                    core::any::type_name::<F>()
+                ),
+            ));
+        }
         // Keeps the fork server's entry in the executable: this function refers to it.
         core::hint::black_box(&server::ENTER_IF_SERVER);
 
         let entry: Entry = entry::<F, A, R>;
+        os::image::in_main_executable(entry as usize).map_err(|(object, exe)| {
+            Error::spawn(
+                "spawn",
+                format!(
+                    "the function lies in {object}, which is not the running executable ({exe}): sharedctypes is part of a shared library loaded into another program, whose fresh copy would not hold the function (start such children with Process::command)"
+                ),
+            )
+        })?;
         let distance = distance_from_anchor(entry as usize).ok_or_else(|| {
             Error::spawn(
                 "spawn",
@@ -283,10 +278,8 @@ impl<'scope> Process<'scope> {
             tag: type_tag::<F, A>(),
             held: held.len() as u32,
             handles: sent.iter().map(|s| s.0.to_text()).collect(),
-            cwd: std::env::current_dir()
-                .map(|d| std::os::unix::ffi::OsStrExt::as_bytes(d.as_os_str()).to_vec())
-                .unwrap_or_default(),
         };
+        let cwd = os::fd::working_directory()?;
         let (status, theirs) = os::socket::seqpacket_pair()?;
         // Blocks allocated until now are not reused while the child may map them.
         let lifeline = heap::new_lifeline()
@@ -302,10 +295,11 @@ impl<'scope> Process<'scope> {
             stdout.as_fd(),
             stderr.as_fd(),
             report_theirs.as_fd(),
+            cwd.as_fd(),
         ];
         fds.extend(held.iter().map(AsFd::as_fd));
         fds.extend(out.fds().iter().map(AsFd::as_fd));
-        let (pid, pidfd) = client::submit(&request.encode(), &fds, status.as_fd())?;
-        Ok(Process::spawned(pid, status, pidfd, report))
+        let pid = client::submit(&request.encode(), &fds, status.as_fd())?;
+        Ok(Process::spawned(pid, report))
     }
 }

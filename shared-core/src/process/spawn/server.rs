@@ -1,6 +1,8 @@
 //! The fork server: a copy of this executable, started by exec once per process that spawns,
 //! single-threaded and clean (it never ran `main`), which forks the spawned children. A spawn
-//! then costs a fork of this small process instead of an exec of the whole program.
+//! then costs a fork of this small process instead of an exec of the whole program. The
+//! children it forks are its parent's (`CLONE_PARENT`): the parent waits for them directly,
+//! their CPU time counts as its children's, and they run on if the server dies.
 //!
 //! The server is entered before `main`, from the executable's `.init_array`: a process whose
 //! environment holds [`MARKER`] serves and never returns, so neither the program's `main` nor
@@ -58,113 +60,91 @@ extern "C" fn enter_if_server(_: c_int, _: *const *const c_char, _: *const *cons
     serve(control)
 }
 
-/// The server's loop: requests on the control socket, `SIGCHLD` for children that end.
+/// The server's loop: one request after another on the control socket, each forked into a
+/// child that is the *parent's* (see [`os::process::fork_sibling`]), so the server keeps no
+/// children: the parent waits for them, and they outlive the server.
 fn serve(control: OwnedFd) -> ! {
     os::process::ignore_sigpipe();
-    if !greet(control.as_fd()) {
+    let Some(tid_slot) = greet(control.as_fd()) else {
         os::process::exit_now(0);
-    }
-    let Ok(sigchld) = os::process::sigchld_fd() else {
-        os::process::exit_now(102);
     };
-    let mut children: Vec<(i32, OwnedFd)> = Vec::new();
     loop {
-        let Ok(ready) = os::socket::wait_any(&[control.as_fd(), sigchld.as_fd()]) else {
-            os::process::exit_now(103);
-        };
-        if ready[1] {
-            os::process::drain_sigchld(sigchld.as_fd());
-            while let Some((pid, code)) = os::process::reap_any() {
-                if let Some(i) = children.iter().position(|(p, _)| *p == pid) {
-                    let (_, status) = children.swap_remove(i);
-                    let _ = os::socket::send(status.as_fd(), &Status::Exited(code).encode(), &[]);
-                }
-            }
-        }
-        if ready[0] {
-            match os::socket::recv(control.as_fd(), 1 << 20) {
-                // The parent is gone: so is the server (its children run on).
-                Ok(None) | Err(_) => os::process::exit_now(0),
-                Ok(Some(msg)) => {
-                    let mut fds = msg.fds.into_iter();
-                    let Some(status) = fds.next() else { continue };
-                    let rest: Vec<OwnedFd> = fds.collect();
-                    if let Some(pid) =
-                        fork_child(&msg.bytes, rest, &status, &control, &sigchld, &children)
-                    {
-                        children.push((pid, status));
-                    }
-                }
+        match os::socket::recv(control.as_fd(), MAX_REQUEST) {
+            // The parent is gone: so is the server (the children are the parent's anyway).
+            Ok(None) | Err(_) => os::process::exit_now(0),
+            Ok(Some(msg)) => {
+                let mut fds = msg.fds.into_iter();
+                let Some(status) = fds.next() else { continue };
+                fork_child(&msg.bytes, fds.collect(), status, &control, tid_slot);
             }
         }
     }
 }
 
-/// Checks that the parent runs the same executable file as this server.
-fn greet(control: BorrowedFd<'_>) -> bool {
+/// The largest request the server takes, in bytes: the descriptions of the arguments must
+/// fit (a request is one message, and must fit in a socket's buffer).
+pub(super) const MAX_REQUEST: usize = 128 * 1024;
+
+/// Checks that the parent runs the same executable file as this server, and that this
+/// server can make children of the parent's; the place of the thread id (see
+/// [`os::process::find_tid_slot`]) if all is well.
+fn greet(control: BorrowedFd<'_>) -> Option<usize> {
     let Ok(Some(msg)) = os::socket::recv(control, 4096) else {
-        return false;
+        return None;
     };
-    let reply = match os::image::exe_id() {
-        Ok(exe) if msg.bytes == hello(&exe) => HELLO_OK.to_vec(),
-        Ok(_) => {
+    let tid_slot = os::process::find_tid_slot();
+    let reply = match (os::image::exe_id(), tid_slot) {
+        (Ok(exe), Some(_)) if msg.bytes == hello(&exe) => HELLO_OK.to_vec(),
+        (Ok(exe), _) if msg.bytes != hello(&exe) => {
             b"the executable file changed since the program started: its code may differ".to_vec()
         }
-        Err(e) => e.to_string().into_bytes(),
+        (Ok(_), _) => b"this C library keeps the thread id where sharedctypes cannot find it, so spawned children cannot be made the caller's own".to_vec(),
+        (Err(e), _) => e.to_string().into_bytes(),
     };
-    os::socket::send(control, &reply, &[]).is_ok() && reply == HELLO_OK
+    let ok = os::socket::send(control, &reply, &[]).is_ok() && reply == HELLO_OK;
+    if ok { tid_slot } else { None }
 }
 
-/// Forks the child of one request; its pid (the child itself never returns).
+/// Forks the child of one request, tells the parent its pid on `status`, and forgets it (the
+/// child itself never returns).
 fn fork_child(
     bytes: &[u8],
     fds: Vec<OwnedFd>,
-    status: &OwnedFd,
+    status: OwnedFd,
     control: &OwnedFd,
-    sigchld: &OwnedFd,
-    children: &[(i32, OwnedFd)],
-) -> Option<i32> {
+    tid_slot: usize,
+) {
     let request = match Request::decode(bytes) {
         Ok(r) => r,
         Err(_) => {
             let _ = os::socket::send(status.as_fd(), &Status::Failed(os::EINVAL).encode(), &[]);
-            return None;
+            return;
         }
     };
-    // SAFETY: the server is single-threaded, so the child may run anything.
-    match unsafe { os::process::fork() } {
+    // SAFETY: the server is single-threaded and holds no lock, and `tid_slot` was found by
+    // `find_tid_slot` in this process.
+    match unsafe { os::process::fork_sibling(tid_slot) } {
         Err(e) => {
             let errno = match e {
                 crate::Error::Os { errno, .. } => errno,
                 _ => os::EINVAL,
             };
             let _ = os::socket::send(status.as_fd(), &Status::Failed(errno).encode(), &[]);
-            None
         }
         Ok(os::process::Forked::Child) => {
-            // Nothing of the server's may stay open in the child: not its sockets, not other
-            // children's status sockets.
-            for fd in [control, sigchld, status]
-                .iter()
-                .map(|f| std::os::fd::AsRawFd::as_raw_fd(*f))
-                .chain(
-                    children
-                        .iter()
-                        .map(|(_, s)| std::os::fd::AsRawFd::as_raw_fd(s)),
-                )
-            {
-                // SAFETY: the descriptor is this process's copy of one the server owns; the
-                // owner is never dropped here (`child::run` does not return), so this closes
-                // it exactly once.
-                drop(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
+            // Nothing of the server's may stay open in the child.
+            drop(status);
+            // SAFETY: the descriptor is this process's copy of the server's control socket;
+            // the owner is never dropped here (`child::run` does not return), so this closes
+            // it exactly once.
+            drop(unsafe { OwnedFd::from_raw_fd(std::os::fd::AsRawFd::as_raw_fd(control)) });
             child::run(request, fds)
         }
         Ok(os::process::Forked::Parent(pid)) => {
-            let pidfd = os::process::pidfd_open(pid).ok();
-            let attached: Vec<BorrowedFd<'_>> = pidfd.iter().map(AsFd::as_fd).collect();
-            let _ = os::socket::send(status.as_fd(), &Status::Started(pid).encode(), &attached);
-            Some(pid)
+            // The server's copies go before the parent hears of the child: from then on only
+            // the child holds its lifeline, arenas and streams.
+            drop(fds);
+            let _ = os::socket::send(status.as_fd(), &Status::Started(pid).encode(), &[]);
         }
     }
 }

@@ -4,21 +4,21 @@ use crate::error::{Error, Result};
 
 /// First bytes of a request (`b"SCRQ"`), and the version of this layout.
 const MAGIC: u32 = u32::from_le_bytes(*b"SCRQ");
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// What the parent asks the fork server for: run this function (by its offset from an anchor
-/// in the executable) with these objects (handles), in this directory.
+/// in the executable) with these objects (handles).
 ///
 /// The descriptors sent with it, in order: the status socket, the lifeline, stdin, stdout,
-/// stderr, the write end of the failure report pipe, `held` lifelines the parent holds for its own ancestors, then the arenas the
-/// handles refer to by slot.
+/// stderr, the write end of the failure report pipe, the parent's working directory, `held`
+/// lifelines the parent holds for its own ancestors, then the arenas the handles refer to by
+/// slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Request {
     pub(super) entry: i64,
     pub(super) tag: u64,
     pub(super) held: u32,
     pub(super) handles: Vec<String>,
-    pub(super) cwd: Vec<u8>,
 }
 
 fn bad(what: &str) -> Error {
@@ -71,7 +71,6 @@ impl Request {
         for h in &self.handles {
             put_bytes(&mut out, h.as_bytes());
         }
-        put_bytes(&mut out, &self.cwd);
         out
     }
 
@@ -90,7 +89,6 @@ impl Request {
                 String::from_utf8(r.bytes()?).map_err(|_| bad("has a handle that is not text"))?,
             );
         }
-        let cwd = r.bytes()?;
         if !r.0.is_empty() {
             return Err(bad("has trailing bytes"));
         }
@@ -99,20 +97,17 @@ impl Request {
             tag,
             held,
             handles,
-            cwd,
         })
     }
 }
 
-/// What the fork server tells the parent about one child, on that child's status socket.
+/// What the fork server tells the parent about one request, on that request's status socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Status {
-    /// Forked, with this pid (a pidfd of it may come with the message).
+    /// Forked, with this pid: a child of the parent's.
     Started(i32),
     /// Could not fork: this error number.
     Failed(i32),
-    /// Ended, with this exit code (CPython's: the status, or `-N` after signal `N`).
-    Exited(i32),
 }
 
 impl Status {
@@ -120,7 +115,6 @@ impl Status {
         let (tag, value) = match self {
             Status::Started(pid) => (1u32, pid),
             Status::Failed(errno) => (2, errno),
-            Status::Exited(code) => (3, code),
         };
         let mut out = [0; 8];
         out[..4].copy_from_slice(&tag.to_le_bytes());
@@ -134,7 +128,6 @@ impl Status {
         match (tag, bytes.len()) {
             (1, 8) => Some(Status::Started(value)),
             (2, 8) => Some(Status::Failed(value)),
-            (3, 8) => Some(Status::Exited(value)),
             _ => None,
         }
     }
@@ -151,14 +144,13 @@ mod tests {
             tag: 0xdead_beef,
             held: 2,
             handles: vec!["sharedctypes/1 kind=lock".into(), "x".into()],
-            cwd: b"/tmp".to_vec(),
         };
         let bytes = req.encode();
         assert_eq!(Request::decode(&bytes).unwrap(), req);
         for cut in 0..bytes.len() {
             assert!(Request::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
-        for status in [Status::Started(42), Status::Failed(11), Status::Exited(-9)] {
+        for status in [Status::Started(42), Status::Failed(11)] {
             assert_eq!(Status::decode(&status.encode()), Some(status));
         }
         assert_eq!(Status::decode(&[1, 0, 0]), None);
