@@ -24,8 +24,10 @@ word of a handle, is validated against the real size of the file before any ``ct
 object is made: the data and the lock must lie inside the file, aligned, apart from the
 header and from each other, so that a forged or corrupt object is refused
 (``NotSharedctypesObject``, ``InvalidHandle``) instead of reading or writing outside the
-mapping. A ``ctypes`` class holding a pointer anywhere is refused: a pointer is only
-meaningful in the process that wrote it.
+mapping. A symbolic link at ``/dev/shm/<name>`` is not followed, and, as on the Rust side,
+an object whose file another user owns is refused (``OtherOwner``) unless
+``allow_other_owner=True``. A ``ctypes`` class holding a pointer anywhere is refused: a
+pointer is only meaningful in the process that wrote it.
 
 Locks follow the Rust protocol exactly. When a holder dies holding the lock, the next
 ``acquire`` succeeds, makes the mutex consistent, and warns with ``OwnerDiedWarning``; the
@@ -59,6 +61,7 @@ __all__ = [
     "LayoutMismatch",
     "NotSharedctypesObject",
     "InvalidHandle",
+    "OtherOwner",
     "parse_layout",
     "fingerprint",
 ]
@@ -84,6 +87,12 @@ class NotSharedctypesObject(ValueError):
 
 class InvalidHandle(ValueError):
     """A handle that is malformed or names memory it may not."""
+
+
+class OtherOwner(PermissionError):
+    """A named object whose file another user owns (opened only with
+    ``allow_other_owner=True``): a process that can write an object's lock cell can make the
+    lock code of every process using it write where it chooses."""
 
 
 # No Rust type or object is larger than isize::MAX bytes; every size, offset and count read
@@ -530,23 +539,16 @@ class _Parser:
             )
         end = 0
         for fname, offset, _type_name, layout in fields:
+            what = "struct %s: field %s" % (name, fname)
             if layout.align > align:
-                self.fail(
-                    "struct %s: field %s is aligned to %d, more than the struct (%d)" % (name, fname, layout.align, align),
-                    start,
-                )
+                self.fail("%s is aligned to %d, more than the struct (%d)" % (what, layout.align, align), start)
             if offset % layout.align:
-                self.fail(
-                    "struct %s: field %s at offset %d is not aligned to %d" % (name, fname, offset, layout.align),
-                    start,
-                )
+                self.fail("%s at offset %d is not aligned to %d" % (what, offset, layout.align), start)
             if offset < end:
-                self.fail("struct %s: field %s at offset %d overlaps the field before it (which ends at %d)"
-                          % (name, fname, offset, end), start)
+                self.fail("%s at offset %d overlaps the field before it (ending at %d)" % (what, offset, end), start)
             end = offset + layout.size
             if end > size:
-                self.fail("struct %s: field %s (%d..%d) does not fit in its %d bytes" % (name, fname, offset, end, size),
-                          start)
+                self.fail("%s (%d..%d) does not fit in its %d bytes" % (what, offset, end, size), start)
 
 
 def parse_layout(text):
@@ -860,7 +862,13 @@ class SharedObject:
     def __getitem__(self, i):
         if not self.is_array:
             raise TypeError("a value is not indexable: use .value")
-        return self._locked(lambda: self._out(self._obj[i]) if not isinstance(i, slice) else [self._out(x) for x in self._obj[i]])
+
+        def load():
+            if isinstance(i, slice):
+                return [self._out(x) for x in self._obj[i]]
+            return self._out(self._obj[i])
+
+        return self._locked(load)
 
     def __setitem__(self, i, v):
         if not self.is_array:
@@ -983,11 +991,12 @@ def _open_named_file(name, path):
                 target = ""
             raise NotSharedctypesObject("%r is a symbolic link%s, which is not followed" % (name, target)) from None
         if not stat.S_ISREG(st.st_mode):
-            raise NotSharedctypesObject("%r is %s, not a shared memory object" % (name, _file_kind(st.st_mode))) from None
+            what = _file_kind(st.st_mode)
+            raise NotSharedctypesObject("%r is %s, not a shared memory object" % (name, what)) from None
         raise
 
 
-def open_named(name, cls=None):
+def open_named(name, cls=None, allow_other_owner=False):
     """Opens the named object ``name`` (created by ``create_named`` in Rust).
 
     `cls`, if given, is the ``ctypes`` type to see the elements as (checked against the
@@ -997,7 +1006,8 @@ def open_named(name, cls=None):
     such object, ``NotSharedctypesObject`` for anything at ``/dev/shm/<name>`` that is not a
     complete, consistent sharedctypes object (a symbolic link, a directory, a forged or
     corrupt header: every header field is checked before use), ``LayoutMismatch`` if the
-    layout does not match its fingerprint or `cls`.
+    layout does not match its fingerprint or `cls`, and, as Rust does, ``OtherOwner`` if
+    another user owns the file, unless `allow_other_owner` says that user is trusted.
     """
     _check_name(name)
     fd = _open_named_file(name, "/dev/shm/" + name)
@@ -1005,6 +1015,13 @@ def open_named(name, cls=None):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotSharedctypesObject("%r is %s, not a shared memory object" % (name, _file_kind(st.st_mode)))
+        me = os.geteuid()
+        if st.st_uid != me and not allow_other_owner:
+            raise OtherOwner(
+                "the shared object %r belongs to user %d, not to this process's user %d: a process that "
+                "can write an object can make this one's lock code write where it chooses, so it is "
+                "opened only with allow_other_owner=True, if you trust that user" % (name, st.st_uid, me)
+            )
         size = st.st_size
         head = os.pread(fd, _FIXED, 0) if size >= _FIXED else b""
         if len(head) < _FIXED:
@@ -1134,7 +1151,8 @@ def _check_lock_tag(mapping, offset, recursive, fail):
     tag = ctypes.c_uint32.from_address(mapping.address + offset + 52).value
     want = _TAG_RLOCK if recursive else _TAG_LOCK
     if tag != want:
-        fail("the lock cell at %d has tag %#010x, not %#010x (%s)" % (offset, tag, want, "an RLock" if recursive else "a Lock"))
+        what = "an RLock" if recursive else "a Lock"
+        fail("the lock cell at %d has tag %#010x, not %#010x (%s)" % (offset, tag, want, what))
 
 
 # --- Handles -----------------------------------------------------------------------------------

@@ -78,6 +78,20 @@ class WhatLiesThere(unittest.TestCase):
             sc.open_named(name)
         self.assertEqual(str(caught.exception), "%r is a FIFO, not a shared memory object" % name)
 
+    @unittest.skipUnless(os.geteuid() == 0, "giving a file to another user needs root")
+    def test_object_of_another_user_needs_allow_other_owner(self):
+        name, _ = forge(self, "f64", data=struct.pack("<d", 4.5))
+        os.chown(os.path.join(support.SHM, name), 65534, 65534)
+        with self.assertRaises(sc.OtherOwner) as caught:
+            sc.open_named(name)
+        self.assertEqual(
+            str(caught.exception),
+            "the shared object %r belongs to user 65534, not to this process's user 0: a process that can "
+            "write an object can make this one's lock code write where it chooses, so it is opened only "
+            "with allow_other_owner=True, if you trust that user" % name,
+        )
+        self.assertEqual(sc.open_named(name, allow_other_owner=True).value, 4.5)
+
     def test_missing_object_raises_file_not_found(self):
         with self.assertRaises(FileNotFoundError):
             sc.open_named(unique_name("missing"))

@@ -1,0 +1,205 @@
+"""Lock: the Rust protocol on robust pthread mutexes made here with libc, and release by a
+thread that does not hold the lock refused without touching the cell."""
+
+import ctypes
+import mmap
+import os
+import subprocess
+import sys
+import threading
+import unittest
+import warnings
+
+import sharedctypes as sc
+
+from tests import support
+from tests.support import TAG_LOCK, TAG_RLOCK, cell_fields, forge
+
+NOT_HELD = "release of a lock this thread does not hold"
+
+
+class LockCell(unittest.TestCase):
+    """A lock cell at offset 0 of an anonymous shared mapping."""
+
+    recursive = False
+
+    def setUp(self):
+        self.mm = mmap.mmap(-1, mmap.PAGESIZE)
+        support.init_lock_cell(self.mm, 0, self.recursive)
+        self._base = ctypes.c_char.from_buffer(self.mm)
+        self.lock = sc.Lock(ctypes.addressof(self._base), self.mm, self.recursive)
+        self.tag = TAG_RLOCK if self.recursive else TAG_LOCK
+
+    def tearDown(self):
+        del self.lock, self._base
+        self.mm.close()
+
+    def cell(self):
+        """(owner tid, holder pid, depth, died, tag)."""
+        return cell_fields(self.mm, 0)
+
+    def in_thread(self, holder_ready, release_now):
+        """Starts a thread that acquires the lock, sets `holder_ready`, waits for
+        `release_now` and releases it; returns (thread, its native id holder)."""
+        tid = []
+
+        def hold():
+            self.lock.acquire()
+            tid.append(threading.get_native_id())
+            holder_ready.set()
+            release_now.wait(30)
+            self.lock.release()
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        return thread, tid
+
+
+class ErrorCheckingLock(LockCell):
+    def test_acquire_and_release_keep_the_rust_bookkeeping(self):
+        me = threading.get_native_id()
+        self.assertTrue(self.lock.acquire())
+        self.assertEqual(self.cell(), (me, os.getpid(), 1, 0, self.tag))
+        self.assertFalse(self.lock.acquire(blocking=False))  # not re-entrant
+        self.lock.release()
+        self.assertEqual(self.cell(), (0, 0, 0, 0, self.tag))
+
+    def test_release_by_another_thread_changes_nothing(self):
+        ready, release_now = threading.Event(), threading.Event()
+        thread, tid = self.in_thread(ready, release_now)
+        try:
+            self.assertTrue(ready.wait(30))
+            before = self.cell()
+            self.assertEqual(before, (tid[0], os.getpid(), 1, 0, self.tag))
+            with self.assertRaises(RuntimeError) as caught:
+                self.lock.release()
+            self.assertEqual(self.cell(), before)  # the old module zeroed depth and holder
+            self.assertEqual(str(caught.exception), NOT_HELD)
+        finally:
+            release_now.set()
+            thread.join(30)
+        self.assertEqual(self.cell(), (0, 0, 0, 0, self.tag))
+
+    def test_release_of_a_free_lock_changes_nothing(self):
+        with self.assertRaises(RuntimeError) as caught:
+            self.lock.release()
+        self.assertEqual(self.cell(), (0, 0, 0, 0, self.tag))
+        self.assertEqual(str(caught.exception), NOT_HELD)
+        with self.lock:
+            self.assertEqual(self.cell()[1:3], (os.getpid(), 1))
+
+    def test_threads_increment_exactly_under_the_lock(self):
+        counter = ctypes.c_int64.from_buffer(self.mm, 64)
+
+        def work():
+            for _ in range(2000):
+                with self.lock:
+                    counter.value += 1
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(counter.value, 8000)
+        self.assertEqual(self.cell(), (0, 0, 0, 0, self.tag))
+        del counter
+
+
+class RecursiveLock(LockCell):
+    recursive = True
+
+    def test_depth_counts_and_holder_clears_at_zero(self):
+        me = threading.get_native_id()
+        self.lock.acquire()
+        self.lock.acquire()
+        self.assertEqual(self.cell(), (me, os.getpid(), 2, 0, self.tag))
+        self.lock.release()
+        self.assertEqual(self.cell(), (me, os.getpid(), 1, 0, self.tag))
+        self.lock.release()
+        self.assertEqual(self.cell(), (0, 0, 0, 0, self.tag))
+
+    def test_release_by_another_thread_changes_nothing(self):
+        ready, release_now = threading.Event(), threading.Event()
+        thread, tid = self.in_thread(ready, release_now)
+        try:
+            self.assertTrue(ready.wait(30))
+            before = self.cell()
+            with self.assertRaises(RuntimeError) as caught:
+                self.lock.release()
+            self.assertEqual(self.cell(), before)  # the old module zeroed depth and holder
+            self.assertEqual(str(caught.exception), NOT_HELD)
+        finally:
+            release_now.set()
+            thread.join(30)
+
+
+class HolderInAnotherProcess(unittest.TestCase):
+    """A lock another process holds (as a Rust holder would), then dies holding."""
+
+    HOLD = """
+import os, sys, sharedctypes as sc
+obj = sc.open_named(sys.argv[1])
+obj.get_lock().acquire()
+obj.get_obj().value = -1.0   # half-way through an update...
+print("held", flush=True)
+sys.stdin.readline()
+os._exit(0)                  # ...and gone without releasing
+"""
+
+    def test_release_is_refused_and_the_death_is_reported(self):
+        name, f = forge(self, "f64", lock=1)
+        child = subprocess.Popen(
+            [sys.executable, "-c", self.HOLD, name],
+            env=dict(os.environ, PYTHONPATH=support.PACKAGE_DIR),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            universal_newlines=True,
+        )
+
+        def stop():
+            if child.poll() is None:
+                child.kill()
+            child.wait(30)
+            child.stdin.close()
+            child.stdout.close()
+
+        self.addCleanup(stop)
+        self.assertEqual(child.stdout.readline(), "held\n")
+
+        obj = sc.open_named(name)
+        lock = obj.get_lock()
+        mm = obj._mapping.mm
+        before = cell_fields(mm, f["lock_offset"])
+        self.assertEqual(before, (child.pid, child.pid, 1, 0, TAG_LOCK))
+        with self.assertRaises(RuntimeError) as caught:
+            lock.release()
+        self.assertEqual(cell_fields(mm, f["lock_offset"]), before)  # the old module zeroed them
+        self.assertEqual(str(caught.exception), NOT_HELD)
+        self.assertFalse(lock.acquire(blocking=False))
+
+        child.stdin.write("exit\n")
+        child.stdin.flush()
+        self.assertEqual(child.wait(30), 0)
+
+        with self.assertRaises(sc.OwnerDiedError) as caught:
+            obj.value
+        self.assertEqual(
+            str(caught.exception),
+            "a holder of the lock (pid %d) died while holding it: repair the data under get_lock() and call "
+            "clear_owner_died()" % child.pid,
+        )
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            self.assertTrue(lock.acquire())
+        self.assertEqual([w.category for w in seen], [sc.OwnerDiedWarning])
+        self.assertEqual((lock.owner_died, lock.dead_owner_pid, obj.get_obj().value), (True, child.pid, -1.0))
+        obj.get_obj().value = 0.0
+        lock.clear_owner_died()
+        lock.release()
+        self.assertEqual(obj.value, 0.0)
+        self.assertEqual(cell_fields(mm, f["lock_offset"]), (0, 0, 0, 0, TAG_LOCK))
+
+
+if __name__ == "__main__":
+    unittest.main()
