@@ -246,3 +246,121 @@ fn guard_inherited_by_a_raw_forked_child_cannot_release_the_parents_lock() {
         }
     }
 }
+
+#[test]
+fn links_rewritten_by_a_peer_do_not_steer_the_holders_unlock() {
+    // glibc keeps the links of a thread's held robust mutexes inside the mutex (shared
+    // memory) and its unlock writes through them. A peer that rewrites them while this thread
+    // holds the lock must not make the unlock write into this process's memory: the links
+    // are written back from this thread's own record first. (In a child: if the defence
+    // failed, the robust list would be left corrupt.)
+    let probe = Process::start(|| {
+        use std::os::unix::fs::FileExt;
+        let name = format!("sharedctypes-test-links-{}", std::process::id());
+        let v = Value::<u64, Lock>::create_named(&name, 1).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(format!("/dev/shm/{name}"))
+            .unwrap();
+        let mut word = [0u8; 8];
+        file.read_exact_at(&mut word, 64).unwrap(); // the lock cell's offset, in the header
+        let cell = u64::from_le_bytes(word);
+        let first = Box::new(0u64);
+        let second = Box::new(0u64);
+        let (first_at, second_at) = (&*first as *const u64 as u64, &*second as *const u64 as u64);
+        let guard = v.lock().unwrap();
+        // `__list.__prev` (byte 24) and `__list.__next` (byte 32) of the pthread mutex: glibc's
+        // unlock would write `prev` at `next - 8` and `next` at `prev`.
+        file.write_all_at(&second_at.to_le_bytes(), cell + 24)
+            .unwrap();
+        file.write_all_at(&(first_at + 8).to_le_bytes(), cell + 32)
+            .unwrap();
+        drop(guard);
+        assert_eq!(
+            (*first, *second),
+            (0, 0),
+            "the unlock wrote where the peer chose"
+        );
+        // The list is intact: the lock (and others) work on.
+        let other = Lock::new().unwrap();
+        for _ in 0..3 {
+            let a = v.lock().unwrap();
+            let b = other.acquire().unwrap();
+            drop(a);
+            drop(b);
+        }
+        v.update(|n| n + 1).unwrap();
+        assert_eq!(v.get().unwrap(), 2);
+    })
+    .unwrap();
+    assert_eq!(probe.join().unwrap(), 0, "{:?}", probe.failure());
+}
+
+/// A robust, process-shared mutex of another library (plain pthread), in shared memory.
+fn foreign_robust_mutex() -> sharedctypes::heap::Block {
+    let block = sharedctypes::heap::Block::alloc(size_of::<libc::pthread_mutex_t>(), 8).unwrap();
+    let m = block.as_ptr().cast::<libc::pthread_mutex_t>();
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+    let attr = attr.as_mut_ptr();
+    // SAFETY: `attr` points to storage for a mutexattr, initialised by the first call.
+    unsafe { libc::pthread_mutexattr_init(attr) };
+    // SAFETY: `attr` is initialised.
+    unsafe { libc::pthread_mutexattr_setpshared(attr, libc::PTHREAD_PROCESS_SHARED) };
+    // SAFETY: as above.
+    unsafe { libc::pthread_mutexattr_setrobust(attr, libc::PTHREAD_MUTEX_ROBUST) };
+    // SAFETY: `m` is fresh, zeroed, aligned shared memory.
+    unsafe { libc::pthread_mutex_init(m, attr) };
+    block
+}
+
+#[test]
+fn another_librarys_robust_mutex_among_ours_leaves_every_lock_recoverable() {
+    let name = |i: u32| format!("sharedctypes-test-among-{}-{i}", std::process::id());
+    let a = Value::<u32, Lock>::create_named(&name(0), 0).unwrap();
+    let b = Value::<u32, Lock>::create_named(&name(1), 0).unwrap();
+    let common = Lock::new().unwrap();
+    let foreign = foreign_robust_mutex();
+    let f = foreign.as_ptr().cast::<libc::pthread_mutex_t>();
+    // Taken and released in every order, with the foreign one in between.
+    let probe = Process::start(|| {
+        let f = foreign.as_ptr().cast::<libc::pthread_mutex_t>();
+        for round in 0..50 {
+            let ga = a.lock().unwrap();
+            // SAFETY: an initialised robust mutex this thread does not hold.
+            assert_eq!(unsafe { libc::pthread_mutex_lock(f) }, 0);
+            let gc = common.acquire().unwrap();
+            let gb = b.lock().unwrap();
+            if round % 2 == 0 {
+                drop(ga);
+                // SAFETY: held by this thread.
+                unsafe { libc::pthread_mutex_unlock(f) };
+                drop(gb);
+                drop(gc);
+            } else {
+                drop(gb);
+                drop(gc);
+                // SAFETY: held by this thread.
+                unsafe { libc::pthread_mutex_unlock(f) };
+                drop(ga);
+            }
+        }
+        // Then it takes all four, releases the oldest (with the foreign one and the common
+        // one linked between it and the newest), and dies holding the other three: the
+        // kernel must find every one of them on its list.
+        let ga = a.lock().unwrap();
+        // SAFETY: an initialised robust mutex this thread does not hold.
+        assert_eq!(unsafe { libc::pthread_mutex_lock(f) }, 0);
+        std::mem::forget(common.acquire().unwrap());
+        std::mem::forget(b.lock().unwrap());
+        drop(ga);
+    })
+    .unwrap();
+    assert_eq!(probe.join().unwrap(), 0, "{:?}", probe.failure());
+    assert!(!a.lock().unwrap().owner_died());
+    assert!(b.try_lock().unwrap().unwrap().owner_died());
+    assert!(common.try_acquire().unwrap().unwrap().owner_died());
+    // SAFETY: an initialised robust mutex; EOWNERDEAD says its holder died (EBUSY would say
+    // it was lost from the list, held for ever).
+    assert_eq!(unsafe { libc::pthread_mutex_trylock(f) }, libc::EOWNERDEAD);
+}

@@ -26,6 +26,7 @@
 //! -1) and `depth` to 0, then records itself.
 
 mod guard;
+mod held;
 mod raw;
 
 use core::fmt;
@@ -34,8 +35,9 @@ use core::time::Duration;
 use std::sync::Arc;
 
 pub use guard::LockGuard;
+pub(crate) use held::forget_after_fork as forget_held_after_fork;
 pub use raw::MAX_HELD_PER_THREAD;
-pub(crate) use raw::{RawMutex, forget_held_after_fork};
+pub(crate) use raw::RawMutex;
 
 use crate::error::Result;
 

@@ -4,11 +4,11 @@
 //!
 //! [`RobustLock`]: super::RobustLock
 
-use core::cell::Cell;
 use core::mem::{ManuallyDrop, align_of, offset_of, size_of};
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::Relaxed};
 use core::time::Duration;
 
+use super::held;
 use crate::error::{Error, Result};
 use crate::heap::{self, Block};
 use crate::os::mutex::{Acquire, Deadline, PthreadMutex};
@@ -57,38 +57,16 @@ const _: () = assert!(size_of::<MutexCell>() == 56 && offset_of!(MutexCell, hold
 /// `died` when a holder died before its pid was recorded.
 const DIED_UNKNOWN: i32 = -1;
 
-thread_local! {
-    /// Robust locks this thread holds (first acquisitions only, not re-entries).
-    ///
-    /// A forked child starts with an empty robust list (glibc clears it), but inherits this
-    /// count from its forking thread: [`Process::start`](crate::Process::start) resets it in
-    /// the child ([`forget_held_after_fork`]); after a fork by other means the inherited
-    /// count stays, which only ever overestimates (never lets a thread past the limit).
-    static HELD: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Robust locks this thread holds.
-#[inline(always)]
-fn held() -> usize {
-    HELD.get()
-}
-
-#[inline(always)]
-fn set_held(n: usize) {
-    HELD.set(n);
-}
-
-/// In a forked child, before it runs anything: the locks its forking thread held belong to
-/// the parent's thread, and are not on the child's (empty) robust list.
-pub(crate) fn forget_held_after_fork() {
-    HELD.set(0);
-}
-
 /// One robust, process-shared mutex (recursive or error-checking) in shared memory.
 #[derive(Debug)]
 pub(crate) struct RawMutex {
     /// Freed by `Drop`, unless the mutex is still held (then it is leaked).
     block: ManuallyDrop<Block>,
+    /// Processes that are not this program may write the cell (a named lock, one received
+    /// from another process, or one handed to another program): this thread's record of
+    /// the locks it holds then tracks it, to write glibc's links back before each unlock
+    /// (see the `held` module). Locks only this program's processes use skip that.
+    exposed: AtomicBool,
 }
 
 impl RawMutex {
@@ -96,15 +74,16 @@ impl RawMutex {
     /// `PTHREAD_MUTEX_ROBUST`, and `PTHREAD_MUTEX_RECURSIVE` or `PTHREAD_MUTEX_ERRORCHECK`.
     pub(crate) fn new(recursive: bool) -> Result<RawMutex> {
         let block = Block::alloc(size_of::<MutexCell>(), align_of::<MutexCell>())?;
-        Self::create_in(block, recursive)
+        Self::create_in(block, recursive, false)
     }
 
     /// Creates a mutex in `block`.
     ///
     /// `block` must be fresh: zeroed, at least a cell long, aligned for one, and not yet
     /// visible to any other thread or process (a new heap block, or a named object that is
-    /// not published yet); both are checked or guaranteed by the callers.
-    pub(crate) fn create_in(block: Block, recursive: bool) -> Result<RawMutex> {
+    /// not published yet); both are checked or guaranteed by the callers. `exposed`: it will
+    /// be reachable by other programs (a named object).
+    pub(crate) fn create_in(block: Block, recursive: bool, exposed: bool) -> Result<RawMutex> {
         assert!(
             block.len() >= size_of::<MutexCell>()
                 && block.as_ptr() as usize % align_of::<MutexCell>() == 0,
@@ -119,6 +98,7 @@ impl RawMutex {
         unsafe { PthreadMutex::init(mutex, recursive)? };
         let raw = RawMutex {
             block: ManuallyDrop::new(block),
+            exposed: AtomicBool::new(exposed),
         };
         let tag = if recursive { TAG_RLOCK } else { TAG_LOCK };
         raw.cell().tag.store(tag, Relaxed);
@@ -165,7 +145,19 @@ impl RawMutex {
         }
         Ok(RawMutex {
             block: ManuallyDrop::new(block),
+            exposed: AtomicBool::new(true),
         })
+    }
+
+    /// From now on other programs may write the cell (it is handed to one).
+    pub(crate) fn expose(&self) {
+        self.exposed.store(true, Relaxed);
+    }
+
+    /// Whether this thread's record tracks the lock (see [`exposed`](Self::exposed)).
+    #[inline(always)]
+    fn tracked(&self) -> bool {
+        self.exposed.load(Relaxed)
     }
 
     /// The block of the cell, to send the lock to another process.
@@ -191,15 +183,19 @@ impl RawMutex {
     /// Blocks until acquired.
     #[inline]
     pub(crate) fn lock(&self) -> Result<()> {
+        let record = held::record();
+        let before = record.before_acquiring(self.tracked());
         let acquired = self.cell().mutex.lock();
-        self.outcome(acquired, true)
+        self.outcome(acquired, true, record, before)
             .map(|got| debug_assert!(got, "a blocking lock acquires or fails"))
     }
 
     /// Acquires if free; `Ok(false)` if not.
     pub(crate) fn try_lock(&self) -> Result<bool> {
+        let record = held::record();
+        let before = record.before_acquiring(self.tracked());
         let acquired = self.cell().mutex.try_lock();
-        self.outcome(acquired, false)
+        self.outcome(acquired, false, record, before)
     }
 
     /// Waits at most `timeout`; `Ok(false)` if not acquired in time. A zero timeout only
@@ -217,8 +213,10 @@ impl RawMutex {
                 Err(e) => Err(e),
             };
         };
+        let record = held::record();
+        let before = record.before_acquiring(self.tracked());
         let acquired = self.cell().mutex.lock_until(&deadline);
-        self.outcome(acquired, false)
+        self.outcome(acquired, false, record, before)
     }
 
     /// Records, stickily, that the holder died (with its pid if it had recorded it).
@@ -233,23 +231,27 @@ impl RawMutex {
     /// error, and does the bookkeeping of an acquisition. The common case is inlined into
     /// every acquisition; everything else is [`outcome_slow`](Self::outcome_slow).
     #[inline(always)]
-    fn outcome(&self, acquired: Acquire, blocking: bool) -> Result<bool> {
+    fn outcome(
+        &self,
+        acquired: Acquire,
+        blocking: bool,
+        record: held::Record,
+        before: usize,
+    ) -> Result<bool> {
         if acquired == Acquire::Locked {
             let cell = self.cell();
             let depth = cell.depth.load(Relaxed);
             if depth == 0 {
                 // A first acquisition (not a re-entry): one more robust lock on this thread.
-                let n = held();
-                if n >= MAX_HELD_PER_THREAD {
-                    return self.too_many(n);
+                if record.acquired(&cell.mutex, before) > MAX_HELD_PER_THREAD {
+                    return self.too_many(record);
                 }
                 cell.holder.store(heap::current_pid(), Relaxed);
-                set_held(n + 1);
             }
             cell.depth.store(depth + 1, Relaxed);
             Ok(true)
         } else {
-            self.outcome_slow(acquired, blocking)
+            self.outcome_slow(acquired, blocking, record, before)
         }
     }
 
@@ -258,11 +260,15 @@ impl RawMutex {
     /// one lock too many only in between, which the kernel's limit of 2048 leaves room for.)
     #[cold]
     #[inline(never)]
-    fn too_many(&self, held: usize) -> Result<bool> {
-        // SAFETY: this thread acquired the mutex just now, and no guard exists for it.
-        unsafe { self.cell().mutex.unlock() };
+    fn too_many(&self, record: held::Record) -> Result<bool> {
+        let mutex = &self.cell().mutex;
+        // SAFETY: this thread acquired the mutex just now (recorded), and no guard exists
+        // for it.
+        unsafe { record.releasing(mutex, self.tracked()) };
+        // SAFETY: as above.
+        unsafe { mutex.unlock() };
         Err(Error::TooManyLocksHeld {
-            held,
+            held: record.count(),
             max: MAX_HELD_PER_THREAD,
         })
     }
@@ -272,29 +278,36 @@ impl RawMutex {
     /// acquired" for a try or a timed wait (CPython's `acquire(False)` returns `False`).
     #[cold]
     #[inline(never)]
-    fn outcome_slow(&self, acquired: Acquire, blocking: bool) -> Result<bool> {
+    fn outcome_slow(
+        &self,
+        acquired: Acquire,
+        blocking: bool,
+        record: held::Record,
+        before: usize,
+    ) -> Result<bool> {
         let cell = self.cell();
         match acquired {
             Acquire::Locked => unreachable!("handled inline"),
             Acquire::OwnerDied => {
+                let held = record.acquired(&cell.mutex, before);
                 // SAFETY: this thread holds the mutex after EOWNERDEAD, as required.
                 if let Err(e) = unsafe { cell.mutex.consistent() } {
-                    // SAFETY: this thread holds the mutex and no guard exists for this
-                    // acquisition, so it is released here, exactly once.
+                    // SAFETY: this thread holds the mutex (recorded) and no guard exists for
+                    // this acquisition, so it is released here, exactly once.
+                    unsafe { record.releasing(&cell.mutex, self.tracked()) };
+                    // SAFETY: as above.
                     unsafe { cell.mutex.unlock() };
                     return Err(e);
                 }
                 self.record_death(cell);
                 // The dead holder's recursion is gone with it (glibc restarts the count at 1).
                 cell.depth.store(0, Relaxed);
-                let n = held();
-                if n >= MAX_HELD_PER_THREAD {
+                if held > MAX_HELD_PER_THREAD {
                     // Consistent again, and the death stays on record for the next acquirer.
-                    return self.too_many(n);
+                    return self.too_many(record);
                 }
                 cell.holder.store(heap::current_pid(), Relaxed);
                 cell.depth.store(1, Relaxed);
-                set_held(n + 1);
                 Ok(true)
             }
             Acquire::Busy => Ok(false),
@@ -319,7 +332,8 @@ impl RawMutex {
             // Cleared before the release: a holder that dies after this line is reported
             // with its pid unknown, never with a wrong one.
             cell.holder.store(0, Relaxed);
-            set_held(held().saturating_sub(1));
+            // SAFETY: the caller holds the mutex, for the last time now.
+            unsafe { held::record().releasing(&cell.mutex, self.tracked()) };
         }
         // SAFETY: the caller holds the mutex.
         unsafe { cell.mutex.unlock() };
@@ -340,7 +354,9 @@ impl RawMutex {
         let depth = cell.depth.load(Relaxed).max(1);
         cell.depth.store(0, Relaxed);
         cell.holder.store(0, Relaxed);
-        set_held(held().saturating_sub(1));
+        // SAFETY: this thread holds the mutex (the caller's contract); the loop below releases
+        // it for the last time (the earlier unlocks of a recursive mutex only count down).
+        unsafe { held::record().releasing(&cell.mutex, self.tracked()) };
         for _ in 0..depth {
             // SAFETY: this thread holds the mutex `depth` times (the caller's contract, and
             // `depth` counts its acquisitions).
@@ -395,22 +411,31 @@ impl Drop for RawMutex {
         // kernel write through: destroying it and letting the heap reuse the block would let
         // them scribble over the next object. Take it first; if that fails, it is truly held
         // (by a guard that was `mem::forget`-ten, or by another thread or process): leak it.
+        let record = held::record();
+        let before = record.before_acquiring(self.tracked());
         let free = match cell.mutex.try_lock() {
             // Acquired with a depth above zero: a recursive lock this thread still holds.
             Acquire::Locked if cell.depth.load(Relaxed) > 0 => {
-                // SAFETY: acquired just above by this thread.
+                // SAFETY: acquired just above by this thread (a re-entry, which glibc does
+                // not link again).
                 unsafe { cell.mutex.unlock() };
                 false
             }
             Acquire::Locked => {
-                // SAFETY: acquired just above by this thread.
+                record.acquired(&cell.mutex, before);
+                // SAFETY: acquired (and recorded) just above by this thread.
+                unsafe { record.releasing(&cell.mutex, self.tracked()) };
+                // SAFETY: as above.
                 unsafe { cell.mutex.unlock() };
                 true
             }
             // The holder died: nobody holds it any more; make it consistent and release it.
             Acquire::OwnerDied => {
+                record.acquired(&cell.mutex, before);
                 // SAFETY: acquired (EOWNERDEAD) just above by this thread.
                 let consistent = unsafe { cell.mutex.consistent() };
+                // SAFETY: still held by this thread, and recorded.
+                unsafe { record.releasing(&cell.mutex, self.tracked()) };
                 // SAFETY: still held by this thread.
                 unsafe { cell.mutex.unlock() };
                 consistent.is_ok()

@@ -45,7 +45,7 @@ fn lock_of<K: LockKind>(
     let block = block.expect("a lock was asked for");
     let recursive = RobustLock::<K>::is_recursive();
     let raw = if creating {
-        RawMutex::create_in(block, recursive)?
+        RawMutex::create_in(block, recursive, true)?
     } else {
         RawMutex::from_received(block, recursive)?
     };

@@ -189,3 +189,77 @@ impl PthreadMutex {
         unsafe { libc::pthread_mutex_destroy(self.raw()) };
     }
 }
+
+/// The links of glibc's per-thread list of held robust mutexes, which glibc keeps *inside*
+/// each mutex (so in shared memory) and follows when it unlocks one. Known for 64-bit glibc
+/// (the `__list` field of `pthread_mutex_t`: `__prev` at byte 24, `__next` at byte 32; list
+/// nodes point at `__next`); elsewhere nothing is known and [`robust_head`] says so.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
+mod links {
+    use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    /// Offsets of `__list.__prev` and `__list.__next` in a `pthread_mutex_t`.
+    const PREV: usize = 24;
+    const NEXT: usize = 32;
+
+    impl super::PthreadMutex {
+        /// This mutex's node in a robust list (the address glibc links it by).
+        #[inline]
+        pub(crate) fn node(&self) -> usize {
+            self.raw() as usize + NEXT
+        }
+
+        /// Writes the two links glibc follows when this thread unlocks the mutex.
+        ///
+        /// # Safety
+        /// This thread holds the mutex, and `prev`/`next` are the nodes glibc linked it
+        /// between (this thread's robust-list head, or mutexes this thread holds).
+        #[inline]
+        pub(crate) unsafe fn set_links(&self, prev: usize, next: usize) {
+            let at = |offset: usize| self.raw().cast::<u8>().wrapping_add(offset).cast();
+            // SAFETY: both fields lie inside this initialised, 8-aligned mutex, at 8-aligned
+            // offsets; glibc writes them only in the holder thread (this one), and other
+            // processes' writes to shared memory are outside this process's data races.
+            unsafe { AtomicUsize::from_ptr(at(PREV)) }.store(prev, Relaxed);
+            // SAFETY: as above.
+            unsafe { AtomicUsize::from_ptr(at(NEXT)) }.store(next, Relaxed);
+        }
+    }
+
+    /// The head of the calling thread's robust list, as registered with the kernel (an
+    /// address in this thread's own, private memory), or 0 if unknown.
+    pub(crate) fn robust_head() -> usize {
+        crate::os::process::robust_list_head().map_or(0, |(head, _)| head)
+    }
+
+    /// The newest node of the robust list whose head is `head` (without glibc's flag bit).
+    ///
+    /// # Safety
+    /// `head` came from [`robust_head`] in the calling thread.
+    #[inline]
+    pub(crate) unsafe fn newest(head: usize) -> usize {
+        // SAFETY: the head is the calling thread's own `struct robust_list_head`, in its
+        // private memory, alive as long as the thread; its first word is the list pointer,
+        // written only by this thread (in glibc's lock and unlock).
+        unsafe { core::ptr::read_volatile(head as *const usize) & !1 }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64")))]
+mod links {
+    impl super::PthreadMutex {
+        pub(crate) fn node(&self) -> usize {
+            self.raw() as usize
+        }
+        pub(crate) unsafe fn set_links(&self, _: usize, _: usize) {}
+    }
+    /// Unknown here: the links are left to the C library.
+    pub(crate) fn robust_head() -> usize {
+        0
+    }
+    pub(crate) unsafe fn newest(_: usize) -> usize {
+        0
+    }
+}
+
+pub(crate) use links::{newest, robust_head};

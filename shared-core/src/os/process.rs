@@ -186,8 +186,9 @@ pub(crate) fn find_tid_slot() -> Option<usize> {
     }
 }
 
-/// The head of this thread's robust-mutex list, as registered with the kernel.
-fn robust_list_head() -> Option<(usize, usize)> {
+/// The head of this thread's robust-mutex list, as registered with the kernel, and its
+/// length.
+pub(crate) fn robust_list_head() -> Option<(usize, usize)> {
     let mut head: usize = 0;
     let mut len: usize = 0;
     // SAFETY: get_robust_list writes the head pointer and its length into the two

@@ -125,6 +125,10 @@ impl<T: SharedLayout> Share for RawArray<T> {
 }
 
 fn export_lock<K: LockKind>(lock: &RobustLock<K>, out: &mut Exporter) -> Result<LockRef> {
+    if out.for_program() {
+        // Another program may write the cell from now on.
+        lock.raw().expose();
+    }
     Ok(LockRef {
         recursive: RobustLock::<K>::is_recursive(),
         at: out.region(lock.raw().block())?,

@@ -155,6 +155,11 @@ impl Exporter {
         })
     }
 
+    /// True when exporting for another program (not this one's spawned children).
+    pub(crate) fn for_program(&self) -> bool {
+        self.isolated.is_some()
+    }
+
     /// The descriptors to send, in slot order.
     pub(crate) fn fds(&self) -> &[OwnedFd] {
         &self.fds
