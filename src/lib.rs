@@ -178,7 +178,7 @@
 //!
 //! Unrelated processes find objects by name: [`Value::create_named`](Synchronized) and
 //! `open_named` (also on [`RawValue`], [`RawArray`], [`Array`]); see [`named`]. The
-//! pure-Python module `python/sharedctypes.py` opens the same objects, with the same lock.
+//! pure-Python package in `python/` (`pip install ./python`) opens the same objects, with the same lock.
 //!
 //! # Modules
 //!

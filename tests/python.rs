@@ -1,4 +1,4 @@
-//! The same objects from Python (`python/sharedctypes.py`, pure Python, standard library):
+//! The same objects from Python (the package in `python/`, pure Python, standard library):
 //! named objects and inherited ones, read and written under the same robust lock, layouts
 //! and fingerprints checked, and a holder's death reported in both directions.
 //!

@@ -28,7 +28,7 @@ fn encode(s: &str, out: &mut String) {
 impl Layout {
     /// The layout as one line of text (grammar in the module docs), as handles of shared
     /// objects and named objects' headers carry it, for programs that have no Rust type to
-    /// check against (Python's `sharedctypes.py` rebuilds a `ctypes` type from it and checks
+    /// check against (the Python package `sharedctypes` rebuilds a `ctypes` type from it and checks
     /// its fingerprint).
     ///
     /// ```

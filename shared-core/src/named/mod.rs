@@ -61,7 +61,7 @@
 //! # Names
 //!
 //! 1 to 200 ASCII letters, digits, `_`, `-` and `.`, not starting with `.`; the object is
-//! `/dev/shm/<name>`. Python's `sharedctypes.py` opens the same objects.
+//! `/dev/shm/<name>`. the Python package in `python/` opens the same objects.
 
 mod header;
 mod objects;
