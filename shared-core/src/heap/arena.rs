@@ -1,6 +1,7 @@
-//! One arena: a memfd mapped `MAP_SHARED`, so that a forked child and its parent see the same
-//! pages (unlike `memmap2::MmapMut::map_anon`, which is private copy-on-write). The memfd
-//! stays open (close-on-exec) so that the arena can be sent to a spawned process.
+//! One arena: a memfd mapped `MAP_SHARED` (memmap2's `MmapRaw` over the memfd), so that a
+//! forked child and its parent see the same pages (memmap2's `map_anon` would not: it is
+//! private copy-on-write). The memfd stays open (close-on-exec) so that the arena can be sent
+//! to a spawned process.
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

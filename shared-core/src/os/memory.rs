@@ -1,8 +1,7 @@
 //! Shared memory: memfds, `MAP_SHARED` mappings, giving pages back, and the limits that
 //! bound how much of it a process may map.
 
-use core::ffi::{CStr, c_void};
-use core::num::NonZeroUsize;
+use core::ffi::CStr;
 use core::ptr::NonNull;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -10,7 +9,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use nix::errno::Errno;
 use nix::fcntl::SealFlag;
 use nix::sys::memfd::{MFdFlags, memfd_create};
-use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap, munmap};
 use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit};
 
 use super::err;
@@ -159,56 +157,44 @@ pub(crate) fn effective_user() -> u32 {
     nix::unistd::geteuid().as_raw()
 }
 
-/// A readable and writable `MAP_SHARED` mapping of a file, unmapped on drop.
+/// A readable and writable `MAP_SHARED` mapping of a file (memmap2's `MmapRaw`, over a
+/// memfd or a POSIX shared-memory object), unmapped on drop.
 ///
 /// Every process that maps the same file sees the same bytes; the memory stays alive for as
 /// long as any process maps it (or holds the file open).
 #[derive(Debug)]
 pub(crate) struct Mapping {
-    ptr: NonNull<u8>,
-    len: usize,
+    map: memmap2::MmapRaw,
 }
-
-// SAFETY: a `Mapping` is an address range owned by this handle; it has no thread affinity.
-// What is read and written through it is the business of its users (atomics, locks).
-unsafe impl Send for Mapping {}
-// SAFETY: `&Mapping` only hands out the address and the length.
-unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// Maps `len` bytes of `fd` from `offset` (a multiple of the page size), shared.
     pub(crate) fn shared(fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mapping> {
-        let length = NonZeroUsize::new(len).ok_or(Error::os("mmap", Errno::EINVAL as i32))?;
-        let offset = i64::try_from(offset).map_err(|_| Error::os("mmap", Errno::EINVAL as i32))?;
-        // SAFETY: a new mapping at an address the kernel chooses cannot overlap any memory
-        // this process uses; the file is shared memory (no I/O errors can turn into SIGBUS
-        // except for accesses past the file's end, which callers keep within its size).
-        let ptr = unsafe {
-            mmap(
-                None,
-                length,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-                fd,
-                offset,
-            )
+        if len == 0 {
+            return Err(Error::os("mmap", Errno::EINVAL as i32));
         }
-        .map_err(err("mmap (MAP_SHARED)"))?;
+        let map = memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(len)
+            .map_raw(&fd)
+            .map_err(|e| {
+                Error::os(
+                    "mmap (MAP_SHARED)",
+                    e.raw_os_error().unwrap_or(Errno::EINVAL as i32),
+                )
+            })?;
         MAPPED.fetch_add(len as u64, Ordering::Relaxed);
-        Ok(Mapping {
-            ptr: ptr.cast(),
-            len,
-        })
+        Ok(Mapping { map })
     }
 
     /// The first byte of the mapping.
     pub(crate) fn base(&self) -> NonNull<u8> {
-        self.ptr
+        NonNull::new(self.map.as_mut_ptr()).expect("a mapping is never at address 0")
     }
 
     /// Length of the mapping in bytes.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.map.len()
     }
 
     /// Gives the whole pages of `offset..offset + len` back to the kernel (`MADV_REMOVE`):
@@ -219,21 +205,25 @@ impl Mapping {
     /// code in this or any other process may rely on its contents any more.
     pub(crate) unsafe fn remove_pages(&self, offset: usize, len: usize) -> Result<()> {
         debug_assert!(offset % page_size() == 0 && len % page_size() == 0);
-        debug_assert!(offset <= self.len && len <= self.len - offset);
-        let addr = self.ptr.as_ptr().wrapping_add(offset).cast::<c_void>();
-        let addr = NonNull::new(addr).ok_or(Error::os("madvise", Errno::EINVAL as i32))?;
+        debug_assert!(offset <= self.len() && len <= self.len() - offset);
         // SAFETY: the range is inside this mapping and holds no live object (the caller's
         // contract), so dropping its pages (which then read as zeroes) breaks nothing.
-        unsafe { madvise(addr, len, MmapAdvise::MADV_REMOVE) }.map_err(err("madvise (MADV_REMOVE)"))
+        unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::Remove, offset, len)
+        }
+        .map_err(|e| {
+            Error::os(
+                "madvise (MADV_REMOVE)",
+                e.raw_os_error().unwrap_or(Errno::EINVAL as i32),
+            )
+        })
     }
 }
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: the range was mapped by `shared` and is unmapped exactly once, here; its
-        // owners guarantee that nothing uses it once the `Mapping` is dropped.
-        if unsafe { munmap(self.ptr.cast(), self.len) }.is_ok() {
-            MAPPED.fetch_sub(self.len as u64, Ordering::Relaxed);
-        }
+        // memmap2 unmaps the range when `map` drops, right after this.
+        MAPPED.fetch_sub(self.map.len() as u64, Ordering::Relaxed);
     }
 }

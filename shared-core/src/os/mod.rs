@@ -1,9 +1,11 @@
 //! The operating-system layer: every system call sharedctypes makes, each behind a function
 //! of this module (memmap2's `os` module is the model).
 //!
-//! The rest of the crate never names `nix` or `libc`. Calls go through `nix` wherever it
-//! has an API (memfd, mman, fork, wait, signals, pipes, poll, fcntl, stat, sockets); `libc`
-//! is used only where `nix` has none (pthread mutexes, `pthread_atfork`, futexes, `_exit`).
+//! The rest of the crate never names `nix`, `libc` or `memmap2`. Shared mappings are
+//! memmap2's (`MmapRaw` over a memfd or a shared-memory object: `MAP_SHARED`); other calls go
+//! through `nix` wherever it has an API (memfd, seals, fork, wait, signals, pipes, poll,
+//! fcntl, stat, sockets); `libc` is used only where `nix` has none (pthread mutexes,
+//! `pthread_atfork`, futexes, `clone3`, `close_range`, the robust list, `_exit`).
 //! Errors come back as [`Error::Os`](crate::Error::Os) with the name of the call, so no
 //! `nix` or `libc` type reaches the public API.
 //!
