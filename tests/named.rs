@@ -153,7 +153,7 @@ fn every_refusal_is_the_exact_error() {
         RawArray::<Stats>::open_named(&name).unwrap_err(),
         Error::NotNamedObject {
             name: name.clone(),
-            reason: "it holds a value, not an array".into()
+            reason: "it holds a value with an RLock, not an array".into()
         }
     );
     for (bad, reason) in [
@@ -205,14 +205,14 @@ fn every_refusal_is_the_exact_error() {
         "left alone"
     );
     let mut later = b"SHCTYPES".to_vec();
-    later.extend(2u32.to_le_bytes());
+    later.extend(3u32.to_le_bytes());
     later.resize(4096, 0);
     std::fs::write(format!("/dev/shm/{foreign}"), later).unwrap();
     assert_eq!(
         RawValue::<u8>::open_named(&foreign).unwrap_err(),
         Error::NotNamedObject {
             name: foreign.clone(),
-            reason: "its format version is 2, this crate reads version 1".into()
+            reason: "its format version is 3, this crate reads version 2".into()
         }
     );
     std::fs::write(format!("/dev/shm/{foreign}"), b"short").unwrap();
@@ -420,7 +420,7 @@ fn a_forged_header_is_refused_naming_the_parts_that_collide() {
     // @24, header length @16.
     let (lock, data) = (header_u64(&name, 64), header_u64(&name, 72));
     assert_eq!((lock % 8, data % 8), (0, 0));
-    let header_len = 96 + 3 + 3; // "u64", and its layout "u64"
+    let header_len = 104 + 3 + 3; // "u64", and its layout "u64"
     let cases: Vec<(u64, Vec<u8>, String)> = vec![
         (
             72,
@@ -471,7 +471,7 @@ fn a_forged_header_is_refused_naming_the_parts_that_collide() {
         (
             16,
             50u32.to_le_bytes().to_vec(),
-            "its header length 50 disagrees with its strings (96 + 3 + 3 bytes) or the file (4096 bytes)"
+            "its header length 50 disagrees with its strings (104 + 3 + 3 + 0 bytes) or the bytes there are (104)"
                 .into(),
         ),
     ];

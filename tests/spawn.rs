@@ -597,7 +597,7 @@ fn forged_truncated_and_out_of_range_handles_are_refused() {
     let fp = |l: sharedctypes::layout::Layout| format!("{:016x}", l.fingerprint);
     let i32_fp = fp(i32::LAYOUT);
     let good = format!(
-        "sharedctypes/1 kind=value type=i32 size=4 align=4 fingerprint={i32_fp} data={fd}:8 layout=i32"
+        "sharedctypes/2 kind=value type=i32 size=4 align=4 fingerprint={i32_fp} count=1 data={fd}:8 layout=i32"
     );
     let v: RawValue<i32> = from_handle(&good).unwrap();
     assert_eq!(v.get(), 0);
@@ -611,32 +611,36 @@ fn forged_truncated_and_out_of_range_handles_are_refused() {
     let with = |from: &str, to: &str| good.replace(from, to);
     assert_eq!(
         invalid(&with(":8 ", ":4096 ")),
-        "4 bytes at offset 4096 do not lie inside the shared memory they name (4096 bytes)"
+        "its data (bytes 4096..4100) runs past the end of the file (4096 bytes)"
     );
     assert_eq!(
         invalid(&with(":8 ", ":4094 ")),
-        "4 bytes at offset 4094 do not lie inside the shared memory they name (4096 bytes)"
+        "its data (bytes 4094..4098) runs past the end of the file (4096 bytes)"
     );
     assert_eq!(
         invalid(&with(":8 ", ":18446744073709551614 ")),
-        "4 bytes at offset 18446744073709551614 do not lie inside the shared memory they name (4096 bytes)"
+        "its data (bytes 18446744073709551614..18446744073709551615) runs past the end of the file (4096 bytes)"
     );
     assert_eq!(
         invalid(&with(":8 ", ":6 ")),
-        "offset 6 is not aligned to 4 bytes, the alignment of the type"
+        "its data (bytes 6..10) is not aligned to 4 bytes"
     );
     assert_eq!(
         invalid(&with(&format!("data={fd}:"), "data=99999:")),
-        "descriptor 99999 is not open in this process"
+        "file 99999 is not open in this process"
     );
-    assert!(invalid(&with("sharedctypes/1", "sharedctypes/9")).contains("another format version"));
+    assert!(invalid(&with("sharedctypes/2", "sharedctypes/9")).contains("another format version"));
     assert_eq!(
-        invalid(&with("kind=value", "kind=lock")),
-        "it describes a Lock, not a value"
+        invalid(&with("kind=value", "kind=event")),
+        "count=1, but only a value or an array has a count, not kind=event"
     );
     assert_eq!(
         invalid(&good[..good.find(" data=").unwrap()]),
-        "a value without data="
+        "a type without layout="
+    );
+    assert_eq!(
+        invalid(&good.replace(&format!(" data={fd}:8"), "")),
+        "a value without its data"
     );
     assert_eq!(
         invalid(&with(" size=4", " size=x")),
@@ -644,18 +648,18 @@ fn forged_truncated_and_out_of_range_handles_are_refused() {
     );
     assert_eq!(invalid(&format!("{good} extra=1")), "unknown field `extra`");
     // A lock that names bytes which are not a lock, or a lock of the other kind.
-    let lock_at = |kind: &str, off: u64| format!("sharedctypes/1 kind=lock lock={kind}:{fd}:{off}");
+    let lock_at = |kind: &str, off: u64| format!("sharedctypes/2 kind=lock lock={kind}:{fd}:{off}");
     assert!(matches!(
         from_handle::<Lock>(&lock_at("lock", 64)),
         Err(Error::InvalidHandle { reason }) if reason == "the handle names not a lock (tag 0x00000000) where a Lock is expected"
     ));
     assert!(matches!(
         from_handle::<RLock>(&lock_at("lock", 64)),
-        Err(Error::InvalidHandle { reason }) if reason == "it names a Lock where an RLock is expected"
+        Err(Error::InvalidHandle { reason }) if reason == "it holds a Lock, not an RLock"
     ));
     // An array whose size overflows.
     let huge = format!(
-        "sharedctypes/1 kind=array type=i32 size=4 align=4 fingerprint={i32_fp} count=4611686018427387904 data={fd}:0 layout=i32"
+        "sharedctypes/2 kind=array type=i32 size=4 align=4 fingerprint={i32_fp} count=4611686018427387904 data={fd}:0 layout=i32"
     );
     assert!(matches!(
         from_handle::<RawArray<i32>>(&huge),

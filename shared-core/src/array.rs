@@ -8,8 +8,13 @@ use core::ptr::NonNull;
 
 use crate::access::{Iter, Place, SharedAtomic, SharedLayout, SharedSlice, Views};
 use crate::ctypes::{CChar, WChar};
+use crate::description::Kind;
+use crate::description::{Description, ElemType};
 use crate::error::{Error, Result};
 use crate::heap::Block;
+use crate::named::{self, DEFAULT_MODE, Named, Plan};
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 /// A fixed-length array of `T` in shared memory, without a lock (Python's
 /// `sharedctypes.RawArray`).
@@ -601,5 +606,88 @@ impl<'a, T: SharedLayout> IntoIterator for &'a RawArray<T> {
 impl<T: SharedLayout + fmt::Debug> fmt::Debug for RawArray<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("RawArray").field(&self.as_slice()).finish()
+    }
+}
+
+impl<T: SharedLayout> RawArray<T> {
+    /// Creates the named object `name` holding a copy of `values` (mode 0600); see
+    /// [`RawValue::create_named`].
+    ///
+    /// # Errors
+    /// As for [`RawValue::create_named`].
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// # let name = format!("sharedctypes-doc-rawarray-{}", std::process::id());
+    /// let a = RawArray::create_named(&name, &[1i64, 2, 3])?;
+    /// let b = RawArray::<i64>::open_named(&name)?;
+    /// b.set(0, 10)?;
+    /// assert_eq!(a.to_vec(), [10, 2, 3]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, values: &[T]) -> Result<Named<RawArray<T>>> {
+        Self::create_named_with_mode(name, values, DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// # let name = format!("sharedctypes-doc-rawarray-mode-{}", std::process::id());
+    /// let a = RawArray::create_named_with_mode(&name, &[0u8; 3], 0o644)?;
+    /// assert_eq!(a.len(), 3);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(
+        name: &str,
+        values: &[T],
+        mode: u32,
+    ) -> Result<Named<RawArray<T>>> {
+        let plan = Plan::elements::<T>(Kind::Array, values.len(), None)?;
+        named::create(name, mode, plan, |p| {
+            let a = RawArray::from_block(p.data(), values.len());
+            a.copy_from_slice(values)?;
+            Ok(a)
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Error, RawArray, RawValue};
+# let name = format!("sharedctypes-doc-rawarray-open-{}", std::process::id());
+let _a = RawArray::create_named(&name, &[1u8, 2])?;
+assert_eq!(RawArray::<u8>::open_named(&name)?.len(), 2);
+assert!(matches!(RawValue::<u8>::open_named(&name), Err(Error::NotNamedObject { .. })));
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{RawArray, named::OpenOptions};
+# let name = format!("sharedctypes-doc-rawarray-open-with-{}", std::process::id());
+let _created = RawArray::create_named(&name, &[1u8, 2])?;
+let opened = RawArray::<u8>::open_named_with(&name, OpenOptions::default())?;
+assert_eq!(opened.to_vec(), [1, 2]);
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
+}
+
+impl<T: SharedLayout> Object for RawArray<T> {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        let mut d = crate::share::with_data(Kind::Array, self.block(), out)?;
+        d.elem = Some(ElemType::of::<T>());
+        d.count = self.len() as u64;
+        Ok(d)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(Kind::Array, None).map_err(crate::share::invalid)?;
+        d.expect_elem::<T>()?;
+        let len = usize::try_from(d.count)
+            .map_err(|_| crate::share::invalid(format!("{} elements do not fit here", d.count)))?;
+        let bytes = (len as u64)
+            .checked_mul(size_of::<T>() as u64)
+            .ok_or_else(|| crate::share::invalid(format!("{len} elements overflow")))?;
+        let block = crate::share::data(d, from, bytes, align_of::<T>() as u64)?;
+        Ok(RawArray::from_block(block, len))
     }
 }

@@ -20,6 +20,7 @@
 mod array;
 mod bytes;
 mod copy;
+mod description;
 mod error;
 mod os;
 mod typecode;

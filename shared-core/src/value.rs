@@ -6,8 +6,13 @@ use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
 use crate::access::{Place, SharedAtomic, SharedLayout};
+use crate::description::Kind;
+use crate::description::{Description, ElemType};
 use crate::error::Result;
 use crate::heap::Block;
+use crate::named::{self, DEFAULT_MODE, Named, Plan};
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 /// One `T` in shared memory, without a lock (Python's `sharedctypes.RawValue`).
 ///
@@ -236,5 +241,86 @@ impl<T: SharedLayout + fmt::Debug> fmt::Debug for RawValue<T> {
 impl<T: SharedLayout + fmt::Display> fmt::Display for RawValue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.get(), f)
+    }
+}
+
+impl<T: SharedLayout> RawValue<T> {
+    /// Creates the named object `name` holding `value`, readable and writable by this user
+    /// only (mode 0600). The returned handle removes the name when it drops, unless
+    /// [`persist`](Named::persist)ed. See [`named`](crate::named).
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists) if the name is taken (creation is
+    /// exclusive); [`Error::InvalidName`](crate::Error::InvalidName); [`Error::Os`](crate::Error::Os).
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue};
+    /// # let name = format!("sharedctypes-doc-rawvalue-{}", std::process::id());
+    /// let v = RawValue::create_named(&name, 2.5f64)?;
+    /// assert_eq!(RawValue::<f64>::open_named(&name)?.get(), 2.5);
+    /// assert_eq!(
+    ///     RawValue::create_named(&name, 0.0f64).unwrap_err(),
+    ///     Error::AlreadyExists { name: name.clone() }
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, value: T) -> Result<Named<RawValue<T>>> {
+        Self::create_named_with_mode(name, value, DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode` (e.g. `0o660`
+    /// for the owner's group too), applied exactly (the umask does not narrow them).
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    /// use sharedctypes::RawValue;
+    /// # let name = format!("sharedctypes-doc-rawvalue-mode-{}", std::process::id());
+    /// let v = RawValue::create_named_with_mode(&name, 1u8, 0o640)?;
+    /// let mode = std::fs::metadata(format!("/dev/shm/{name}")).unwrap().permissions().mode();
+    /// assert_eq!(mode & 0o777, 0o640);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, value: T, mode: u32) -> Result<Named<RawValue<T>>> {
+        let plan = Plan::elements::<T>(Kind::Value, 1, None)?;
+        named::create(name, mode, plan, |p| {
+            let v = RawValue::from_block(p.data());
+            v.set(value);
+            Ok(v)
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Error, RawValue};
+# let name = format!("sharedctypes-doc-rawvalue-open-{}", std::process::id());
+let _v = RawValue::create_named(&name, 7i32)?;
+assert!(matches!(RawValue::<u32>::open_named(&name), Err(Error::LayoutMismatch { .. })));
+assert_eq!(RawValue::<i32>::open_named(&name)?.get(), 7);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{RawValue, named::OpenOptions};
+# let name = format!("sharedctypes-doc-rawvalue-open-with-{}", std::process::id());
+let _created = RawValue::create_named(&name, 1u8)?;
+let opened = RawValue::<u8>::open_named_with(&name, OpenOptions { allow_other_owner: true })?;
+assert_eq!(opened.get(), 1);
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
+}
+
+impl<T: SharedLayout> Object for RawValue<T> {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        let mut d = crate::share::with_data(Kind::Value, self.block(), out)?;
+        d.elem = Some(ElemType::of::<T>());
+        d.count = 1;
+        Ok(d)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(Kind::Value, None).map_err(crate::share::invalid)?;
+        d.expect_elem::<T>()?;
+        let block = crate::share::data(d, from, size_of::<T>() as u64, align_of::<T>() as u64)?;
+        Ok(RawValue::from_block(block))
     }
 }

@@ -1,4 +1,6 @@
-//! Compile-time layout fingerprints (64-bit FNV-1a over every layout fact).
+//! Compile-time layout fingerprints (64-bit FNV-1a over every layout fact), and the same
+//! hash as a [`Hasher`](core::hash::Hasher) for the crate's other fingerprints (the type
+//! tag of a spawned function).
 
 use super::{FieldLayout, Layout};
 
@@ -66,4 +68,23 @@ pub(super) const fn structure(
         i += 1;
     }
     hash
+}
+
+/// 64-bit FNV-1a, the one hash of the crate.
+pub(crate) struct Fnv(u64);
+
+impl Fnv {
+    pub(crate) fn new() -> Fnv {
+        Fnv(OFFSET_BASIS)
+    }
+}
+
+impl core::hash::Hasher for Fnv {
+    fn write(&mut self, data: &[u8]) {
+        self.0 = bytes(self.0, data);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }

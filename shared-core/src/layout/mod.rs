@@ -19,6 +19,7 @@ mod fingerprint;
 mod render;
 
 pub use c_rules::{CStructLayout, c_struct_layout};
+pub(crate) use fingerprint::Fnv;
 pub use render::{c_declarations, ctypes_declarations};
 
 /// The layout of a [`SharedLayout`](crate::SharedLayout) type.

@@ -39,7 +39,12 @@ pub(crate) use held::forget_after_fork as forget_held_after_fork;
 pub use raw::MAX_HELD_PER_THREAD;
 pub(crate) use raw::RawMutex;
 
+use crate::description::{self, Description, Kind, LOCK_CELL, Mutex};
 use crate::error::Result;
+use crate::heap::Block;
+use crate::named::{self, Named, Plan};
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 /// A process-shared, non-recursive, crash-robust lock (Python's `multiprocessing.Lock`).
 ///
@@ -208,6 +213,122 @@ impl<K: LockKind> RobustLock<K> {
     pub(crate) fn is_recursive() -> bool {
         <K as sealed::Kind>::RECURSIVE
     }
+
+    /// The kind of lock, as descriptions name it.
+    pub(crate) fn mutex() -> Mutex {
+        Mutex::of(Self::is_recursive())
+    }
+
+    /// This lock as the lock part of `d`, its file added to `out`.
+    pub(crate) fn export_into(&self, d: &mut Description, out: &mut Exporter) -> Result<()> {
+        if out.for_program() {
+            // Another program may write the cell from now on.
+            self.raw.expose();
+        }
+        d.lock = Some((Self::mutex(), out.at(self.raw.block())?));
+        Ok(())
+    }
+
+    /// The lock part of `d`, which must be a lock of this kind.
+    pub(crate) fn import_from(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        let (kind, at) = d
+            .lock
+            .ok_or_else(|| crate::share::invalid(format!("{} without a lock", d.what())))?;
+        if kind != Self::mutex() {
+            let name = |m| match m {
+                Mutex::Lock => "a Lock",
+                Mutex::RLock => "an RLock",
+            };
+            return Err(crate::share::invalid(format!(
+                "it names {} where {} is expected",
+                name(kind),
+                name(Self::mutex())
+            )));
+        }
+        let block = from.block(at, LOCK_CELL.0, LOCK_CELL.1)?;
+        Ok(Self::from_raw(Arc::new(RawMutex::from_received(
+            block,
+            Self::is_recursive(),
+        )?)))
+    }
+
+    /// A new lock in `block`, the fresh cell of a named object not published yet (which
+    /// other programs may open, hence write).
+    pub(crate) fn create_in(block: Block) -> Result<Self> {
+        Ok(Self::from_raw(Arc::new(RawMutex::create_in(
+            block,
+            Self::is_recursive(),
+            true,
+        )?)))
+    }
+
+    /// Creates the named lock `name` (mode 0600), which every process that opens it takes:
+    /// the same lock. The returned handle removes the name when it drops, unless
+    /// [`persist`](Named::persist)ed. See [`named`](crate::named).
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists) if the name is taken (creation is
+    /// exclusive); [`Error::InvalidName`](crate::Error::InvalidName); [`Error::Os`](crate::Error::Os).
+    ///
+    /// ```
+    /// use sharedctypes::{Lock, Process};
+    /// # let name = format!("sharedctypes-doc-lock-{}", std::process::id());
+    /// let lock = Lock::create_named(&name)?;
+    /// let held = lock.acquire()?;
+    /// let other = Process::start(|| {
+    ///     // An unrelated process would do the same: open it by name.
+    ///     let same = Lock::open_named(&name).unwrap();
+    ///     sharedctypes::Exit(same.try_acquire().unwrap().is_none().into())
+    /// })?;
+    /// assert_eq!(other.join()?, 1); // held here
+    /// drop(held);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str) -> Result<Named<Self>> {
+        Self::create_named_with_mode(name, named::DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode` (e.g. `0o660`
+    /// for the owner's group too).
+    ///
+    /// # Errors
+    /// As for [`create_named`](Self::create_named).
+    ///
+    /// ```
+    /// use sharedctypes::RLock;
+    /// # let name = format!("sharedctypes-doc-rlock-mode-{}", std::process::id());
+    /// let lock = RLock::create_named_with_mode(&name, 0o660)?;
+    /// assert!(lock.try_acquire()?.is_some());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, mode: u32) -> Result<Named<Self>> {
+        let plan = Plan::primitive(description::Kind::Lock, Some(Self::mutex()));
+        named::create(name, mode, plan, |p| Self::create_in(p.lock()))
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Error, Lock, RLock};
+# let name = format!("sharedctypes-doc-lock-open-{}", std::process::id());
+let _lock = Lock::create_named(&name)?;
+assert!(Lock::open_named(&name)?.try_acquire()?.is_some());
+assert_eq!(
+    RLock::open_named(&name).unwrap_err(),
+    Error::NotNamedObject { name: name.clone(), reason: "it holds a Lock, not an RLock".into() }
+);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{RLock, named::OpenOptions};
+# let name = format!("sharedctypes-doc-rlock-open-with-{}", std::process::id());
+let _lock = RLock::create_named(&name)?;
+let lock = RLock::open_named_with(&name, OpenOptions::default())?;
+let outer = lock.acquire()?;
+let inner = lock.acquire()?; // re-entered
+drop((inner, outer));
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
 
     /// The raw mutex, to send the lock to another process.
     pub(crate) fn raw(&self) -> &RawMutex {
@@ -399,5 +520,19 @@ impl<K: LockKind> fmt::Debug for RobustLock<K> {
             .field("held", &!self.raw.is_free())
             .field("owner_died", &self.raw.death().is_some())
             .finish()
+    }
+}
+
+impl<K: LockKind> Object for RobustLock<K> {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        let mut d = Description::new(Kind::Lock);
+        self.export_into(&mut d, out)?;
+        Ok(d)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(Kind::Lock, Some(Self::mutex()))
+            .map_err(crate::share::invalid)?;
+        RobustLock::import_from(d, from)
     }
 }

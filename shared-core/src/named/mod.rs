@@ -63,18 +63,17 @@
 //! 1 to 200 ASCII letters, digits, `_`, `-` and `.`, not starting with `.`; the object is
 //! `/dev/shm/<name>`. the Python package in `python/` opens the same objects.
 
-mod header;
-mod objects;
-
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::os::fd::{AsFd, OwnedFd};
 
-use header::{Access, FIXED, Header, MAGIC, READY, VERSION};
-pub(crate) use header::{KIND_ARRAY, KIND_VALUE, LOCK_LOCK, LOCK_NONE, LOCK_RLOCK};
-
+use crate::description::{
+    Access, At, Description, ElemType, HEADER_FIXED, Kind, LOCK_CELL, MAGIC, MAX_HEADER, Mutex,
+    check_name, check_named,
+};
 use crate::error::{Error, Result};
 use crate::heap::Block;
 use crate::os;
+use crate::share::{Importer, Share};
 
 /// The mode of a created object unless another is asked for: readable and writable by its
 /// owner only.
@@ -240,45 +239,20 @@ pub fn unlink_named(name: &str) -> Result<()> {
     check_name(name)?;
     let fd = open_file(name)?;
     let (size, _) = os::memory::file_info(fd.as_fd())?;
-    if size < FIXED as u64 {
+    if size < MAGIC.len() as u64 {
         return Err(not_ours(
             name,
             format!("it is {size} bytes, shorter than a header"),
         ));
     }
-    let block = Block::import(fd.as_fd(), 0, FIXED, 8)?;
-    if Access::new(&block).magic() != MAGIC {
+    let head = import(name, fd.as_fd(), 0, MAGIC.len(), 8)?;
+    if Access::new(&head).read(MAGIC.len()) != MAGIC {
         return Err(not_ours(
             name,
             "it does not start with the sharedctypes magic bytes".into(),
         ));
     }
     os::shm::unlink(name).map_err(|e| map_os(name, e))
-}
-
-/// Checks a name: 1 to 200 of `[A-Za-z0-9_.-]`, not starting with `.`.
-pub(crate) fn check_name(name: &str) -> Result<()> {
-    let reason = if name.is_empty() {
-        Some("it is empty")
-    } else if name.len() > 200 {
-        Some("it is longer than 200 bytes")
-    } else if name.starts_with('.') {
-        Some("it starts with `.` (hidden names are for objects being created)")
-    } else if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-    {
-        Some("only ASCII letters, digits, `_`, `-` and `.` are allowed")
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => Err(Error::InvalidName {
-            name: name.to_string(),
-            reason,
-        }),
-        None => Ok(()),
-    }
 }
 
 fn not_ours(name: &str, reason: String) -> Error {
@@ -314,66 +288,106 @@ fn open_file(name: &str) -> Result<OwnedFd> {
     })
 }
 
-/// What a named object holds, as its creator describes it and its openers expect it.
-pub(crate) struct Spec {
-    pub(crate) kind: u32,
-    pub(crate) lock: u32,
-    pub(crate) fingerprint: u64,
-    pub(crate) elem_size: usize,
-    pub(crate) elem_align: usize,
-    pub(crate) count: usize,
-    pub(crate) type_name: String,
-    pub(crate) layout: String,
-    /// For openers: the expected type's summary, for a mismatch message.
-    pub(crate) summary: String,
+/// What a named object is made of, before it exists: its kind, its element type and count,
+/// the size and alignment of its data part, and the kind of its lock.
+pub(crate) struct Plan {
+    pub(crate) kind: Kind,
+    pub(crate) elem: Option<ElemType>,
+    pub(crate) count: u64,
+    pub(crate) data: Option<(u64, u64)>,
+    pub(crate) lock: Option<Mutex>,
 }
 
-/// The parts of a named object in this process.
+impl Plan {
+    /// A value or an array of `count` `T`s, with a lock of kind `lock` or none.
+    pub(crate) fn elements<T: crate::SharedLayout>(
+        kind: Kind,
+        count: usize,
+        lock: Option<Mutex>,
+    ) -> Result<Plan> {
+        let elem = ElemType::of::<T>();
+        let len = (count as u64)
+            .checked_mul(elem.size)
+            .ok_or(Error::SizeOverflow {
+                len: count,
+                elem_size: elem.size as usize,
+            })?;
+        Ok(Plan {
+            kind,
+            data: Some((len, elem.align)),
+            elem: Some(elem),
+            count: count as u64,
+            lock,
+        })
+    }
+
+    /// A synchronisation primitive of `kind` (its state is its data part), with a lock of
+    /// kind `lock` or none.
+    pub(crate) fn primitive(kind: Kind, lock: Option<Mutex>) -> Plan {
+        Plan {
+            kind,
+            elem: None,
+            count: 0,
+            data: kind.state(),
+            lock,
+        }
+    }
+}
+
+/// The parts of a named object being created, for its kind to build it in.
 pub(crate) struct Parts {
-    pub(crate) data: Block,
+    pub(crate) data: Option<Block>,
     pub(crate) lock: Option<Block>,
-    pub(crate) count: usize,
-    pub(crate) key: (u64, u64),
 }
 
-const LOCK_CELL: usize = 56;
+impl Parts {
+    /// The data part (present when the plan has one).
+    pub(crate) fn data(&mut self) -> Block {
+        self.data.take().expect("the plan has a data part")
+    }
 
-/// Creates `name` as described, with `init` building the object from its parts (filling the
-/// data, creating the lock) before anyone can open it; exclusive. The object and the file's
-/// identity.
-pub(crate) fn create<R>(
+    /// The lock part (present when the plan has a lock).
+    pub(crate) fn lock(&mut self) -> Block {
+        self.lock.take().expect("the plan has a lock")
+    }
+}
+
+/// Creates `name` as planned, with `init` building the object in its parts (filling the
+/// data, creating the lock) before anyone can open it; exclusive. The file is laid out as
+/// the header (its description), then the lock cell at the next multiple of 64 bytes, then
+/// the data at the next multiple of 64 (or of its alignment), in whole pages.
+pub(crate) fn create<X>(
     name: &str,
     mode: u32,
-    spec: &Spec,
-    init: impl FnOnce(Parts) -> Result<R>,
-) -> Result<(R, (u64, u64))> {
+    plan: Plan,
+    init: impl FnOnce(&mut Parts) -> Result<X>,
+) -> Result<Named<X>> {
     check_name(name)?;
     check_mode(mode)?;
-    let header_len = FIXED + spec.type_name.len() + spec.layout.len();
-    let lock_offset = if spec.lock == LOCK_NONE {
-        0
-    } else {
-        header_len.next_multiple_of(64)
-    };
-    let after_lock = if spec.lock == LOCK_NONE {
-        header_len
-    } else {
-        lock_offset + LOCK_CELL
-    };
-    let data_offset = after_lock.next_multiple_of(spec.elem_align.max(64));
-    let data_len = spec
-        .count
-        .checked_mul(spec.elem_size)
-        .ok_or(Error::SizeOverflow {
-            len: spec.count,
-            elem_size: spec.elem_size,
+    let mut d = Description::new(plan.kind);
+    d.elem = plan.elem;
+    d.count = plan.count;
+    let header_len = d.to_header(0).len() as u64;
+    let mut end = header_len;
+    if let Some(m) = plan.lock {
+        let offset = end.next_multiple_of(64);
+        d.lock = Some((m, At { file: 0, offset }));
+        end = offset + LOCK_CELL.0;
+    }
+    if let Some((len, align)) = plan.data {
+        let offset = end.next_multiple_of(align.max(64));
+        d.data = Some(At { file: 0, offset });
+        end = offset.checked_add(len).ok_or(Error::SizeOverflow {
+            len: plan.count as usize,
+            elem_size: 0,
         })?;
-    let total = data_offset
-        .checked_add(data_len)
-        .map(|t| t.next_multiple_of(os::memory::page_size()))
+    }
+    let total = usize::try_from(end)
+        .ok()
+        .and_then(|e| e.checked_next_multiple_of(os::memory::page_size()))
         .ok_or(Error::SizeOverflow {
-            len: spec.count,
-            elem_size: spec.elem_size,
+            len: plan.count as usize,
+            elem_size: 0,
         })?;
 
     // Built under a hidden name, published under `name` only once complete. The hidden name
@@ -383,48 +397,22 @@ pub(crate) fn create<R>(
     let built = (|| {
         os::memory::set_file_size(fd.as_fd(), total, "ftruncate (sizing a named object)")?;
         let (_, key) = os::memory::file_info(fd.as_fd())?;
-        let head = Block::import_from_object_file(fd.as_fd(), 0, header_len, 8)?;
-        let lock = if spec.lock == LOCK_NONE {
-            None
-        } else {
-            Some(Block::import_from_object_file(
-                fd.as_fd(),
-                lock_offset as u64,
-                LOCK_CELL,
-                8,
-            )?)
+        let head = Block::import_from_object_file(fd.as_fd(), 0, header_len as usize, 8)?;
+        let from = Importer::File(fd.as_fd());
+        let mut parts = Parts {
+            data: match (d.data, plan.data) {
+                (Some(at), Some((len, align))) => Some(from.block(at, len, align)?),
+                _ => None,
+            },
+            lock: match d.lock {
+                Some((_, at)) => Some(from.block(at, LOCK_CELL.0, LOCK_CELL.1)?),
+                None => None,
+            },
         };
-        let data = Block::import_from_object_file(
-            fd.as_fd(),
-            data_offset as u64,
-            data_len,
-            spec.elem_align,
-        )?;
-        let parts = Parts {
-            data,
-            lock,
-            count: spec.count,
-            key,
-        };
-        let built = init(parts)?;
-        Access::new(&head).write(&Header {
-            version: VERSION,
-            state: READY,
-            header_len,
-            kind: spec.kind,
-            lock: spec.lock,
-            fingerprint: spec.fingerprint,
-            elem_size: spec.elem_size as u64,
-            elem_align: spec.elem_align as u64,
-            count: spec.count as u64,
-            lock_offset: lock_offset as u64,
-            data_offset: data_offset as u64,
-            total: total as u64,
-            type_name: spec.type_name.clone(),
-            layout: spec.layout.clone(),
-        });
+        let obj = init(&mut parts)?;
+        Access::new(&head).write(&d.to_header(total as u64));
         os::shm::publish(&tmp, name).map_err(|e| map_os(name, e))?;
-        Ok((built, key))
+        Ok(Named::new(obj, name, key, true))
     })();
     let _ = os::shm::unlink(&tmp);
     built
@@ -488,62 +476,11 @@ pub struct OpenOptions {
     pub allow_other_owner: bool,
 }
 
-/// The part of a named object's file that a header says lies at `offset`, `len` bytes long.
-struct Part {
-    what: &'static str,
-    offset: u64,
-    len: u64,
-}
-
-impl Part {
-    fn end(&self) -> u64 {
-        self.offset.saturating_add(self.len)
-    }
-}
-
-impl core::fmt::Display for Part {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "its {} (bytes {}..{})",
-            self.what,
-            self.offset,
-            self.end()
-        )
-    }
-}
-
-/// Checks that every part lies inside a file of `size` bytes, aligned as asked, and that no
-/// two overlap (empty parts overlap nothing); the reason if not.
-fn check_parts(parts: &[(Part, u64)], size: u64) -> core::result::Result<(), String> {
-    for (part, align) in parts {
-        if part
-            .offset
-            .checked_add(part.len)
-            .is_none_or(|end| end > size)
-        {
-            return Err(format!(
-                "{part} runs past the end of the file ({size} bytes)"
-            ));
-        }
-        if part.offset % align != 0 {
-            return Err(format!("{part} is not aligned to {align} bytes"));
-        }
-    }
-    for (i, (a, _)) in parts.iter().enumerate() {
-        for (b, _) in &parts[i + 1..] {
-            if a.len != 0 && b.len != 0 && a.offset < b.end() && b.offset < a.end() {
-                return Err(format!("{a} overlaps {b}"));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Opens `name`, checking that it holds what `spec` expects (its `count` is ignored for
-/// arrays: the object says how many elements it has), and that its header describes parts
-/// that lie inside the file, aligned and disjoint.
-pub(crate) fn open(name: &str, spec: &Spec, options: OpenOptions) -> Result<Parts> {
+/// Opens `name` as an `X`: the file's own checks (a regular file, its owner, its size), then
+/// its header, read once into this process's memory and checked as every description is
+/// (every part inside the file, aligned, apart from the others and from the header), then
+/// the object rebuilt as an object received from another process is.
+pub(crate) fn open<X: Share>(name: &str, options: OpenOptions) -> Result<Named<X>> {
     check_name(name)?;
     let fd = open_file(name)?;
     let stat = os::memory::stat_of(fd.as_fd())?;
@@ -563,148 +500,24 @@ pub(crate) fn open(name: &str, spec: &Spec, options: OpenOptions) -> Result<Part
             user: me,
         });
     }
-    if size < FIXED as u64 {
-        return Err(not_ours(
-            name,
-            format!("it is {size} bytes, shorter than a header"),
-        ));
+    let bad = |reason: String| not_ours(name, reason);
+    if size < HEADER_FIXED as u64 {
+        return Err(bad(format!("it is {size} bytes, shorter than a header")));
     }
-    let head = import(name, fd.as_fd(), 0, FIXED, 8)?;
-    let access = Access::new(&head);
-    if access.magic() != MAGIC {
-        return Err(not_ours(
-            name,
-            "it does not start with the sharedctypes magic bytes".into(),
-        ));
-    }
-    let fixed = access.read_fixed();
-    if fixed.version != VERSION {
-        return Err(not_ours(
-            name,
-            format!(
-                "its format version is {}, this crate reads version {VERSION}",
-                fixed.version
-            ),
-        ));
-    }
-    if fixed.state != READY {
-        return Err(not_ours(name, "its creator has not finished it".into()));
-    }
-    let (name_len, layout_len) = access.string_lens();
-    let bad = |what: String| not_ours(name, what);
-    if fixed.total != size {
-        return Err(bad(format!(
-            "its header gives its size as {} bytes, but the file has {size} (truncated or grown by another process?)",
-            fixed.total
-        )));
-    }
-    if FIXED + name_len + layout_len != fixed.header_len || fixed.header_len as u64 > size {
-        return Err(bad(format!(
-            "its header length {} disagrees with its strings ({FIXED} + {name_len} + {layout_len} bytes) or the file ({size} bytes)",
-            fixed.header_len
-        )));
-    }
-    let head = import(name, fd.as_fd(), 0, fixed.header_len, 8)?;
-    let (type_name, layout) = Access::new(&head).strings(name_len, layout_len);
-
-    let kind_name = |k| match k {
-        KIND_VALUE => "a value".to_string(),
-        KIND_ARRAY => "an array".to_string(),
-        other => format!("an object of unknown kind {other}"),
-    };
-    if fixed.kind != spec.kind {
-        return Err(bad(format!(
-            "it holds {}, not {}",
-            kind_name(fixed.kind),
-            kind_name(spec.kind)
-        )));
-    }
-    if fixed.fingerprint != spec.fingerprint
-        || fixed.elem_size != spec.elem_size as u64
-        || fixed.elem_align != spec.elem_align as u64
-    {
-        return Err(Error::LayoutMismatch {
-            expected: spec.type_name.clone(),
-            expected_layout: format!("{} ({})", spec.summary, spec.layout),
-            found: type_name,
-            found_layout: format!(
-                "{} bytes, align {}, fingerprint {:#018x} ({layout})",
-                fixed.elem_size, fixed.elem_align, fixed.fingerprint
-            ),
-        });
-    }
-    let lock_name = |l| match l {
-        LOCK_NONE => "no lock".to_string(),
-        LOCK_LOCK => "a Lock".to_string(),
-        LOCK_RLOCK => "an RLock".to_string(),
-        other => format!("a lock of unknown kind {other}"),
-    };
-    if !matches!(fixed.lock, LOCK_NONE | LOCK_LOCK | LOCK_RLOCK) {
-        return Err(bad(format!("it has {}", lock_name(fixed.lock))));
-    }
-    if spec.lock != LOCK_NONE && spec.lock != fixed.lock {
-        return Err(bad(format!(
-            "it has {}, not {}",
-            lock_name(fixed.lock),
-            lock_name(spec.lock)
-        )));
-    }
-    let count = usize::try_from(fixed.count).map_err(|_| bad("its count is too big".into()))?;
-    if spec.kind == KIND_VALUE && count != 1 {
-        return Err(bad(format!("a value of {count} elements")));
-    }
-    let data_len = count.checked_mul(spec.elem_size).ok_or_else(|| {
-        bad(format!(
-            "its {count} elements of {} bytes overflow",
-            spec.elem_size
-        ))
+    let fixed = import(name, fd.as_fd(), 0, HEADER_FIXED, 8)?;
+    let header_len = Access::new(&fixed).read(HEADER_FIXED);
+    // The declared length, bounded by the file (checked again once read whole).
+    let declared = u32::from_le_bytes(header_len[16..20].try_into().expect("4 bytes")) as u64;
+    let len = declared.clamp(HEADER_FIXED as u64, size.min(MAX_HEADER as u64)) as usize;
+    let head = import(name, fd.as_fd(), 0, len, 8)?;
+    let bytes = Access::new(&head).read(len);
+    let d = check_named(&bytes, size).map_err(bad)?;
+    // The parts were checked against the file; the object checks its kind, type and lock.
+    let obj = X::import(&d, &Importer::File(fd.as_fd())).map_err(|e| match e {
+        Error::InvalidHandle { reason } => bad(reason),
+        e => e,
     })?;
-    let mut parts = vec![
-        (
-            Part {
-                what: "header",
-                offset: 0,
-                len: fixed.header_len as u64,
-            },
-            8,
-        ),
-        (
-            Part {
-                what: "data",
-                offset: fixed.data_offset,
-                len: data_len as u64,
-            },
-            spec.elem_align as u64,
-        ),
-    ];
-    if fixed.lock != LOCK_NONE {
-        parts.push((
-            Part {
-                what: "lock",
-                offset: fixed.lock_offset,
-                len: LOCK_CELL as u64,
-            },
-            8,
-        ));
-    }
-    check_parts(&parts, size).map_err(bad)?;
-    let lock = match spec.lock {
-        LOCK_NONE => None,
-        _ => Some(import(name, fd.as_fd(), fixed.lock_offset, LOCK_CELL, 8)?),
-    };
-    let data = import(
-        name,
-        fd.as_fd(),
-        fixed.data_offset,
-        data_len,
-        spec.elem_align,
-    )?;
-    Ok(Parts {
-        data,
-        lock,
-        count,
-        key: stat.key,
-    })
+    Ok(Named::new(obj, name, stat.key, false))
 }
 
 /// The block of the named object `name` at `offset`: any refusal is about the object.
@@ -731,3 +544,45 @@ impl<O> Named<O> {
         }
     }
 }
+
+/// `open_named` and `open_named_with`, the same on every kind of object: `$open` and
+/// `$open_with` are their doc examples.
+macro_rules! open_named_methods {
+    ($open:literal, $open_with:literal) => {
+        /// Opens the named object `name`, created by `create_named` in this or any other
+        /// process of this user, checking that it is this kind of object (with these
+        /// elements, by layout fingerprint, and this kind of lock). See
+        /// [`named`](crate::named).
+        ///
+        /// # Errors
+        /// [`Error::NotFound`](crate::Error::NotFound);
+        /// [`Error::NotNamedObject`](crate::Error::NotNamedObject) for another kind of
+        /// object, another program's file, another format version, or a forged or truncated
+        /// header (the reason names both kinds, or the parts that collide);
+        /// [`Error::LayoutMismatch`](crate::Error::LayoutMismatch) for other elements (both
+        /// types and layouts named); [`Error::OtherOwner`](crate::Error::OtherOwner) for a
+        /// file another user owns; [`Error::PermissionDenied`](crate::Error::PermissionDenied);
+        /// [`Error::InvalidName`](crate::Error::InvalidName).
+        ///
+        #[doc = $open]
+        pub fn open_named(name: &str) -> crate::error::Result<crate::named::Named<Self>> {
+            crate::named::open(name, crate::named::OpenOptions::default())
+        }
+
+        /// [`open_named`](Self::open_named) with
+        /// [`OpenOptions`](crate::named::OpenOptions), e.g. to open an object another user
+        /// owns (refused by default).
+        ///
+        /// # Errors
+        /// As for [`open_named`](Self::open_named).
+        ///
+        #[doc = $open_with]
+        pub fn open_named_with(
+            name: &str,
+            options: crate::named::OpenOptions,
+        ) -> crate::error::Result<crate::named::Named<Self>> {
+            crate::named::open(name, options)
+        }
+    };
+}
+pub(crate) use open_named_methods;

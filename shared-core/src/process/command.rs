@@ -38,7 +38,7 @@ const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// let mut out = String::new();
 /// std::io::Read::read_to_string(&mut child.take_stdout().unwrap(), &mut out).unwrap();
 /// assert_eq!(child.join()?, 0);
-/// assert_eq!(out, "sharedctypes/1 kind=value\n");
+/// assert_eq!(out, "sharedctypes/2 kind=value\n");
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
 #[must_use = "a command does nothing until spawned"]
@@ -70,7 +70,8 @@ impl<'scope> Process<'scope> {
 }
 
 impl<'scope> Command<'scope> {
-    /// Shares `obj` with the program under `name` (1 to 64 ASCII letters, digits or `_`).
+    /// Shares `obj` with the program under `name` (1 to 200 ASCII letters, digits, `_`, `-`
+    /// and `.`, not starting with `.`: the names of named objects).
     ///
     /// # Errors
     /// [`Error::InvalidName`] for a bad or repeated name; [`Error::NotIsolated`] for an
@@ -93,7 +94,7 @@ impl<'scope> Command<'scope> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn share<T: Share>(mut self, name: &str, obj: &'scope T) -> Result<Self> {
-        share::check_name(name)?;
+        crate::description::check_name(name)?;
         if self.names.iter().any(|n| n == name) {
             return Err(Error::InvalidName {
                 name: name.to_string(),
@@ -101,7 +102,7 @@ impl<'scope> Command<'scope> {
             });
         }
         self.out.require_isolation(name);
-        let text = obj.export(&mut self.out)?.0.to_text();
+        let text = obj.export(&mut self.out)?.to_string();
         let var = share::env_var(name);
         // `NAME=value` and its NUL must fit in one argument string of `execve`.
         if var.len() + text.len() + 2 > MAX_ARG_STRLEN {

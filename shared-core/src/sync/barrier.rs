@@ -6,9 +6,14 @@ use core::time::Duration;
 use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
+use crate::description::{Description, Kind, Mutex};
 use crate::error::{Error, Result};
 use crate::lock::Lock;
+use crate::lock::RobustLock;
+use crate::named::{self, Named, Plan};
 use crate::os::futex::{self, Wake};
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 #[repr(C)]
 pub(crate) struct BarrierState {
@@ -74,19 +79,93 @@ impl Barrier {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn new(parties: u32) -> Result<Barrier> {
+        Ok(Barrier {
+            lock: Lock::new()?,
+            state: Shared::new(Self::init(parties)?)?,
+        })
+    }
+
+    /// What a new barrier's state starts as, for `parties` parties (at least 1).
+    fn init(parties: u32) -> Result<impl FnOnce(&BarrierState)> {
         if parties == 0 {
             return Err(Error::InvalidArgument {
                 reason: "a barrier needs at least 1 party".into(),
             });
         }
-        Ok(Barrier {
-            lock: Lock::new()?,
-            state: Shared::new(|s: &BarrierState| {
-                s.parties.store(parties, Ordering::Relaxed);
-                s.broken_round.store(u32::MAX, Ordering::Relaxed);
-            })?,
+        Ok(move |s: &BarrierState| {
+            s.parties.store(parties, Ordering::Relaxed);
+            s.broken_round.store(u32::MAX, Ordering::Relaxed);
         })
     }
+
+    /// Creates the named barrier `name` for `parties` parties (mode 0600), with its internal
+    /// lock in the same object: every process that opens it meets at the same barrier. The
+    /// returned handle removes the name when it drops, unless [`persist`](Named::persist)ed.
+    /// See [`named`](crate::named).
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new); [`Error::AlreadyExists`] if the name is taken (creation is
+    /// exclusive); [`Error::InvalidName`].
+    ///
+    /// ```
+    /// use sharedctypes::{Barrier, Process};
+    /// # let name = format!("sharedctypes-doc-barrier-{}", std::process::id());
+    /// let here = Barrier::create_named(&name, 2)?;
+    /// let other = Process::start(|| {
+    ///     // An unrelated process would do the same: open it by name.
+    ///     Barrier::open_named(&name)?.wait().map(drop)
+    /// })?;
+    /// assert!(here.wait()? < 2);
+    /// assert_eq!(other.join()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, parties: u32) -> Result<Named<Barrier>> {
+        Self::create_named_with_mode(name, parties, named::DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// # Errors
+    /// As for [`create_named`](Self::create_named).
+    ///
+    /// ```
+    /// use sharedctypes::Barrier;
+    /// # let name = format!("sharedctypes-doc-barrier-mode-{}", std::process::id());
+    /// let b = Barrier::create_named_with_mode(&name, 3, 0o660)?;
+    /// assert_eq!(b.parties(), 3);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, parties: u32, mode: u32) -> Result<Named<Barrier>> {
+        let init = Self::init(parties)?;
+        let plan = Plan::primitive(Kind::Barrier, Some(Mutex::Lock));
+        named::create(name, mode, plan, |p| {
+            Ok(Barrier {
+                lock: Lock::create_in(p.lock())?,
+                state: Shared::init_in(p.data(), init),
+            })
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Barrier, Error, Event};
+# let name = format!("sharedctypes-doc-barrier-open-{}", std::process::id());
+let _b = Barrier::create_named(&name, 4)?;
+assert_eq!(Barrier::open_named(&name)?.parties(), 4);
+assert_eq!(
+    Event::open_named(&name).unwrap_err(),
+    Error::NotNamedObject { name: name.clone(), reason: "it holds a Barrier, not an Event".into() }
+);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{Barrier, named::OpenOptions};
+# let name = format!("sharedctypes-doc-barrier-open-with-{}", std::process::id());
+let _b = Barrier::create_named(&name, 1)?;
+assert_eq!(Barrier::open_named_with(&name, OpenOptions::default())?.wait()?, 0);
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
 
     pub(crate) fn from_parts(lock: Lock, state: Shared<BarrierState>) -> Result<Barrier> {
         if state.get().parties.load(Ordering::Relaxed) == 0 {
@@ -301,5 +380,21 @@ impl fmt::Debug for Barrier {
             .field("n_waiting", &self.n_waiting())
             .field("broken", &self.is_broken())
             .finish()
+    }
+}
+
+impl Object for Barrier {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        let (lock, state) = self.parts();
+        let mut d = crate::share::with_data(Kind::Barrier, state.block(), out)?;
+        lock.export_into(&mut d, out)?;
+        Ok(d)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(Kind::Barrier, Some(Mutex::Lock))
+            .map_err(crate::share::invalid)?;
+        let state = Shared::<BarrierState>::received(d, from)?;
+        Barrier::from_parts(RobustLock::import_from(d, from)?, state)
     }
 }

@@ -7,9 +7,13 @@ use core::time::Duration;
 use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
+use crate::description::{Description, Kind};
 use crate::error::{Error, Result};
 use crate::lock::{LockGuard, LockKind, RLock, RobustLock};
+use crate::named::{self, Named, Plan};
 use crate::os::futex;
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 #[repr(C)]
 pub(crate) struct ConditionState {
@@ -124,6 +128,86 @@ impl Condition<RLock> {
     pub fn new_rlock() -> Result<Condition<RLock>> {
         Condition::new(RLock::new()?)
     }
+
+    /// Creates the named condition `name` (mode 0600) with its own [`RLock`] in the same
+    /// object (Python's `Condition()`): every process that opens it waits and notifies on the
+    /// same condition, under the same lock. The
+    /// returned handle removes the name when it drops, unless
+    /// [`persist`](Named::persist)ed. See [`named`](crate::named).
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new); [`Error::AlreadyExists`] if the name is taken (creation is
+    /// exclusive); [`Error::InvalidName`].
+    ///
+    /// ```
+    /// use sharedctypes::{Condition, Process, RawValue};
+    /// # let name = format!("sharedctypes-doc-condition-{}", std::process::id());
+    /// let cond = Condition::create_named(&name)?;
+    /// let ready = RawValue::new(0u32)?; // guarded by the condition's lock
+    /// let other = Process::start(|| -> sharedctypes::Result<()> {
+    ///     // An unrelated process would do the same: open it by name.
+    ///     let cond = Condition::open_named(&name)?;
+    ///     let _g = cond.acquire()?;
+    ///     ready.set(1);
+    ///     cond.notify_all();
+    ///     Ok(())
+    /// })?;
+    /// let g = cond.acquire()?;
+    /// let (_g, ok) = cond.wait_for(g, || ready.get() == 1, None)?;
+    /// assert!(ok);
+    /// assert_eq!(other.join()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str) -> Result<Named<Self>> {
+        Self::create_named_with_mode(name, named::DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// # Errors
+    /// As for [`create_named`](Self::create_named).
+    ///
+    /// ```
+    /// use sharedctypes::Condition;
+    /// # let name = format!("sharedctypes-doc-condition-mode-{}", std::process::id());
+    /// let c = Condition::create_named_with_mode(&name, 0o660)?;
+    /// drop(c.acquire()?);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, mode: u32) -> Result<Named<Self>> {
+        let plan = Plan::primitive(Kind::Condition, Some(RLock::mutex()));
+        named::create(name, mode, plan, |p| {
+            Ok(Condition {
+                lock: RLock::create_in(p.lock())?,
+                state: Shared::init_in(p.data(), |_| {}),
+            })
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Condition, Error, Event};
+# let name = format!("sharedctypes-doc-condition-open-{}", std::process::id());
+let _c = Condition::create_named(&name)?;
+drop(Condition::open_named(&name)?.acquire()?);
+assert_eq!(
+    Event::open_named(&name).unwrap_err(),
+    Error::NotNamedObject {
+        name: name.clone(),
+        reason: "it holds a Condition with an RLock, not an Event".into()
+    }
+);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{Condition, named::OpenOptions};
+# let name = format!("sharedctypes-doc-condition-open-with-{}", std::process::id());
+let _c = Condition::create_named(&name)?;
+let c = Condition::open_named_with(&name, OpenOptions::default())?;
+c.notify_all(); // nobody waits
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
 }
 
 impl<K: LockKind> Condition<RobustLock<K>> {
@@ -388,5 +472,23 @@ impl<L: fmt::Debug> fmt::Debug for Condition<L> {
                 &(self.state.get().counts.load(Ordering::Relaxed) >> 32),
             )
             .finish()
+    }
+}
+
+impl<K: LockKind> Object for Condition<RobustLock<K>> {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        let mut d = crate::share::with_data(Kind::Condition, self.state().block(), out)?;
+        self.get_lock().export_into(&mut d, out)?;
+        Ok(d)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(Kind::Condition, Some(RobustLock::<K>::mutex()))
+            .map_err(crate::share::invalid)?;
+        let state = Shared::<ConditionState>::received(d, from)?;
+        Ok(Condition::from_parts(
+            RobustLock::import_from(d, from)?,
+            state,
+        ))
     }
 }

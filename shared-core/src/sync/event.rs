@@ -6,8 +6,12 @@ use core::time::Duration;
 use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
+use crate::description::{Description, Kind};
 use crate::error::Result;
+use crate::named::{self, Named, Plan};
 use crate::os::futex;
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 #[repr(C)]
 pub(crate) struct EventState {
@@ -162,10 +166,88 @@ impl Event {
     }
 }
 
+impl Event {
+    /// Creates the named event `name`, not set (mode 0600): every process that opens it
+    /// waits for and sets the same flag. The returned handle removes the name when it drops,
+    /// unless [`persist`](Named::persist)ed. See [`named`](crate::named).
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists) if the name is taken (creation is
+    /// exclusive); [`Error::InvalidName`](crate::Error::InvalidName); [`Error::Os`](crate::Error::Os).
+    ///
+    /// ```
+    /// use sharedctypes::{Event, Process};
+    /// # let name = format!("sharedctypes-doc-event-{}", std::process::id());
+    /// let done = Event::create_named(&name)?;
+    /// let worker = Process::start(|| {
+    ///     // An unrelated process would do the same: open it by name.
+    ///     Event::open_named(&name).map(|e| e.set())
+    /// })?;
+    /// done.wait();
+    /// assert_eq!(worker.join()?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str) -> Result<Named<Event>> {
+        Self::create_named_with_mode(name, named::DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// # Errors
+    /// As for [`create_named`](Self::create_named).
+    ///
+    /// ```
+    /// use sharedctypes::Event;
+    /// # let name = format!("sharedctypes-doc-event-mode-{}", std::process::id());
+    /// let e = Event::create_named_with_mode(&name, 0o660)?;
+    /// assert!(!e.is_set());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, mode: u32) -> Result<Named<Event>> {
+        named::create(name, mode, Plan::primitive(Kind::Event, None), |p| {
+            Ok(Event::from_state(Shared::init_in(p.data(), |_| {})))
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Error, Event, Semaphore};
+# let name = format!("sharedctypes-doc-event-open-{}", std::process::id());
+let created = Event::create_named(&name)?;
+let opened = Event::open_named(&name)?; // in this or any other process
+created.set();
+assert!(opened.is_set());
+assert_eq!(
+    Semaphore::open_named(&name).unwrap_err(),
+    Error::NotNamedObject { name: name.clone(), reason: "it holds an Event, not a Semaphore".into() }
+);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{Event, named::OpenOptions};
+# let name = format!("sharedctypes-doc-event-open-with-{}", std::process::id());
+let _e = Event::create_named(&name)?;
+assert!(!Event::open_named_with(&name, OpenOptions::default())?.is_set());
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
+}
+
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("set", &self.is_set())
             .finish()
+    }
+}
+
+impl Object for Event {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        crate::share::with_data(Kind::Event, self.state().block(), out)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(Kind::Event, None).map_err(crate::share::invalid)?;
+        Ok(Event::from_state(Shared::<EventState>::received(d, from)?))
     }
 }

@@ -73,9 +73,3 @@ pub use event::Event;
 pub use semaphore::{
     Bounded, BoundedSemaphore, CountingSemaphore, Permit, Semaphore, SemaphoreKind, Unbounded,
 };
-
-pub(crate) use barrier::BarrierState;
-pub(crate) use condition::ConditionState;
-pub(crate) use event::EventState;
-pub(crate) use semaphore::SemaphoreState;
-pub(crate) use state::{AtomicState as State, Shared};

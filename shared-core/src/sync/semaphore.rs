@@ -7,8 +7,12 @@ use core::time::Duration;
 use std::time::Instant;
 
 use super::state::{AtomicState, Shared};
+use crate::description::Description;
 use crate::error::{Error, Result};
+use crate::named::{self, Named, Plan};
 use crate::os::futex;
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 
 #[repr(C)]
 pub(crate) struct SemaphoreState {
@@ -34,13 +38,24 @@ struct Counter {
 }
 
 impl Counter {
+    fn init(value: u32, bound: u32) -> impl FnOnce(&SemaphoreState) {
+        move |s: &SemaphoreState| {
+            s.count.store(value, Ordering::Relaxed);
+            s.bound.store(bound, Ordering::Relaxed);
+        }
+    }
+
     fn new(value: u32, bound: u32) -> Result<Counter> {
         Ok(Counter {
-            state: Shared::new(|s: &SemaphoreState| {
-                s.count.store(value, Ordering::Relaxed);
-                s.bound.store(bound, Ordering::Relaxed);
-            })?,
+            state: Shared::new(Self::init(value, bound))?,
         })
+    }
+
+    /// A counter in `block`, the fresh data part of a named object.
+    fn init_in(block: crate::heap::Block, value: u32, bound: u32) -> Counter {
+        Counter {
+            state: Shared::init_in(block, Self::init(value, bound)),
+        }
     }
 
     #[inline]
@@ -259,6 +274,15 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn new(value: u32) -> Result<Self> {
+        let bound = Self::bound_of(value)?;
+        Ok(CountingSemaphore {
+            counter: Counter::new(value, bound)?,
+            _kind: core::marker::PhantomData,
+        })
+    }
+
+    /// The bound of a semaphore of this kind made with `value` permits.
+    fn bound_of(value: u32) -> Result<u32> {
         if value == UNBOUNDED {
             return Err(Error::InvalidArgument {
                 reason: format!(
@@ -267,14 +291,10 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
                 ),
             });
         }
-        let bound = if <K as sealed::Kind>::BOUNDED {
+        Ok(if <K as sealed::Kind>::BOUNDED {
             value
         } else {
             UNBOUNDED
-        };
-        Ok(CountingSemaphore {
-            counter: Counter::new(value, bound)?,
-            _kind: core::marker::PhantomData,
         })
     }
 
@@ -297,6 +317,15 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
             counter: Counter { state },
             _kind: core::marker::PhantomData,
         })
+    }
+
+    /// The kind of object descriptions name it.
+    pub(crate) fn kind() -> crate::description::Kind {
+        if <K as sealed::Kind>::BOUNDED {
+            crate::description::Kind::BoundedSemaphore
+        } else {
+            crate::description::Kind::Semaphore
+        }
     }
 
     pub(crate) fn state(&self) -> &Shared<SemaphoreState> {
@@ -388,10 +417,94 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
     }
 }
 
+impl<K: SemaphoreKind> CountingSemaphore<K> {
+    /// Creates the named semaphore `name` with `value` free permits (mode 0600); for a
+    /// [`BoundedSemaphore`], `value` is also the most it may hold. Every process that opens
+    /// it takes and gives the same permits. The returned handle removes the name when it
+    /// drops, unless [`persist`](Named::persist)ed. See [`named`](crate::named).
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new); [`Error::AlreadyExists`] if the name is taken (creation is
+    /// exclusive); [`Error::InvalidName`].
+    ///
+    /// ```
+    /// use sharedctypes::Semaphore;
+    /// # let name = format!("sharedctypes-doc-semaphore-{}", std::process::id());
+    /// let slots = Semaphore::create_named(&name, 2)?;
+    /// let other = Semaphore::open_named(&name)?; // in this or any other process
+    /// let held = other.acquire();
+    /// assert_eq!(slots.value(), 1);
+    /// drop(held);
+    /// assert_eq!(slots.value(), 2);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, value: u32) -> Result<Named<Self>> {
+        Self::create_named_with_mode(name, value, named::DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// # Errors
+    /// As for [`create_named`](Self::create_named).
+    ///
+    /// ```
+    /// use sharedctypes::BoundedSemaphore;
+    /// # let name = format!("sharedctypes-doc-bounded-mode-{}", std::process::id());
+    /// let s = BoundedSemaphore::create_named_with_mode(&name, 3, 0o660)?;
+    /// assert_eq!(s.value(), 3);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, value: u32, mode: u32) -> Result<Named<Self>> {
+        let bound = Self::bound_of(value)?;
+        named::create(name, mode, Plan::primitive(Self::kind(), None), |p| {
+            Ok(CountingSemaphore {
+                counter: Counter::init_in(p.data(), value, bound),
+                _kind: core::marker::PhantomData,
+            })
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{BoundedSemaphore, Error, Semaphore};
+# let name = format!("sharedctypes-doc-semaphore-open-{}", std::process::id());
+let _s = BoundedSemaphore::create_named(&name, 1)?;
+assert_eq!(BoundedSemaphore::open_named(&name)?.value(), 1);
+assert_eq!(
+    Semaphore::open_named(&name).unwrap_err(),
+    Error::NotNamedObject {
+        name: name.clone(),
+        reason: "it holds a BoundedSemaphore, not a Semaphore".into()
+    }
+);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{Semaphore, named::OpenOptions};
+# let name = format!("sharedctypes-doc-semaphore-open-with-{}", std::process::id());
+let _s = Semaphore::create_named(&name, 4)?;
+assert_eq!(Semaphore::open_named_with(&name, OpenOptions::default())?.value(), 4);
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
+}
+
 impl<K: SemaphoreKind> fmt::Debug for CountingSemaphore<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(<K as sealed::Kind>::NAME)
             .field("value", &self.value())
             .finish()
+    }
+}
+
+impl<K: SemaphoreKind> Object for CountingSemaphore<K> {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        crate::share::with_data(CountingSemaphore::<K>::kind(), self.state().block(), out)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        d.expect(CountingSemaphore::<K>::kind(), None)
+            .map_err(crate::share::invalid)?;
+        CountingSemaphore::from_state(Shared::<SemaphoreState>::received(d, from)?)
     }
 }

@@ -32,13 +32,29 @@ pub(crate) struct Shared<S> {
 impl<S: AtomicState> Shared<S> {
     /// A new, zeroed state with its tag, for `init` to fill before anyone else sees it.
     pub(crate) fn new(init: impl FnOnce(&S)) -> Result<Self> {
+        Ok(Self::init_in(
+            Block::alloc(size_of::<S>(), align_of::<S>())?,
+            init,
+        ))
+    }
+
+    /// A new state in `block` — fresh (zeroed), big enough and aligned for an `S`, not yet
+    /// seen by any other process (the data part of a named object being created) — with
+    /// its tag, for `init` to fill.
+    pub(crate) fn init_in(block: Block, init: impl FnOnce(&S)) -> Self {
+        assert!(
+            block.len() >= size_of::<S>() && block.as_ptr() as usize % align_of::<S>() == 0,
+            "a state needs {} bytes aligned to {}",
+            size_of::<S>(),
+            align_of::<S>()
+        );
         let shared = Shared {
-            block: Block::alloc(size_of::<S>(), align_of::<S>())?,
+            block,
             _state: PhantomData,
         };
         shared.tag().store(S::TAG, Ordering::Relaxed);
         init(shared.get());
-        Ok(shared)
+        shared
     }
 
     /// The state another process placed in `block`, checked by its tag.
@@ -64,6 +80,19 @@ impl<S: AtomicState> Shared<S> {
             });
         }
         Ok(shared)
+    }
+
+    /// The state a description's data part holds.
+    pub(crate) fn received(
+        d: &crate::description::Description,
+        from: &crate::share::Importer<'_>,
+    ) -> Result<Self> {
+        Self::from_received(crate::share::data(
+            d,
+            from,
+            size_of::<S>() as u64,
+            align_of::<S>() as u64,
+        )?)
     }
 
     fn tag(&self) -> &AtomicU32 {

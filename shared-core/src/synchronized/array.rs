@@ -8,8 +8,11 @@ use crate::access::SharedLayout;
 #[cfg(doc)]
 use crate::access::SharedSlice;
 use crate::array::RawArray;
+use crate::description::Kind;
 use crate::error::{Error, Result};
+use crate::lock::{LockKind, RobustLock};
 use crate::lock::{RLock, SharedLock};
+use crate::named::{self, DEFAULT_MODE, Named, Plan};
 
 impl<T: SharedLayout> Synchronized<RawArray<T>, RLock> {
     /// `len` zeroed elements behind a new [`RLock`] (Python's `Array('i', 10)`).
@@ -253,4 +256,60 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     pub fn try_at(&self, index: usize) -> Result<T::View<'_>> {
         self.obj.try_at(index)
     }
+}
+
+impl<T: SharedLayout, K: LockKind> Synchronized<RawArray<T>, RobustLock<K>> {
+    /// Creates the named array `name` holding a copy of `values` and its own lock (mode
+    /// 0600); see [`Value::create_named`](crate::Value).
+    ///
+    /// # Errors
+    /// As for [`RawValue::create_named`].
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// # let name = format!("sharedctypes-doc-array-{}", std::process::id());
+    /// let a = Array::<f32>::create_named(&name, &[1.5, 2.5])?;
+    /// Array::<f32>::open_named(&name)?.set(1, 0.5)?;
+    /// assert_eq!(a.to_vec()?, [1.5, 0.5]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, values: &[T]) -> Result<Named<Self>> {
+        Self::create_named_with_mode(name, values, DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// # let name = format!("sharedctypes-doc-array-mode-{}", std::process::id());
+    /// let a = Array::<u16>::create_named_with_mode(&name, &[0; 2], 0o600)?;
+    /// assert_eq!(a.len(), 2);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, values: &[T], mode: u32) -> Result<Named<Self>> {
+        let plan = Plan::elements::<T>(Kind::Array, values.len(), Some(RobustLock::<K>::mutex()))?;
+        named::create(name, mode, plan, |p| {
+            let a = RawArray::from_block(p.data(), values.len());
+            a.copy_from_slice(values)?;
+            Ok(synchronized_with(a, RobustLock::<K>::create_in(p.lock())?))
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::Array;
+# let name = format!("sharedctypes-doc-array-open-{}", std::process::id());
+let _a = Array::<i8>::create_named(&name, &[7; 4])?;
+assert_eq!(Array::<i8>::open_named(&name)?.to_vec()?, [7; 4]);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{Array, named::OpenOptions};
+# let name = format!("sharedctypes-doc-array-open-with-{}", std::process::id());
+let _created = Array::<i64>::create_named(&name, &[4; 2])?;
+let opened = Array::<i64>::open_named_with(&name, OpenOptions::default())?;
+assert_eq!(opened.to_vec()?, [4, 4]);
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
 }

@@ -15,8 +15,12 @@ use core::time::Duration;
 pub use guard::SyncGuard;
 
 use crate::array::RawArray;
+use crate::description::{Description, Mutex};
 use crate::error::{Error, Result};
+use crate::lock::{LockKind, RobustLock};
 use crate::lock::{RLock, SharedLock};
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
 use crate::value::RawValue;
 
 /// A raw shared object `O` together with the lock `L` that guards it (Python's
@@ -246,5 +250,20 @@ impl<O, L: SharedLock> Synchronized<O, L> {
             });
         }
         Ok(f(&self.obj))
+    }
+}
+
+impl<O: Object, K: LockKind> Object for Synchronized<O, RobustLock<K>> {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        let mut d = self.get_obj().export(out)?;
+        self.get_lock().export_into(&mut d, out)?;
+        Ok(d)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        let obj = O::import(d, from)?;
+        d.expect(d.kind, Some(Mutex::of(RobustLock::<K>::is_recursive())))
+            .map_err(crate::share::invalid)?;
+        Ok(synchronized_with(obj, RobustLock::import_from(d, from)?))
     }
 }

@@ -4,10 +4,13 @@ use core::ops::Deref;
 
 use super::{Synchronized, synchronized_with};
 use crate::access::SharedLayout;
+use crate::description::Kind;
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::Result;
+use crate::lock::{LockKind, RobustLock};
 use crate::lock::{RLock, SharedLock};
+use crate::named::{self, DEFAULT_MODE, Named, Plan};
 use crate::value::RawValue;
 
 impl<T: SharedLayout> Synchronized<RawValue<T>, RLock> {
@@ -140,4 +143,68 @@ impl<T: SharedLayout, L: SharedLock> Deref for Synchronized<RawValue<T>, L> {
         // reference points to a valid value of the target type with the same lifetime.
         unsafe { &*this.cast::<T::Synced<Self>>() }
     }
+}
+
+impl<T: SharedLayout, K: LockKind> Synchronized<RawValue<T>, RobustLock<K>> {
+    /// Creates the named object `name` holding `value` and its own lock (an [`RLock`](crate::RLock)
+    /// for `Value<T>`), which every process that opens it uses (mode 0600); see
+    /// [`RawValue::create_named`].
+    ///
+    /// # Errors
+    /// As for [`RawValue::create_named`].
+    ///
+    /// ```
+    /// use sharedctypes::{Process, Value};
+    /// # let name = format!("sharedctypes-doc-value-{}", std::process::id());
+    /// let counter = Value::<u64>::create_named(&name, 0)?;
+    /// let child = Process::start(|| {
+    ///     // An unrelated process would do the same: open by name, use the same lock.
+    ///     let c = Value::<u64>::open_named(&name).unwrap();
+    ///     (0..1000).try_for_each(|_| c.update(|n| n + 1).map(drop))
+    /// })?;
+    /// (0..1000).try_for_each(|_| counter.update(|n| n + 1).map(drop))?;
+    /// assert_eq!(child.join()?, 0);
+    /// assert_eq!(counter.get()?, 2000);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, value: T) -> Result<Named<Self>> {
+        Self::create_named_with_mode(name, value, DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// ```
+    /// use sharedctypes::{Lock, Value};
+    /// # let name = format!("sharedctypes-doc-value-mode-{}", std::process::id());
+    /// let v = Value::<i32, Lock>::create_named_with_mode(&name, 3, 0o660)?;
+    /// assert_eq!(v.get()?, 3);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(name: &str, value: T, mode: u32) -> Result<Named<Self>> {
+        let plan = Plan::elements::<T>(Kind::Value, 1, Some(RobustLock::<K>::mutex()))?;
+        named::create(name, mode, plan, |p| {
+            let v = RawValue::from_block(p.data());
+            v.set(value);
+            Ok(synchronized_with(v, RobustLock::<K>::create_in(p.lock())?))
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{Error, Lock, Value};
+# let name = format!("sharedctypes-doc-value-open-{}", std::process::id());
+let _v = Value::<u8>::create_named(&name, 1)?; // an RLock
+assert!(matches!(Value::<u8, Lock>::open_named(&name), Err(Error::NotNamedObject { .. })));
+assert_eq!(Value::<u8>::open_named(&name)?.get()?, 1);
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{Value, named::OpenOptions};
+# let name = format!("sharedctypes-doc-value-open-with-{}", std::process::id());
+let _created = Value::<u16>::create_named(&name, 3)?;
+let opened = Value::<u16>::open_named_with(&name, OpenOptions::default())?;
+assert_eq!(opened.get()?, 3);
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
 }

@@ -8,8 +8,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use super::super::failure;
 use super::wire::Request;
 use super::{Call, entry_point};
+use crate::description::Description;
 use crate::os;
-use crate::share::{Handle, Importer, Sent};
+use crate::share::Importer;
 
 /// Runs the request's function and ends the process with its exit code.
 pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
@@ -44,20 +45,20 @@ pub(super) fn run(request: Request, fds: Vec<OwnedFd>) -> ! {
         )),
         (_, None) => failure::fail("the spawned function is not in this executable's code"),
         (Ok(()), Some(entry)) => {
-            let handles: Result<Vec<Sent>, _> = request
-                .handles
+            let args: Result<Vec<Description>, String> = request
+                .args
                 .iter()
-                .map(|h| Handle::parse(h).map(Sent))
+                .map(|a| Description::from_header(a).map(|(d, _)| d))
                 .collect();
-            match handles {
+            match args {
                 Err(e) => failure::fail(&format!(
                     "the spawned child could not read its arguments: {e}"
                 )),
-                Ok(handles) => {
+                Ok(args) => {
                     let call = Call {
                         tag: request.tag,
-                        handles,
-                        fds: Importer::Slots(arenas),
+                        args,
+                        from: Importer::Slots(arenas),
                     };
                     failure::run_reporting(|| entry(&call))
                 }

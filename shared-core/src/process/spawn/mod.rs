@@ -22,10 +22,11 @@ use core::mem::size_of;
 use std::os::fd::{AsFd, BorrowedFd};
 
 use super::{Process, ProcessResult};
+use crate::description::Description;
 use crate::error::{Error, Result};
 use crate::heap;
 use crate::os;
-use crate::share::{Exporter, Importer, Numbering, Sent, Share};
+use crate::share::{Exporter, Importer, Numbering, Share, receive};
 
 /// The arguments a spawned function can receive: a tuple of references to shared objects
 /// and plain [`SharedLayout`](crate::SharedLayout) values (up to 12), which arrive in the child
@@ -42,11 +43,14 @@ use crate::share::{Exporter, Importer, Numbering, Sent, Share};
 /// ```
 pub trait SpawnArgs: sealed::Args {
     /// What the function receives.
-    type Owned;
+    type Owned: 'static;
+    /// The arguments' descriptions, their files added to `out`. Not a public API (its
+    /// types cannot be named outside this crate).
     #[doc(hidden)]
-    fn export(&self, out: &mut Exporter) -> Result<Vec<Sent>>;
+    fn export(&self, out: &mut Exporter) -> Result<Vec<Description>>;
+    /// The arguments rebuilt in the child. Not a public API.
     #[doc(hidden)]
-    fn import(sent: &[Sent], fds: &Importer) -> Result<Self::Owned>;
+    fn import(args: &[Description], from: &Importer<'_>) -> Result<Self::Owned>;
 }
 
 /// Functions [`Process::spawn`] can run: `fn(A1, A2, …) -> R` for the owned arguments of a
@@ -65,25 +69,25 @@ mod sealed {
 
 macro_rules! tuples {
     ($(($($a:ident $i:tt),*))*) => {$(
-        impl<'a, $($a: Share),*> sealed::Args for ($(&'a $a,)*) {}
+        impl<'a, $($a: Share + 'static),*> sealed::Args for ($(&'a $a,)*) {}
 
-        impl<'a, $($a: Share),*> SpawnArgs for ($(&'a $a,)*) {
+        impl<'a, $($a: Share + 'static),*> SpawnArgs for ($(&'a $a,)*) {
             type Owned = ($($a,)*);
 
             #[allow(unused_variables)]
-            fn export(&self, out: &mut Exporter) -> Result<Vec<Sent>> {
+            fn export(&self, out: &mut Exporter) -> Result<Vec<Description>> {
                 Ok(vec![$(self.$i.export(out)?),*])
             }
 
             #[allow(unused_variables)]
-            fn import(sent: &[Sent], fds: &Importer) -> Result<Self::Owned> {
+            fn import(args: &[Description], from: &Importer<'_>) -> Result<Self::Owned> {
                 const COUNT: usize = 0 $(+ { let _ = $i; 1 })*;
-                if sent.len() != COUNT {
+                if args.len() != COUNT {
                     return Err(Error::InvalidHandle {
-                        reason: format!("{} arguments for a function of {COUNT}", sent.len()),
+                        reason: format!("{} arguments for a function of {COUNT}", args.len()),
                     });
                 }
-                Ok(($($a::import(&sent[$i], fds)?,)*))
+                Ok(($(receive::<$a>(&args[$i], from, None)?,)*))
             }
         }
 
@@ -114,43 +118,40 @@ tuples! {
 }
 
 /// What a spawned child's entry point receives.
-pub(super) struct Call {
+pub(super) struct Call<'a> {
     tag: u64,
-    handles: Vec<Sent>,
-    fds: Importer,
+    args: Vec<Description>,
+    from: Importer<'a>,
 }
 
 /// The entry point of a spawned child, by address.
-type Entry = fn(&Call) -> i32;
+type Entry = fn(&Call<'_>) -> i32;
 
 /// The fixed point that entry points are sent relative to.
 #[inline(never)]
 fn anchor() {}
 
-/// A hash of the type names of the function and of its arguments.
-fn type_tag<F, A>() -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in core::any::type_name::<F>()
-        .bytes()
-        .chain([0])
-        .chain(core::any::type_name::<A>().bytes())
-    {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
+/// What identifies the entry point's types: a hash of the `TypeId` of the function, of what
+/// it receives and of what it returns (the parent and the child run the same executable, so
+/// they agree on type ids; a type name, as std says, may not be unique).
+fn type_tag<F: 'static, A: SpawnArgs, R: 'static>() -> u64 {
+    use core::hash::{Hash, Hasher};
+    let mut hasher = crate::layout::Fnv::new();
+    core::any::TypeId::of::<(F, A::Owned, R)>().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The entry point for `F` with the arguments `A`: runs in the child.
-fn entry<F, A, R>(call: &Call) -> i32
+fn entry<F, A, R>(call: &Call<'_>) -> i32
 where
-    F: SpawnFn<A::Owned, R> + Copy,
+    F: SpawnFn<A::Owned, R> + Copy + 'static,
     A: SpawnArgs,
-    R: ProcessResult,
+    R: ProcessResult + 'static,
 {
-    if call.tag != type_tag::<F, A>() {
+    if call.tag != type_tag::<F, A, R>() {
         return super::failure::fail("the spawned function does not match");
     }
-    let args = match A::import(&call.handles, &call.fds) {
+    let args = match A::import(&call.args, &call.from) {
         Ok(args) => args,
         Err(e) => {
             return super::failure::fail(&format!(
@@ -231,7 +232,7 @@ impl<'scope> Process<'scope> {
     where
         F: SpawnFn<A::Owned, R> + Copy + Send + 'static,
         A: SpawnArgs + 'scope,
-        R: ProcessResult,
+        R: ProcessResult + 'static,
     {
         const {
             assert!(
@@ -275,9 +276,9 @@ impl<'scope> Process<'scope> {
         let held = heap::held_lifelines();
         let request = wire::Request {
             entry: distance,
-            tag: type_tag::<F, A>(),
+            tag: type_tag::<F, A, R>(),
             held: held.len() as u32,
-            handles: sent.iter().map(|s| s.0.to_text()).collect(),
+            args: sent.iter().map(|d| d.to_header(0)).collect(),
         };
         let cwd = os::fd::working_directory()?;
         let (status, theirs) = os::socket::seqpacket_pair()?;

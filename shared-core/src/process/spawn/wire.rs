@@ -4,10 +4,11 @@ use crate::error::{Error, Result};
 
 /// First bytes of a request (`b"SCRQ"`), and the version of this layout.
 const MAGIC: u32 = u32::from_le_bytes(*b"SCRQ");
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// What the parent asks the fork server for: run this function (by its offset from an anchor
-/// in the executable) with these objects (handles).
+/// in the executable) with these objects (their descriptions, in binary: the encoding of a
+/// named object's header, files numbered by slot).
 ///
 /// The descriptors sent with it, in order: the status socket, the lifeline, stdin, stdout,
 /// stderr, the write end of the failure report pipe, the parent's working directory, `held`
@@ -18,7 +19,7 @@ pub(super) struct Request {
     pub(super) entry: i64,
     pub(super) tag: u64,
     pub(super) held: u32,
-    pub(super) handles: Vec<String>,
+    pub(super) args: Vec<Vec<u8>>,
 }
 
 fn bad(what: &str) -> Error {
@@ -67,9 +68,9 @@ impl Request {
         out.extend_from_slice(&self.entry.to_le_bytes());
         out.extend_from_slice(&self.tag.to_le_bytes());
         out.extend_from_slice(&self.held.to_le_bytes());
-        out.extend_from_slice(&(self.handles.len() as u32).to_le_bytes());
-        for h in &self.handles {
-            put_bytes(&mut out, h.as_bytes());
+        out.extend_from_slice(&(self.args.len() as u32).to_le_bytes());
+        for a in &self.args {
+            put_bytes(&mut out, a);
         }
         out
     }
@@ -83,11 +84,9 @@ impl Request {
         let tag = r.u64()?;
         let held = r.u32()?;
         let n = r.u32()? as usize;
-        let mut handles = Vec::with_capacity(n.min(1024));
+        let mut args = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
-            handles.push(
-                String::from_utf8(r.bytes()?).map_err(|_| bad("has a handle that is not text"))?,
-            );
+            args.push(r.bytes()?);
         }
         if !r.0.is_empty() {
             return Err(bad("has trailing bytes"));
@@ -96,7 +95,7 @@ impl Request {
             entry,
             tag,
             held,
-            handles,
+            args,
         })
     }
 }
@@ -143,7 +142,7 @@ mod tests {
             entry: -12345,
             tag: 0xdead_beef,
             held: 2,
-            handles: vec!["sharedctypes/1 kind=lock".into(), "x".into()],
+            args: vec![b"SHCTYPES".to_vec(), b"x".to_vec()],
         };
         let bytes = req.encode();
         assert_eq!(Request::decode(&bytes).unwrap(), req);
