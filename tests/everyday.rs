@@ -463,7 +463,7 @@ fn an_error_inside_an_ok_still_fails_the_child() {
 
 #[test]
 fn only_the_failure_a_child_ends_with_is_reported() {
-    use sharedctypes::ProcessResult;
+    use sharedctypes::process::ProcessResult;
     // An error met and recovered from on the way is not the child's failure…
     let recovered = Process::start(|| {
         assert_eq!(Err::<(), _>("transient").exit_code(), 1);

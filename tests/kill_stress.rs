@@ -7,7 +7,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use sharedctypes::{Array, Lock, Process, RLock, RawValue, SharedLock, Value};
+use sharedctypes::lock::SharedLock;
+use sharedctypes::{Array, Lock, Process, RLock, RawValue, Value};
 
 /// Runs per lock kind. `SHAREDCTYPES_KILL_RUNS` raises it for a longer soak.
 fn runs() -> usize {

@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sharedctypes::ctypes::*;
+use sharedctypes::layout::{Layout, LayoutKind};
 use sharedctypes::layout::{c_declarations, ctypes_declarations};
-use sharedctypes::{CBool, CChar, Layout, LayoutKind, SharedLayout, WChar};
+use sharedctypes::{CBool, CChar, SharedLayout, WChar};
 
 // ---------------------------------------------------------------------------------------------
 // The corpus

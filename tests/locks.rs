@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use sharedctypes::{Error, Lock, Process, RLock, RawValue, SharedLock, Value};
+use sharedctypes::lock::SharedLock;
+use sharedctypes::{Error, Lock, Process, RLock, RawValue, Value};
 
 mod common;
 use common::wait_for;

@@ -6,7 +6,9 @@ use core::mem::{align_of, size_of};
 use core::ops::RangeBounds;
 use core::ptr::NonNull;
 
-use crate::access::{Iter, Place, SharedAtomic, SharedLayout, SharedSlice, Views};
+use crate::access::{
+    Iter, Place, SharedAtomic, SharedLayout, SharedSlice, Views, value_bytes, value_from_bytes,
+};
 use crate::ctypes::{CChar, WChar};
 use crate::description::Kind;
 use crate::description::{Description, ElemType};
@@ -689,5 +691,174 @@ impl<T: SharedLayout> Object for RawArray<T> {
             .ok_or_else(|| crate::share::invalid(format!("{len} elements overflow")))?;
         let block = crate::share::data(d, from, bytes, align_of::<T>() as u64)?;
         Ok(RawArray::from_block(block, len))
+    }
+}
+
+impl<T: SharedLayout> RawArray<T> {
+    /// Every element's bytes, one after the other (Python's `bytes(arr)`); see
+    /// [`RawValue::to_bytes`].
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let a = RawArray::from_slice(&[1u16, 2])?;
+    /// assert_eq!(a.to_bytes(), [1, 0, 2, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() * size_of::<T>());
+        for value in self.iter() {
+            value_bytes(value, &mut out);
+        }
+        out
+    }
+
+    /// Overwrites every element with `bytes`: exactly `len() * size_of::<T>()` of them.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for another length (in bytes).
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawArray};
+    /// let a = RawArray::<u8>::zeroed(3)?;
+    /// a.set_bytes(b"abc")?;
+    /// assert_eq!(a.to_vec(), b"abc");
+    /// assert_eq!(a.set_bytes(b"ab"), Err(Error::LengthMismatch { expected: 3, actual: 2 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn set_bytes(&self, bytes: &[u8]) -> Result<()> {
+        crate::error::check_len(self.len() * size_of::<T>(), bytes.len())?;
+        if size_of::<T>() == 0 {
+            return Ok(());
+        }
+        for (i, chunk) in bytes.chunks_exact(size_of::<T>()).enumerate() {
+            self.set(i, value_from_bytes(chunk))?;
+        }
+        Ok(())
+    }
+}
+
+impl RawArray<u8> {
+    /// Where a `T` at byte `offset` would lie, if it lies inside the array and is aligned.
+    fn at_offset<T>(&self, offset: usize) -> Result<NonNull<u8>> {
+        let len = self.len();
+        let end = offset.saturating_add(size_of::<T>());
+        if end > len {
+            return Err(Error::RangeOutOfBounds {
+                start: offset,
+                end,
+                len,
+            });
+        }
+        let ptr = self.as_ptr().wrapping_add(offset);
+        if ptr as usize % align_of::<T>() != 0 {
+            return Err(Error::Misaligned {
+                offset,
+                align: align_of::<T>(),
+            });
+        }
+        Ok(NonNull::new(ptr).expect("inside a live block"))
+    }
+
+    /// A copy of the `T` at byte `offset` (Python's `Record.from_buffer_copy(buf, offset)`),
+    /// padding included: the bytes are read one by one, as the array's own elements are.
+    ///
+    /// # Errors
+    /// [`Error::RangeOutOfBounds`] if it does not lie inside the array; [`Error::Misaligned`]
+    /// if `offset` does not suit `T`'s alignment.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawArray};
+    /// let buf = RawArray::from_slice(&[1u8, 0, 0, 0, 2, 0, 0, 0])?;
+    /// assert_eq!(buf.read_at::<u32>(4)?, 2);
+    /// assert_eq!(buf.read_at::<u32>(2), Err(Error::Misaligned { offset: 2, align: 4 }));
+    /// assert_eq!(
+    ///     buf.read_at::<u64>(4),
+    ///     Err(Error::RangeOutOfBounds { start: 4, end: 12, len: 8 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn read_at<T: SharedLayout>(&self, offset: usize) -> Result<T> {
+        self.at_offset::<T>(offset)?;
+        let bytes = self.get_range(offset..offset + size_of::<T>())?;
+        // Padding bytes included: shared memory holds no uninitialised bytes (its pages read
+        // as zero until written, and every write writes initialised bytes), so each byte read
+        // here is an initialised `u8`, and every bit pattern is a valid `T`.
+        Ok(value_from_bytes(&bytes))
+    }
+
+    /// Writes `value` at byte `offset` (Python's `buf[offset:offset + n] = bytes(record)`):
+    /// its fields' bytes, padding zero, one by one as the array's own elements are written.
+    ///
+    /// # Errors
+    /// As for [`read_at`](Self::read_at).
+    ///
+    /// ```
+    /// use sharedctypes::RawArray;
+    /// let buf = RawArray::<u8>::zeroed(8)?;
+    /// buf.write_at(4, 0x0102u16)?;
+    /// assert_eq!(buf.to_vec(), [0, 0, 0, 0, 2, 1, 0, 0]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn write_at<T: SharedLayout>(&self, offset: usize, value: T) -> Result<()> {
+        self.at_offset::<T>(offset)?;
+        let mut bytes = Vec::with_capacity(size_of::<T>());
+        value_bytes(value, &mut bytes);
+        self.set_range(offset..offset + size_of::<T>(), &bytes)
+    }
+
+    /// The accessor view of the `T` at byte `offset` (Python's
+    /// `Record.from_buffer(buf, offset)`): the same field accessors as
+    /// [`at(i)`](RawArray::at) of a `RawArray<T>`, over slots whose size is known only at run
+    /// time.
+    ///
+    /// It borrows the array mutably: while the view lives, this handle cannot access the same
+    /// bytes as bytes (nor through a second view of another type), which would mix atomic
+    /// accesses of different sizes to the same memory, and Rust's memory model makes racing
+    /// ones undefined behaviour. So one view at a time per handle: to work on several records
+    /// at once, copy them out and in with [`read_at`](Self::read_at) and
+    /// [`write_at`](Self::write_at). Another process may access the bytes as it likes; a
+    /// second handle to the same array in this process (opened or received twice) is not
+    /// stopped by the borrow, so do not access the viewed bytes through it from another
+    /// thread while the view is in use.
+    ///
+    /// The array's first byte is aligned to at least 8 bytes, so for types aligned to 8 or
+    /// less, whether an offset is aligned depends on the offset alone.
+    ///
+    /// # Errors
+    /// As for [`read_at`](Self::read_at).
+    ///
+    /// ```
+    /// use sharedctypes::{RawArray, SharedLayout};
+    ///
+    /// #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+    /// #[repr(C)]
+    /// struct Record {
+    ///     id: u32,
+    ///     score: f32,
+    /// }
+    ///
+    /// let mut slots = RawArray::<u8>::zeroed(64)?; // records of 8 bytes at run-time offsets
+    /// let r = slots.view_at::<Record>(16)?;
+    /// r.set_id(7);
+    /// r.update_score(|s| s + 1.5);
+    /// assert_eq!(slots.read_at::<Record>(16)?, Record { id: 7, score: 1.5 });
+    /// assert!(slots.view_at::<Record>(60).is_err()); // would end past the array
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn view_at<T: SharedLayout>(&mut self, offset: usize) -> Result<T::View<'_>> {
+        let ptr = self.at_offset::<T>(offset)?;
+        // SAFETY: the `T` lies inside the array (checked), aligned for `T` (checked), in a
+        // block that lives as long as the borrow of `self`; its bytes are initialised (shared
+        // memory holds no uninitialised bytes: its pages read as zero until written, and
+        // every write stores initialised bytes) and every bit pattern is a valid `T`. All
+        // accesses to them are atomic, never through `&T`/`&mut T` (Place's contract). The
+        // mutable borrow keeps this handle from accessing the same bytes with accesses of
+        // another size (as bytes, or through a view of another type) while the view lives.
+        // Another process accessing them is outside this process's memory model, as with
+        // every shared object; so is, as far as the borrow can tell, a second handle to the
+        // same array in this process (the method's docs warn against mixing sizes there).
+        let place = unsafe { Place::new(ptr.cast::<T>()) };
+        Ok(place.view())
     }
 }

@@ -399,3 +399,12 @@ impl From<Error> for std::io::Error {
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Ok` if `actual` bytes are the `expected` ones, else [`Error::LengthMismatch`].
+pub(crate) fn check_len(expected: usize, actual: usize) -> Result<()> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, actual })
+    }
+}

@@ -200,7 +200,7 @@ impl TypeCode {
     /// The layout of the type the code stands for (the same type as `tc!`).
     ///
     /// ```
-    /// use sharedctypes::{LayoutKind, SharedLayout, TypeCode, tc};
+    /// use sharedctypes::{SharedLayout, TypeCode, layout::LayoutKind, tc};
     /// let l = TypeCode::Short.layout();
     /// assert_eq!(l, &<tc!('h')>::LAYOUT);
     /// assert_eq!(l.kind, LayoutKind::Primitive { c_type: "int16_t", ctypes: "c_int16" });

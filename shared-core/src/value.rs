@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
-use crate::access::{Place, SharedAtomic, SharedLayout};
+use crate::access::{Place, SharedAtomic, SharedLayout, value_bytes, value_from_bytes};
 use crate::description::Kind;
 use crate::description::{Description, ElemType};
 use crate::error::Result;
@@ -322,5 +322,43 @@ impl<T: SharedLayout> Object for RawValue<T> {
         d.expect_elem::<T>()?;
         let block = crate::share::data(d, from, size_of::<T>() as u64, align_of::<T>() as u64)?;
         Ok(RawValue::from_block(block))
+    }
+}
+
+impl<T: SharedLayout> RawValue<T> {
+    /// The value's bytes (Python's `bytes(v)`): each field's bytes at its offset, in the
+    /// machine's byte order, padding zero.
+    ///
+    /// ```
+    /// use sharedctypes::RawValue;
+    /// let v = RawValue::new(0x0102_0304u32)?;
+    /// assert_eq!(v.to_bytes(), [4, 3, 2, 1]); // little-endian
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(size_of::<T>());
+        value_bytes(self.get(), &mut out);
+        out
+    }
+
+    /// Overwrites the value with `bytes` (Python's `memoryview(v)[:] = b`): exactly
+    /// `size_of::<T>()` of them, whatever they are (every bit pattern is a valid `T`).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for another length.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, RawValue};
+    /// let v = RawValue::new(0u16)?;
+    /// v.set_bytes(&[0x34, 0x12])?;
+    /// assert_eq!(v.get(), 0x1234);
+    /// assert_eq!(v.set_bytes(&[1]), Err(Error::LengthMismatch { expected: 2, actual: 1 }));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn set_bytes(&self, bytes: &[u8]) -> Result<()> {
+        crate::error::check_len(size_of::<T>(), bytes.len())?;
+        self.set(value_from_bytes(bytes));
+        Ok(())
     }
 }

@@ -222,6 +222,8 @@ pub(crate) const SYNCHRONIZED_METHODS: &[&str] = &[
     "lock",
     "lock_timeout",
     "locked",
+    "set_bytes",
+    "to_bytes",
     "try_lock",
     "update",
 ];

@@ -85,7 +85,7 @@ pub unsafe trait SharedLayout: Copy + Send + Sync + 'static {
     /// The layout of the type: size, alignment, fields, and a fingerprint of all of it.
     ///
     /// ```
-    /// use sharedctypes::{LayoutKind, SharedLayout, WChar};
+    /// use sharedctypes::{SharedLayout, WChar, layout::LayoutKind};
     /// let l = WChar::LAYOUT;
     /// assert_eq!((l.name, l.size, l.align), ("WChar", 4, 4));
     /// assert_eq!(l.kind, LayoutKind::Primitive { c_type: "wchar_t", ctypes: "c_wchar" });

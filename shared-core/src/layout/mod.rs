@@ -55,7 +55,7 @@ pub struct Layout {
 /// What kind of type a [`Layout`] describes.
 ///
 /// ```
-/// use sharedctypes::{LayoutKind, SharedLayout};
+/// use sharedctypes::{SharedLayout, layout::LayoutKind};
 ///
 /// #[derive(Clone, Copy, SharedLayout)]
 /// #[repr(C, align(16))]
@@ -132,7 +132,7 @@ impl FieldLayout {
     /// Describes a field; used by the derive.
     ///
     /// ```
-    /// use sharedctypes::{FieldLayout, SharedLayout};
+    /// use sharedctypes::{SharedLayout, layout::FieldLayout};
     /// let f = FieldLayout::new("y", 8, "f64", &f64::LAYOUT);
     /// assert_eq!((f.name, f.offset, f.size), ("y", 8, 8)); // the size comes from the layout
     /// ```
@@ -156,7 +156,7 @@ impl Layout {
     /// The layout of a C scalar.
     ///
     /// ```
-    /// use sharedctypes::{Layout, SharedLayout};
+    /// use sharedctypes::{SharedLayout, layout::Layout};
     /// const U16: Layout = Layout::primitive("u16", 2, 2, "uint16_t", "c_uint16");
     /// assert_eq!(U16, u16::LAYOUT);
     /// ```
@@ -179,7 +179,7 @@ impl Layout {
     /// The layout of `[elem; len]`, given its size and alignment.
     ///
     /// ```
-    /// use sharedctypes::{Layout, SharedLayout};
+    /// use sharedctypes::{SharedLayout, layout::Layout};
     /// const QUAD: Layout = Layout::array(&u8::LAYOUT, 4, 4, 1);
     /// assert_eq!(QUAD, <[u8; 4]>::LAYOUT);
     /// assert_eq!(QUAD.type_name(), "[u8; 4]");
@@ -197,7 +197,7 @@ impl Layout {
     /// The layout of a `#[repr(C)]` struct; used by the derive.
     ///
     /// ```
-    /// use sharedctypes::{FieldLayout, Layout, SharedLayout};
+    /// use sharedctypes::{SharedLayout, layout::{FieldLayout, Layout}};
     ///
     /// #[derive(Clone, Copy, SharedLayout)]
     /// #[repr(C)]

@@ -45,7 +45,7 @@ pub trait ProcessResult {
     /// The exit code of the child.
     ///
     /// ```
-    /// use sharedctypes::{Exit, ProcessResult};
+    /// use sharedctypes::{Exit, process::ProcessResult};
     /// assert_eq!(().exit_code(), 0);
     /// assert_eq!(Exit(3).exit_code(), 3);
     /// assert_eq!(Ok::<Exit, String>(Exit(2)).exit_code(), 2);
@@ -65,7 +65,7 @@ pub trait ProcessResult {
 /// for your own types (a derived struct, say), or map them away (`.map(drop)`).
 ///
 /// ```
-/// use sharedctypes::{Exit, OkValue};
+/// use sharedctypes::{Exit, process::OkValue};
 /// assert_eq!(42u64.ok_code(), 0);
 /// assert_eq!(Some(Exit(4)).ok_code(), 4);
 /// assert_eq!(String::from("done").ok_code(), 0);

@@ -8,6 +8,7 @@ use crate::access::SharedLayout;
 #[cfg(doc)]
 use crate::access::SharedSlice;
 use crate::array::RawArray;
+use crate::ctypes::{CChar, WChar};
 use crate::description::Kind;
 use crate::error::{Error, Result};
 use crate::lock::{LockKind, RobustLock};
@@ -312,4 +313,90 @@ assert_eq!(opened.to_vec()?, [4, 4]);
 # Ok::<(), sharedctypes::Error>(())
 ```"#
     );
+}
+
+impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
+    /// [`RawArray::to_bytes`] under the lock.
+    ///
+    /// # Errors
+    /// [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// assert_eq!(Array::from_slice(&[1u8, 2])?.to_bytes()?, [1, 2]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.locked(RawArray::to_bytes)
+    }
+
+    /// [`RawArray::set_bytes`] under the lock (the length is checked before locking).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`]; [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::Array;
+    /// let a = Array::<i8>::zeroed(2)?;
+    /// a.set_bytes(&[0xff, 1])?;
+    /// assert_eq!(a.to_vec()?, [-1, 1]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn set_bytes(&self, bytes: &[u8]) -> Result<()> {
+        crate::error::check_len(self.len() * size_of::<T>(), bytes.len())?;
+        self.locked(|a| a.set_bytes(bytes))?
+    }
+}
+
+impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
+    /// [`SharedSlice::value`] under the lock (Python's `s.value`).
+    ///
+    /// # Errors
+    /// [`Error::OwnerDied`](crate::Error::OwnerDied) (see [`Synchronized::locked`]).
+    pub fn value(&self) -> Result<Vec<u8>> {
+        self.locked(RawArray::<CChar>::value)
+    }
+
+    /// [`SharedSlice::raw`] under the lock (Python's `s.raw`).
+    ///
+    /// # Errors
+    /// As for [`value`](Self::value).
+    pub fn raw(&self) -> Result<Vec<u8>> {
+        self.locked(RawArray::<CChar>::raw)
+    }
+
+    /// [`SharedSlice::set_value`] under the lock (Python's `s.value = ...`).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`](crate::Error::OwnerDied).
+    pub fn set_value(&self, value: &[u8]) -> Result<()> {
+        self.locked(|s| s.set_value(value))?
+    }
+
+    /// [`SharedSlice::set_raw`] under the lock (Python's `s.raw = ...`).
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`](crate::Error::OwnerDied).
+    pub fn set_raw(&self, raw: &[u8]) -> Result<()> {
+        self.locked(|s| s.set_raw(raw))?
+    }
+}
+
+impl<L: SharedLock> Synchronized<RawArray<WChar>, L> {
+    /// [`SharedSlice::<WChar>::value`](SharedSlice::value) under the lock (Python's
+    /// `w.value`; invalid characters read as U+FFFD).
+    ///
+    /// # Errors
+    /// [`Error::OwnerDied`](crate::Error::OwnerDied).
+    pub fn value(&self) -> Result<String> {
+        self.locked(RawArray::<WChar>::value)
+    }
+
+    /// [`SharedSlice::<WChar>::set_value`](SharedSlice::set_value) under the lock.
+    ///
+    /// # Errors
+    /// As there, and [`Error::OwnerDied`](crate::Error::OwnerDied).
+    pub fn set_value(&self, value: &str) -> Result<()> {
+        self.locked(|s| s.set_value(value))?
+    }
 }

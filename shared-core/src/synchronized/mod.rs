@@ -5,7 +5,6 @@
 //! `value.rs`, `array.rs` and `chars.rs`, and the guard of a held lock in `guard.rs`.
 
 mod array;
-mod chars;
 mod guard;
 mod print;
 mod value;

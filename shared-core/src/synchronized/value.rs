@@ -208,3 +208,36 @@ assert_eq!(opened.get()?, 3);
 ```"#
     );
 }
+
+impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
+    /// [`RawValue::to_bytes`] under the lock.
+    ///
+    /// # Errors
+    /// [`Error::OwnerDied`] (see [`Synchronized::locked`]).
+    ///
+    /// ```
+    /// use sharedctypes::Value;
+    /// assert_eq!(Value::new(-1i8)?.to_bytes()?, [0xff]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.locked(RawValue::to_bytes)
+    }
+
+    /// [`RawValue::set_bytes`] under the lock (the length is checked before locking).
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`]; [`Error::OwnerDied`].
+    ///
+    /// ```
+    /// use sharedctypes::Value;
+    /// let v = Value::new(0u32)?;
+    /// v.set_bytes(&7u32.to_ne_bytes())?;
+    /// assert_eq!(v.get()?, 7);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn set_bytes(&self, bytes: &[u8]) -> Result<()> {
+        crate::error::check_len(size_of::<T>(), bytes.len())?;
+        self.locked(|v| v.set_bytes(bytes))?
+    }
+}
