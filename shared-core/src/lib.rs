@@ -21,6 +21,7 @@ mod array;
 mod copy;
 mod description;
 mod error;
+mod fork;
 mod os;
 mod typecode;
 mod value;

@@ -3,43 +3,28 @@
 //! A forked child inherits the parent's arenas (they are `MAP_SHARED`, so inherited objects
 //! stay valid and shared), but it must never allocate from their free space: the parent keeps
 //! allocating there too, and both would hand out the same bytes. CPython re-creates its heap
-//! when the pid changes; we do the same, eagerly, with `pthread_atfork`:
+//! when the pid changes; we do the same, eagerly, with fork hooks (see [`crate::fork`]):
 //!
 //! - *prepare* (in the parent, before the fork) takes the heap lock, so no other thread of the
 //!   parent is half-way through the allocator when the address space is copied;
 //! - *parent* releases it;
 //! - *child* leaks the inherited allocator state (its mappings stay mapped for the objects the
-//!   child inherited), starts an empty heap, bumps the heap [generation](generation), refreshes
-//!   the cached pid, and releases the lock.
+//!   child inherited), starts an empty heap, and releases the lock (the process generation and
+//!   the cached pid are `crate::fork`'s).
 //!
 //! Blocks remember the generation that allocated them; a block dropped in a later generation
 //! (an inherited object dropped in the child) is not returned to any free list.
 //!
-//! This covers `fork(2)` as called through libc (`libc::fork`, `nix::unistd::fork`,
-//! [`Process::start`](crate::Process::start)); a raw `clone` system call bypasses it.
 
 use std::cell::RefCell;
 use std::sync::MutexGuard;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::os::fd::OwnedFd;
 
 use super::lifeline::{self, Lifeline};
 use super::{HEAP, Heap};
-
-/// Registration of the fork handlers: [`UNREGISTERED`], [`REGISTERED`], or the pid of the
-/// process one of whose threads is registering them right now.
-///
-/// Not a `std::sync::Once`: a process forked while another of its threads is inside
-/// `call_once` inherits a `Once` that stays "running" forever, and the child would block on
-/// its first shared allocation. Here the child notices that the registering thread belongs to
-/// another process and takes over (if the registration had completed before the fork, the
-/// child handler, which then ran in the child, has already set [`REGISTERED`]).
-static STATE: AtomicI32 = AtomicI32::new(UNREGISTERED);
-const UNREGISTERED: i32 = 0;
-const REGISTERED: i32 = -1;
-static GENERATION: AtomicU32 = AtomicU32::new(0);
-static PID: AtomicI32 = AtomicI32::new(0);
+use crate::fork::Hooks;
 
 /// What *prepare* hands to *parent* / *child*: the heap lock, and the new fork's lifeline
 /// pipe.
@@ -50,63 +35,31 @@ thread_local! {
     static HELD_ACROSS_FORK: RefCell<Option<AcrossFork>> = const { RefCell::new(None) };
 }
 
-/// Installs the fork handlers once per process (children inherit them). Every use of the heap
-/// and of the cached pid goes through here first.
+static HOOKS: Hooks = Hooks {
+    prepare,
+    parent,
+    child,
+};
+
+/// Set once the heap's hooks are registered (with [`crate::fork`]).
+static REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// Registers the heap's fork hooks once per process (children inherit them). Every use of
+/// the heap goes through here first.
 #[inline]
 pub(crate) fn ensure_registered() {
-    if STATE.load(Ordering::Acquire) != REGISTERED {
+    if !REGISTERED.load(Ordering::Acquire) {
         register();
     }
 }
 
 #[cold]
 fn register() {
-    let me = crate::os::process::getpid();
-    loop {
-        let state = STATE.load(Ordering::Acquire);
-        let claimable = match state {
-            REGISTERED => return,
-            UNREGISTERED => true,
-            // Claimed by a thread of the process this one was forked from: that thread does
-            // not exist here, and the handlers were not registered before the fork.
-            pid => pid != me,
-        };
-        if claimable
-            && STATE
-                .compare_exchange(state, me, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            PID.store(me, Ordering::Relaxed);
-            crate::os::process::at_fork(prepare, parent, child);
-            STATE.store(REGISTERED, Ordering::Release);
-            return;
-        }
-        // Another thread of this process is registering: it will be done in a moment.
-        std::thread::yield_now();
-    }
+    crate::fork::on_fork(&HOOKS);
+    REGISTERED.store(true, Ordering::Release);
 }
 
-/// The heap generation of this process: 0 in the first process, one more in each forked
-/// generation below it.
-#[inline]
-pub(crate) fn generation() -> u32 {
-    GENERATION.load(Ordering::Relaxed)
-}
-
-/// This process's id, without a system call (glibc no longer caches `getpid`).
-#[inline]
-pub(crate) fn current_pid() -> i32 {
-    match PID.load(Ordering::Relaxed) {
-        // Set by the registration (and by the child handler after a fork).
-        0 => {
-            ensure_registered();
-            PID.load(Ordering::Relaxed)
-        }
-        pid => pid,
-    }
-}
-
-extern "C" fn prepare() {
+fn prepare() {
     let guard = HEAP
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -114,7 +67,7 @@ extern "C" fn prepare() {
     HELD_ACROSS_FORK.with(|held| *held.borrow_mut() = Some((guard, pipe)));
 }
 
-extern "C" fn parent() {
+fn parent() {
     let Some((mut heap, pipe)) = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take()) else {
         return;
     };
@@ -131,15 +84,12 @@ extern "C" fn parent() {
     heap.epoch += 1;
 }
 
-extern "C" fn child() {
-    STATE.store(REGISTERED, Ordering::Release);
-    GENERATION.fetch_add(1, Ordering::Relaxed);
-    PID.store(crate::os::process::getpid(), Ordering::Relaxed);
+fn child() {
     let held = HELD_ACROSS_FORK.with(|held| held.borrow_mut().take());
     let (mut guard, pipe) = match held {
         Some(held) => held,
-        // Only reachable if the handlers were registered between prepare and child, which
-        // cannot happen (registration and fork both run under glibc's atfork lock).
+        // Only reachable if the hooks were registered between prepare and child (by another
+        // thread, during this fork).
         None => (
             HEAP.lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),

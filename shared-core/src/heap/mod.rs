@@ -71,7 +71,6 @@ use allocator::Heap;
 
 use crate::error::{Error, Result};
 
-pub(crate) use fork::{current_pid, generation};
 #[cfg(feature = "test-hooks")]
 pub use snapshot::{ArenaInfo, snapshot};
 pub(crate) use transfer::{held_lifelines, hold_lifelines, new_lifeline};
@@ -220,7 +219,7 @@ impl Block {
             span,
             origin: Origin::Heap {
                 arena,
-                generation: fork::generation(),
+                generation: crate::fork::generation(),
                 epoch: heap.epoch,
             },
         })
@@ -319,7 +318,7 @@ impl Block {
     /// ```
     #[must_use]
     pub fn is_owned(&self) -> bool {
-        matches!(self.origin, Origin::Heap { generation, .. } if generation == fork::generation())
+        matches!(self.origin, Origin::Heap { generation, .. } if generation == crate::fork::generation())
     }
 }
 
@@ -331,7 +330,7 @@ impl Drop for Block {
             epoch,
         } = self.origin
         {
-            if generation == fork::generation() {
+            if generation == crate::fork::generation() {
                 heap_lock().free(arena, self.ptr, self.span, epoch);
             }
         }

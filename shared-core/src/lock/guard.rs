@@ -47,7 +47,7 @@ impl<'a> LockGuard<'a> {
     pub(crate) unsafe fn new(mutex: &'a RawMutex) -> Self {
         LockGuard {
             mutex,
-            generation: crate::heap::generation(),
+            generation: crate::fork::generation(),
             _not_send_sync: PhantomData,
         }
     }
@@ -144,7 +144,7 @@ impl<'a> LockGuard<'a> {
 impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        if self.generation == crate::heap::generation() {
+        if self.generation == crate::fork::generation() {
             // SAFETY: a guard exists only for an acquisition by this thread (constructor
             // contract) in this process (just checked); it is neither Send nor Sync, and this
             // drop runs once.

@@ -233,11 +233,27 @@ impl Held {
     }
 }
 
-/// In a forked child, before it runs anything: the locks its forking thread held belong to
-/// the parent's thread, and are not on the child's (empty) robust list. (After a fork by
-/// other means the inherited record stays: it only overestimates the count, and the next
+static HOOKS: crate::fork::Hooks = crate::fork::Hooks {
+    prepare: crate::fork::nothing,
+    parent: crate::fork::nothing,
+    child: forget_after_fork,
+};
+
+/// Registers, once, the fork hook that resets the record in a forked child.
+#[inline]
+pub(super) fn ensure_registered() {
+    static REGISTERED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !REGISTERED.load(core::sync::atomic::Ordering::Acquire) {
+        crate::fork::on_fork(&HOOKS);
+        REGISTERED.store(true, core::sync::atomic::Ordering::Release);
+    }
+}
+
+/// In a forked child (a fork hook): the locks its forking thread held belong to the parent's
+/// thread, and are not on the child's (empty) robust list. (After a raw `clone`, which runs
+/// no hook, the inherited record stays: it only overestimates the count, and the next
 /// acquisition finds the list empty where the record is not, and leaves the links to glibc.)
-pub(crate) fn forget_after_fork() {
+fn forget_after_fork() {
     let mut record = record();
     let h = record.get();
     h.count = 0;

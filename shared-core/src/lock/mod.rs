@@ -35,7 +35,6 @@ use core::time::Duration;
 use std::sync::Arc;
 
 pub use guard::LockGuard;
-pub(crate) use held::forget_after_fork as forget_held_after_fork;
 pub use raw::MAX_HELD_PER_THREAD;
 pub(crate) use raw::RawMutex;
 

@@ -10,7 +10,7 @@ use core::time::Duration;
 
 use super::held;
 use crate::error::{Error, Result};
-use crate::heap::{self, Block};
+use crate::heap::Block;
 use crate::os::mutex::{Acquire, Deadline, PthreadMutex};
 
 /// The most robust locks one thread may hold at once.
@@ -84,6 +84,7 @@ impl RawMutex {
     /// not published yet); both are checked or guaranteed by the callers. `exposed`: it will
     /// be reachable by other programs (a named object).
     pub(crate) fn create_in(block: Block, recursive: bool, exposed: bool) -> Result<RawMutex> {
+        held::ensure_registered();
         assert!(
             block.len() >= size_of::<MutexCell>()
                 && block.as_ptr() as usize % align_of::<MutexCell>() == 0,
@@ -112,6 +113,7 @@ impl RawMutex {
     /// and carries the tag of the expected kind: a handle that names other bytes as a lock
     /// is refused rather than handed to pthread.
     pub(crate) fn from_received(block: Block, recursive: bool) -> Result<RawMutex> {
+        held::ensure_registered();
         let invalid = |reason: String| Error::InvalidHandle { reason };
         if block.len() < size_of::<MutexCell>()
             || block.as_ptr() as usize % align_of::<MutexCell>() != 0
@@ -246,7 +248,7 @@ impl RawMutex {
                 if record.acquired(&cell.mutex, before) > MAX_HELD_PER_THREAD {
                     return self.too_many(record);
                 }
-                cell.holder.store(heap::current_pid(), Relaxed);
+                cell.holder.store(crate::fork::current_pid(), Relaxed);
             }
             cell.depth.store(depth + 1, Relaxed);
             Ok(true)
@@ -306,7 +308,7 @@ impl RawMutex {
                     // Consistent again, and the death stays on record for the next acquirer.
                     return self.too_many(record);
                 }
-                cell.holder.store(heap::current_pid(), Relaxed);
+                cell.holder.store(crate::fork::current_pid(), Relaxed);
                 cell.depth.store(1, Relaxed);
                 Ok(true)
             }
@@ -399,7 +401,7 @@ impl Drop for RawMutex {
             // stay mapped: the kernel walks that thread's robust list when it dies, and an
             // unmapped entry would leave the lock held for ever. Keep the block (and with a
             // received one, its mapping) then.
-            if self.cell().holder.load(Relaxed) == heap::current_pid() {
+            if self.cell().holder.load(Relaxed) == crate::fork::current_pid() {
                 return;
             }
             // SAFETY: `block` is dropped here, once, and never used again (this is `Drop`).

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use std::os::fd::AsRawFd;
 use std::process::{ChildStderr, ChildStdin, ChildStdout};
 
-use super::{Process, State};
+use super::{Kind, Process};
 use crate::error::{Error, Result};
 use crate::os;
 use crate::share::{self, Exporter, Numbering, Share};
@@ -142,18 +142,15 @@ impl<'scope> Command<'scope> {
         // No lifeline: the program can map only the files of the objects it was handed, each
         // of its own (never reused), not the common arenas.
         let pid = child.id() as i32;
-        Ok(Process {
+        Ok(Process::new(
             pid,
-            state: Cell::new(State::Running),
-            moved_to_child: Cell::new(None),
-            stdio: Some(Stdio {
+            Kind::Program(Stdio {
                 stdin: Cell::new(child.stdin.take()),
                 stdout: Cell::new(child.stdout.take()),
                 stderr: Cell::new(child.stderr.take()),
             }),
-            failure: super::failure::Failure::new(None),
-            _scope: PhantomData,
-        })
+            None,
+        ))
     }
 }
 
@@ -184,6 +181,14 @@ pub(super) struct Stdio {
 }
 
 impl Process<'_> {
+    /// The pipes to a program's standard streams.
+    fn stdio(&self) -> Option<&Stdio> {
+        match &self.kind {
+            Kind::Program(stdio) => Some(stdio),
+            _ => None,
+        }
+    }
+
     /// The pipe to the program's standard input, if its command asked for one
     /// (`Stdio::piped()`); `None` after the first call, and for other kinds of children.
     ///
@@ -199,7 +204,7 @@ impl Process<'_> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn take_stdin(&self) -> Option<ChildStdin> {
-        self.stdio.as_ref()?.stdin.take()
+        self.stdio()?.stdin.take()
     }
 
     /// The pipe from the program's standard output, if its command asked for one.
@@ -217,7 +222,7 @@ impl Process<'_> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn take_stdout(&self) -> Option<ChildStdout> {
-        self.stdio.as_ref()?.stdout.take()
+        self.stdio()?.stdout.take()
     }
 
     /// The pipe from the program's standard error, if its command asked for one.
@@ -235,6 +240,6 @@ impl Process<'_> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn take_stderr(&self) -> Option<ChildStderr> {
-        self.stdio.as_ref()?.stderr.take()
+        self.stdio()?.stderr.take()
     }
 }

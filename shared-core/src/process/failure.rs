@@ -38,10 +38,25 @@ fn still_ours(fd: i32) -> bool {
 /// An atomic pointer, not a lock: nothing a forked child inherits can be held for ever.
 static PENDING: AtomicPtr<String> = AtomicPtr::new(core::ptr::null_mut());
 
+static HOOKS: crate::fork::Hooks = crate::fork::Hooks {
+    prepare: crate::fork::nothing,
+    parent: crate::fork::nothing,
+    child: forget_after_fork,
+};
+
+/// In a forked child (a fork hook): the report pipe it inherited belongs to its parent's
+/// report, and the parent's pending text is not this child's.
+fn forget_after_fork() {
+    install(None);
+}
+
 /// In a child, before it runs anything of the caller's: its own report pipe. The one it
 /// inherited from its parent (if its parent is itself a child) belongs to the parent's report
 /// and is closed here, and the parent's pending text is not this child's.
 pub(crate) fn install(write: Option<OwnedFd>) {
+    if write.is_some() {
+        crate::fork::on_fork(&HOOKS);
+    }
     let old = REPORT_FD.swap(-1, Ordering::AcqRel);
     if old >= 0 && still_ours(old) {
         // SAFETY: `old` was installed here by this function (taken from an `OwnedFd`), in

@@ -98,21 +98,30 @@ use std::os::fd::OwnedFd;
 /// ```
 #[must_use = "dropping a Process waits for the child to end (join it, or keep it while it runs)"]
 pub struct Process<'scope> {
-    /// This process's own child (forked by `start`, made by the fork server on this
-    /// process's behalf by `spawn`, or a program started by `command`): waited for with
-    /// `waitpid`, and signalled by pid (it is not reaped while `Running`, so its pid cannot
-    /// have been reused).
+    /// This process's own child, however it was started: waited for with `waitpid`, and
+    /// signalled by pid (it is not reaped while `Running`, so its pid cannot have been
+    /// reused).
     pid: i32,
     state: Cell<State>,
-    /// The parent's copy of the closure, dropped only once the child has ended: what the
-    /// closure captured by move now belongs to the child, and dropping it here earlier could
-    /// free a shared block or release a lock the child is still using.
-    moved_to_child: Cell<Option<Box<dyn Captured + 'scope>>>,
-    /// Pipes to a program's standard streams (`Process::command` only).
-    stdio: Option<command::Stdio>,
+    /// How it was started, and what that leaves the parent holding.
+    kind: Kind<'scope>,
     /// Why the child failed, once it has ended.
     failure: failure::Failure,
     _scope: PhantomData<&'scope mut &'scope ()>,
+}
+
+/// The three ways a child is started.
+enum Kind<'scope> {
+    /// Forked from this process (`start`). The parent's copy of the closure is dropped only
+    /// once the child has ended: what the closure captured by move now belongs to the child,
+    /// and dropping it here earlier could free a shared block or release a lock the child is
+    /// still using.
+    Forked(Cell<Option<Box<dyn Captured + 'scope>>>),
+    /// Forked by the fork server on this process's behalf (`spawn`): a fresh process of this
+    /// executable, this process's child all the same.
+    Spawned,
+    /// Another program (`command`), and the pipes to its standard streams.
+    Program(command::Stdio),
 }
 
 /// Anything: lets `Process` hold the parent's copy of a closure of any type.
@@ -209,27 +218,31 @@ impl<'scope> Process<'scope> {
             }
             Forked::Parent(pid) => {
                 drop(report_write);
-                Ok(Process {
+                Ok(Process::new(
                     pid,
-                    state: Cell::new(State::Running),
-                    moved_to_child: Cell::new(Some(Box::new(f))),
-                    stdio: None,
-                    failure: failure::Failure::new(report_read),
-                    _scope: PhantomData,
-                })
+                    Kind::Forked(Cell::new(Some(Box::new(f)))),
+                    report_read,
+                ))
             }
         }
     }
 
-    /// A child the fork server started for this process (as this process's child).
-    fn spawned(pid: i32, report: OwnedFd) -> Process<'scope> {
+    /// The one place a `Process` is made: the child `pid`, how it was started, and the read
+    /// end of its report pipe (a program has none).
+    fn new(pid: i32, kind: Kind<'scope>, report: Option<OwnedFd>) -> Process<'scope> {
         Process {
             pid,
             state: Cell::new(State::Running),
-            moved_to_child: Cell::new(None),
-            stdio: None,
-            failure: failure::Failure::new(Some(report)),
+            kind,
+            failure: failure::Failure::new(report),
             _scope: PhantomData,
+        }
+    }
+
+    /// What the parent holds of a forked child's closure, dropped once the child has ended.
+    fn drop_captures(&self) {
+        if let Kind::Forked(captures) = &self.kind {
+            captures.take();
         }
     }
 
@@ -423,7 +436,7 @@ impl<'scope> Process<'scope> {
             }
         }
         self.state.set(state);
-        self.moved_to_child.take();
+        self.drop_captures();
         crate::heap::reclaim();
     }
 
@@ -506,7 +519,7 @@ impl Drop for Process<'_> {
             let _ = self.wait(None);
         }
         // After the wait: what the closure captured by move belonged to the child.
-        self.moved_to_child.take();
+        self.drop_captures();
         crate::heap::reclaim();
     }
 }
@@ -524,9 +537,8 @@ impl fmt::Debug for Process<'_> {
 /// here: the caller's frames are the parent's code (its `main`, its test harness), which the
 /// child must never run.
 fn run_child<F: FnOnce() -> R, R: ProcessResult>(f: F) -> ! {
-    crate::lock::forget_held_after_fork();
-    // The parent's fork server is the parent's: this child starts its own if it spawns.
-    spawn::client::forget_inherited();
+    // (The locks' record, the fork server connection and the report pipe of the parent
+    // were forgotten by the fork hooks: see `crate::fork`.)
     /// Ends the process if anything below unwinds after all.
     struct ExitOnUnwind;
     impl Drop for ExitOnUnwind {

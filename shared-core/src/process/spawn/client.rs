@@ -60,6 +60,7 @@ fn connection() -> Result<BorrowedFd<'static>> {
     if SERVER_OWNER.load(Ordering::Acquire) == me {
         return Ok(server_fd());
     }
+    crate::fork::on_fork(&HOOKS);
     forget_inherited();
     let (fd, pid) = start()?;
     SERVER_PID.store(pid, Ordering::Release);
@@ -76,10 +77,16 @@ fn server_fd() -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(SERVER_FD.load(Ordering::Acquire)) }
 }
 
-/// In a forked child: closes the copy of the parent's control socket, so that the parent's
-/// server ends when the parent does. Called by `Process::start`'s child, and before a child
-/// starts a server of its own.
-pub(crate) fn forget_inherited() {
+static HOOKS: crate::fork::Hooks = crate::fork::Hooks {
+    prepare: crate::fork::nothing,
+    parent: crate::fork::nothing,
+    child: forget_inherited,
+};
+
+/// In a forked child (a fork hook): closes the copy of the parent's control socket, so that
+/// the parent's server ends when the parent does. Also before a process starts a server of
+/// its own.
+fn forget_inherited() {
     let fd = SERVER_FD.load(Ordering::Acquire);
     if fd >= 0 && SERVER_OWNER.load(Ordering::Acquire) != os::process::getpid() {
         SERVER_FD.store(-1, Ordering::Release);

@@ -301,6 +301,6 @@ impl<'scope> Process<'scope> {
         fds.extend(held.iter().map(AsFd::as_fd));
         fds.extend(out.fds().iter().map(AsFd::as_fd));
         let pid = client::submit(&request.encode(), &fds, status.as_fd())?;
-        Ok(Process::spawned(pid, report))
+        Ok(Process::new(pid, super::Kind::Spawned, Some(report)))
     }
 }
