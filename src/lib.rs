@@ -176,17 +176,23 @@
 //!
 //! # Objects by name, and Python
 //!
-//! Unrelated processes find objects by name: [`Value::create_named`](Synchronized) and
-//! `open_named` (also on [`RawValue`], [`RawArray`], [`Array`]); see [`named`]. The
-//! pure-Python package in `python/` (`pip install ./python`) opens the same objects, with the same lock.
+//! Unrelated processes find objects by name: every kind has `create_named` and
+//! `open_named` ([`Value::create_named`](Synchronized), [`Event::create_named`],
+//! [`Barrier::open_named`], …); see [`named`], which also states who is trusted. The
+//! pure-Python package in `python/` (`pip install ./python`) opens the same objects, with the
+//! same lock.
 //!
 //! # Modules
 //!
 //! The crate root holds what programs use every day; the modules hold the plumbing:
 //! [`access`] (how bytes are read and written: `Place`, `SharedSlice`, atomics),
 //! [`layout`] (layout metadata and its renderings as C and Python `ctypes`), [`heap`] (the
-//! shared-memory allocator), [`lock`], [`synchronized`](mod@synchronized), [`process`],
-//! [`share`] (sending objects to other processes), [`named`], [`sync`], [`ctypes`].
+//! shared-memory allocator, and [`heap::isolated`] for objects handed to other programs),
+//! [`lock`] (the lock kinds and their guard), [`synchronized`](mod@synchronized) (an object
+//! behind a lock), [`sync`] (waiting: condition, event, semaphores, barrier), [`process`]
+//! (children: started, spawned, or other programs), [`share`] (sending objects to other
+//! processes), [`named`] (objects found by name, and the trust model), [`ctypes`]. The
+//! format other languages read is specified in `docs/format.md`.
 
 pub use shared_core::*;
 
@@ -260,14 +266,14 @@ pub use shared_core::*;
 ///
 /// - `unsafe impl SharedLayout`, with [`LAYOUT`](SharedLayout::LAYOUT): name, size,
 ///   alignment, fields (name, offset, size, type) and a fingerprint. Its `Display` is a
-///   pahole-style table; [`Layout::to_c`] and [`Layout::to_ctypes`] render the C struct and the
+///   pahole-style table; [`Layout::to_c`](layout::Layout::to_c) and [`Layout::to_ctypes`](layout::Layout::to_ctypes) render the C struct and the
 ///   Python `ctypes.Structure`.
 /// - Compile-time assertions that size, alignment and every offset follow the C rules (and
 ///   the declared numbers).
 /// - `{Name}View<'a>`, reached from any shared location of the struct — `RawValue::view()`,
 ///   `RawArray::at(i)`, `Array::at(i)`, a guard's `view()`/`at(i)` — with `x()`, `set_x(v)`,
 ///   `update_x(f)` per field (`_0()`, `set_0(v)` for tuple fields), nested views for struct
-///   fields, and a [`SharedSlice`] for array fields (with `value()`/`raw()` for `CChar`
+///   fields, and a [`SharedSlice`](access::SharedSlice) for array fields (with `value()`/`raw()` for `CChar`
 ///   arrays). Accessors have the visibility of their field.
 /// - `{Name}Synced<L>`, what `Value<Name, L>` dereferences to: `x()?`, `set_x(v)?`,
 ///   `update_x(f)?` each under one acquisition of the lock.

@@ -613,10 +613,10 @@ impl<T: SharedLayout + fmt::Debug> fmt::Debug for RawArray<T> {
 
 impl<T: SharedLayout> RawArray<T> {
     /// Creates the named object `name` holding a copy of `values` (mode 0600); see
-    /// [`RawValue::create_named`].
+    /// [`RawValue::create_named`](crate::RawValue::create_named).
     ///
     /// # Errors
-    /// As for [`RawValue::create_named`].
+    /// As for [`RawValue::create_named`](crate::RawValue::create_named).
     ///
     /// ```
     /// use sharedctypes::RawArray;
@@ -696,7 +696,7 @@ impl<T: SharedLayout> Object for RawArray<T> {
 
 impl<T: SharedLayout> RawArray<T> {
     /// Every element's bytes, one after the other (Python's `bytes(arr)`); see
-    /// [`RawValue::to_bytes`].
+    /// [`RawValue::to_bytes`](crate::RawValue::to_bytes).
     ///
     /// ```
     /// use sharedctypes::RawArray;

@@ -2,20 +2,24 @@
 //! `multiprocessing.sharedctypes` for Rust.
 //!
 //! Use the `sharedctypes` crate, which re-exports everything here together with
-//! `#[derive(SharedLayout)]`, and whose front page is the user guide. The modules, from the
-//! bottom up (each uses only the ones above it in this list):
+//! `#[derive(SharedLayout)]`, and whose front page is the user guide. The crate root holds
+//! the types programs use every day; the modules hold the plumbing. From the bottom up
+//! (each uses only modules above it in this list):
 //!
-//! - [`layout`]: layout metadata, plain data;
-//! - `os` (private): every system call;
-//! - [`ctypes`]: Python's ctypes names;
+//! - [`layout`]: layout metadata, plain data; [`ctypes`]: Python's ctypes names;
 //! - [`access`]: which types may live in shared memory, and how their bytes are read and
 //!   written;
+//! - `os` (private): every system call; `fork` (private): what happens around a fork;
 //! - [`heap`]: the process-wide shared-memory allocator;
-//! - [`RawValue`], [`RawArray`]: unlocked shared objects;
-//! - [`lock`]: process-shared, robust locks;
-//! - [`synchronized`](mod@synchronized): an object behind a lock ([`Value`], [`Array`]);
-//! - [`process`]: child processes;
-//! - [`copy()`], [`TypeCode`].
+//! - `description` (private): what a shared object is and where its parts lie, checked,
+//!   as a text line or a binary header (the format of `docs/format.md`);
+//! - [`share`]: sending objects to other processes, and receiving them;
+//! - [`named`]: objects found by name;
+//! - [`RawValue`], [`RawArray`]: unlocked shared objects; [`lock`]: process-shared, robust
+//!   locks; [`synchronized`](mod@synchronized): an object behind a lock ([`Value`],
+//!   [`Array`]); [`sync`]: waiting for each other ([`Condition`], [`Event`], [`Semaphore`],
+//!   [`Barrier`]), named after `std::sync`;
+//! - [`process`]: child processes; [`copy()`], [`TypeCode`].
 
 mod array;
 mod copy;

@@ -159,7 +159,7 @@ impl<T: SharedLayout> RawValue<T> {
     }
 
     /// The field accessors of a derived struct (`v.view().set_x(1.0)`); for an array, its
-    /// [`SharedSlice`](crate::SharedSlice).
+    /// [`SharedSlice`](crate::access::SharedSlice).
     ///
     /// ```
     /// use sharedctypes::RawValue;
@@ -346,7 +346,7 @@ impl<T: SharedLayout> RawValue<T> {
     /// `size_of::<T>()` of them, whatever they are (every bit pattern is a valid `T`).
     ///
     /// # Errors
-    /// [`Error::LengthMismatch`] for another length.
+    /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) for another length.
     ///
     /// ```
     /// use sharedctypes::{Error, RawValue};

@@ -6,7 +6,7 @@ use core::fmt;
 /// One byte of a C string: Python's `c_char`, typecode `'c'`.
 ///
 /// A newtype rather than `u8` so that arrays of it get the string methods `value()` / `raw()`
-/// (see [`SharedSlice::value`](crate::SharedSlice::value)).
+/// (see [`SharedSlice::value`](crate::access::SharedSlice::value)).
 ///
 /// ```
 /// use sharedctypes::CChar;

@@ -263,7 +263,7 @@ impl<K: LockKind> RobustLock<K> {
 
     /// Creates the named lock `name` (mode 0600), which every process that opens it takes:
     /// the same lock. The returned handle removes the name when it drops, unless
-    /// [`persist`](Named::persist)ed. See [`named`](crate::named).
+    /// [`persist`](Named::persist)ed. See [`named`].
     ///
     /// # Errors
     /// [`Error::AlreadyExists`](crate::Error::AlreadyExists) if the name is taken (creation is

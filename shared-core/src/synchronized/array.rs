@@ -264,7 +264,7 @@ impl<T: SharedLayout, K: LockKind> Synchronized<RawArray<T>, RobustLock<K>> {
     /// 0600); see [`Value::create_named`](crate::Value).
     ///
     /// # Errors
-    /// As for [`RawValue::create_named`].
+    /// As for [`RawValue::create_named`](crate::RawValue::create_named).
     ///
     /// ```
     /// use sharedctypes::Array;
@@ -352,7 +352,7 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     /// [`SharedSlice::value`] under the lock (Python's `s.value`).
     ///
     /// # Errors
-    /// [`Error::OwnerDied`](crate::Error::OwnerDied) (see [`Synchronized::locked`]).
+    /// [`Error::OwnerDied`] (see [`Synchronized::locked`]).
     pub fn value(&self) -> Result<Vec<u8>> {
         self.locked(RawArray::<CChar>::value)
     }
@@ -368,7 +368,7 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     /// [`SharedSlice::set_value`] under the lock (Python's `s.value = ...`).
     ///
     /// # Errors
-    /// As there, and [`Error::OwnerDied`](crate::Error::OwnerDied).
+    /// As there, and [`Error::OwnerDied`].
     pub fn set_value(&self, value: &[u8]) -> Result<()> {
         self.locked(|s| s.set_value(value))?
     }
@@ -376,7 +376,7 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     /// [`SharedSlice::set_raw`] under the lock (Python's `s.raw = ...`).
     ///
     /// # Errors
-    /// As there, and [`Error::OwnerDied`](crate::Error::OwnerDied).
+    /// As there, and [`Error::OwnerDied`].
     pub fn set_raw(&self, raw: &[u8]) -> Result<()> {
         self.locked(|s| s.set_raw(raw))?
     }
@@ -387,7 +387,7 @@ impl<L: SharedLock> Synchronized<RawArray<WChar>, L> {
     /// `w.value`; invalid characters read as U+FFFD).
     ///
     /// # Errors
-    /// [`Error::OwnerDied`](crate::Error::OwnerDied).
+    /// [`Error::OwnerDied`].
     pub fn value(&self) -> Result<String> {
         self.locked(RawArray::<WChar>::value)
     }
@@ -395,7 +395,7 @@ impl<L: SharedLock> Synchronized<RawArray<WChar>, L> {
     /// [`SharedSlice::<WChar>::set_value`](SharedSlice::set_value) under the lock.
     ///
     /// # Errors
-    /// As there, and [`Error::OwnerDied`](crate::Error::OwnerDied).
+    /// As there, and [`Error::OwnerDied`].
     pub fn set_value(&self, value: &str) -> Result<()> {
         self.locked(|s| s.set_value(value))?
     }

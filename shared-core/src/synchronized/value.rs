@@ -146,7 +146,7 @@ impl<T: SharedLayout, L: SharedLock> Deref for Synchronized<RawValue<T>, L> {
 }
 
 impl<T: SharedLayout, K: LockKind> Synchronized<RawValue<T>, RobustLock<K>> {
-    /// Creates the named object `name` holding `value` and its own lock (an [`RLock`](crate::RLock)
+    /// Creates the named object `name` holding `value` and its own lock (an [`RLock`]
     /// for `Value<T>`), which every process that opens it uses (mode 0600); see
     /// [`RawValue::create_named`].
     ///
