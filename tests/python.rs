@@ -1,14 +1,20 @@
 //! The same objects from Python (the package in `python/`, pure Python, standard library):
 //! named objects and inherited ones, read and written under the same robust lock, layouts
-//! and fingerprints checked, and a holder's death reported in both directions.
+//! and fingerprints checked, a holder's death reported in both directions, and the waiting
+//! primitives (Event, Semaphore, Condition, Barrier) waiting for and waking each other
+//! across the two languages, on the same futexes.
 //!
-//! Needs `python3` (3.8 or later); each test says so and does nothing when it is missing.
+//! Needs `python3` (3.9 or later); each test says so and does nothing when it is missing.
 
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use sharedctypes::named::unlink_named;
-use sharedctypes::{Array, CChar, Error, Lock, Process, RawArray, RawValue, SharedLayout, Value};
+use sharedctypes::{
+    Array, Barrier, BoundedSemaphore, CChar, Condition, Error, Event, Lock, Process, RawArray,
+    RawValue, Semaphore, SharedLayout, Value,
+};
 
 mod common;
 use common::wait_for;
@@ -31,12 +37,12 @@ struct Record {
 
 fn python() -> Option<&'static str> {
     let ok = Command::new("python3")
-        .args(["-c", "import sys; assert sys.version_info >= (3, 8)"])
+        .args(["-c", "import sys; assert sys.version_info >= (3, 9)"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!(
-            "SKIPPED: python3 (3.8 or later) is not installed: the Python interop tests need it"
+            "SKIPPED: python3 (3.9 or later) is not installed: the Python interop tests need it"
         );
     }
     ok.then_some("python3")
@@ -310,7 +316,7 @@ fn python_refuses_foreign_files_and_bad_handles_clearly() {
         py,
         r#"
 import sys, sharedctypes as sc
-for attempt in (lambda: sc.open_named(sys.argv[1]), lambda: sc.from_handle("sharedctypes/2 kind=value")):
+for attempt in (lambda: sc.open_named(sys.argv[1]), lambda: sc.from_handle("sharedctypes/1 kind=value")):
     try:
         attempt()
     except (sc.NotSharedctypesObject, sc.InvalidHandle) as e:
@@ -322,7 +328,424 @@ for attempt in (lambda: sc.open_named(sys.argv[1]), lambda: sc.from_handle("shar
     assert_eq!(
         out,
         format!(
-            "NotSharedctypesObject '{name}' does not start with the sharedctypes magic bytes\nInvalidHandle it starts with 'sharedctypes/2', not 'sharedctypes/1'\n"
+            "NotSharedctypesObject '{name}': it does not start with the sharedctypes magic bytes\nInvalidHandle it starts with `sharedctypes/1`, not `sharedctypes/2` (another program, or another format version)\n"
         )
     );
+}
+
+/// A Python process running a script, its output read line by line; killed (and reaped)
+/// when dropped, so that a failing test leaves no process waiting for ever.
+struct PyChild {
+    child: Child,
+    out: BufReader<ChildStdout>,
+}
+
+impl PyChild {
+    fn spawn(python: &str, script: &str, args: &[&str]) -> PyChild {
+        let mut child = Command::new(python)
+            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+            .args(["-W", "always", "-c", script])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let out = BufReader::new(child.stdout.take().unwrap());
+        PyChild { child, out }
+    }
+
+    /// Writes `line` (and a newline) to its standard input.
+    fn tell(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next line it prints, without its newline.
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.out.read_line(&mut line).unwrap();
+        line.trim_end_matches('\n').to_string()
+    }
+
+    /// Waits (at most 60 s) for it to exit by itself; its exit code.
+    fn finish(&mut self) -> Option<i32> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "python did not finish"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for PyChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The 32-bit word at byte `at` of the state of the named primitive `name` (its data part,
+/// found through its header), as it is in shared memory now.
+fn state_word(name: &str, at: usize) -> u32 {
+    let bytes = std::fs::read(format!("/dev/shm/{name}")).unwrap();
+    let data = u64::from_le_bytes(bytes[72..80].try_into().unwrap()) as usize;
+    u32::from_le_bytes(bytes[data + at..data + at + 4].try_into().unwrap())
+}
+
+/// Polls `done()` until it holds; fails the test after 20 s, saying what it waited for.
+fn until(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+// The words of the states (docs/format.md section 6). Event: tag, flag, waiters, seq.
+// Condition: tag, seq, counts (64 bits: wake-ups in the low half, waiters in the high one).
+// Semaphore: tag, count, waiters, bound.
+const EVENT_WAITERS: usize = 8;
+const EVENT_SEQ: usize = 12;
+const CONDITION_SEQ: usize = 4;
+const CONDITION_WAKEUPS: usize = 8;
+const CONDITION_WAITERS: usize = 12;
+const SEMAPHORE_WAITERS: usize = 8;
+
+#[test]
+fn a_python_waiter_on_a_named_event_is_woken_by_a_rust_set() {
+    let Some(py) = python() else { return };
+    let name = unique("event-py-waits");
+    let e = Event::create_named(&name).unwrap();
+    let mut child = PyChild::spawn(
+        py,
+        r#"
+import sys, time, sharedctypes as sc
+e = sc.open_named(sys.argv[1])
+print(type(e).__name__, e.is_set(), flush=True)
+start = time.monotonic()
+woken = e.wait(60)
+print(woken, time.monotonic() - start < 50, flush=True)
+"#,
+        &[&name],
+    );
+    assert_eq!(child.line(), "Event False");
+    until("the Python waiter sleeps on the event", || {
+        state_word(&name, EVENT_WAITERS) == 1
+    });
+    e.set();
+    assert_eq!(child.line(), "True True");
+    assert_eq!(child.finish(), Some(0));
+    assert!(e.is_set());
+    assert_eq!(
+        (
+            state_word(&name, EVENT_WAITERS),
+            state_word(&name, EVENT_SEQ)
+        ),
+        (0, 1)
+    );
+}
+
+#[test]
+fn a_rust_waiter_on_a_named_event_is_woken_by_a_python_set() {
+    let Some(py) = python() else { return };
+    let name = unique("event-rust-waits");
+    let e = Event::create_named(&name).unwrap();
+    let (woken, out) = std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| e.wait_timeout(Duration::from_secs(60)));
+        until("the Rust waiter sleeps on the event", || {
+            state_word(&name, EVENT_WAITERS) == 1
+        });
+        let out = check(&run_python(
+            py,
+            r#"
+import sys, sharedctypes as sc
+e = sc.open_named(sys.argv[1])
+e.set()
+e.clear()   # a pulse: the waiter was released by the set, whatever follows
+print(e.is_set())
+"#,
+            &[&name],
+        ));
+        (waiter.join().unwrap(), out)
+    });
+    assert_eq!(out, "False\n");
+    assert!(woken);
+    assert!(!e.is_set());
+    assert_eq!(
+        (
+            state_word(&name, EVENT_WAITERS),
+            state_word(&name, EVENT_SEQ)
+        ),
+        (0, 1)
+    );
+}
+
+#[test]
+fn a_python_process_killed_while_waiting_on_a_condition_disturbs_no_later_notification() {
+    let Some(py) = python() else { return };
+    let name = unique("condition-killed");
+    let c = Condition::create_named(&name).unwrap();
+    let mut child = PyChild::spawn(
+        py,
+        r#"
+import sys, sharedctypes as sc
+c = sc.open_named(sys.argv[1])
+with c:
+    print(type(c).__name__, c.get_lock().recursive, flush=True)
+    c.wait()   # killed in here
+"#,
+        &[&name],
+    );
+    assert_eq!(child.line(), "Condition True");
+    until("the Python waiter is counted", || {
+        state_word(&name, CONDITION_WAITERS) == 1
+    });
+    // It released the lock to wait: Rust takes it at once.
+    drop(c.acquire().unwrap());
+    child.child.kill().unwrap();
+    child.child.wait().unwrap();
+    assert_eq!(
+        (
+            state_word(&name, CONDITION_WAITERS),
+            state_word(&name, CONDITION_WAKEUPS)
+        ),
+        (1, 0),
+        "a waiter killed while waiting stays counted"
+    );
+    for round in 1..=2 {
+        let notified = std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                let g = c.acquire().unwrap();
+                let (g, notified) = c.wait_timeout(g, Duration::from_secs(60)).unwrap();
+                drop(g);
+                notified
+            });
+            until("the Rust waiter is counted beside the dead one", || {
+                state_word(&name, CONDITION_WAITERS) == 2
+            });
+            let g = c.acquire().unwrap();
+            c.notify(1);
+            drop(g);
+            waiter.join().unwrap()
+        });
+        assert!(notified, "round {round}: the live waiter was notified");
+        assert_eq!(
+            (
+                state_word(&name, CONDITION_SEQ),
+                state_word(&name, CONDITION_WAITERS),
+                state_word(&name, CONDITION_WAKEUPS)
+            ),
+            (round, 1, 0),
+            "round {round}: the wake-up went to the live waiter; the dead one is still counted"
+        );
+    }
+}
+
+#[test]
+fn python_and_rust_notify_each_other_on_a_named_condition() {
+    let Some(py) = python() else { return };
+    let name = unique("condition-ping");
+    let flag_name = unique("condition-flag");
+    let c = Condition::create_named(&name).unwrap();
+    let flag = RawValue::<u32>::create_named(&flag_name, 0).unwrap();
+    let mut child = PyChild::spawn(
+        py,
+        r#"
+import sys, sharedctypes as sc
+c = sc.open_named(sys.argv[1])
+flag = sc.open_named(sys.argv[2]).get_obj()
+with c:
+    print("waiting", flush=True)
+    print(c.wait_for(lambda: flag.value == 1, 60), flush=True)
+    flag.value = 2
+    c.notify_all()
+"#,
+        &[&name, &flag_name],
+    );
+    assert_eq!(child.line(), "waiting");
+    until("the Python waiter is counted", || {
+        state_word(&name, CONDITION_WAITERS) == 1
+    });
+    let g = c.acquire().unwrap();
+    flag.set(1);
+    c.notify_all();
+    let (g, ok) = c
+        .wait_for(g, || flag.get() == 2, Some(Duration::from_secs(60)))
+        .unwrap();
+    drop(g);
+    assert!(ok);
+    assert_eq!(child.line(), "True");
+    assert_eq!(child.finish(), Some(0));
+    assert_eq!(
+        (
+            state_word(&name, CONDITION_WAITERS),
+            state_word(&name, CONDITION_WAKEUPS)
+        ),
+        (0, 0)
+    );
+}
+
+#[test]
+fn a_named_semaphore_counted_from_python_and_rust_ends_exactly_right() {
+    let Some(py) = python() else { return };
+    let name = unique("semaphore");
+    let counter_name = unique("semaphore-counter");
+    // A semaphore of 1 guards a plain counter: every increment is exclusive, from either side
+    // (two Python processes, two Rust threads), and none is lost.
+    let s = Semaphore::create_named(&name, 1).unwrap();
+    let counter = RawValue::<u64>::create_named(&counter_name, 0).unwrap();
+    let rounds = 600;
+    let script = r#"
+import sys, sharedctypes as sc
+s = sc.open_named(sys.argv[1])
+n = sc.open_named(sys.argv[2]).get_obj()
+print(type(s).__name__, flush=True)
+for _ in range(int(sys.argv[3])):
+    assert s.acquire(timeout=60)
+    n.value += 1
+    s.release()
+print("looped", flush=True)
+sys.stdin.readline()  # the extra permits only once nobody counts any more
+for _ in range(17):
+    s.release()
+"#;
+    let rounds_text = rounds.to_string();
+    let mut children: Vec<PyChild> = (0..2)
+        .map(|_| PyChild::spawn(py, script, &[&name, &counter_name, &rounds_text]))
+        .collect();
+    for child in &mut children {
+        assert_eq!(child.line(), "Semaphore");
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                for _ in 0..rounds {
+                    let permit = s.acquire();
+                    counter.set(counter.get() + 1);
+                    drop(permit);
+                }
+            });
+        }
+    });
+    for child in &mut children {
+        assert_eq!(child.line(), "looped");
+    }
+    assert_eq!(counter.get(), 4 * rounds);
+    assert_eq!(s.value(), 1);
+    // Then permits added from both sides at once.
+    for child in &mut children {
+        child.tell("release");
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    s.release().unwrap();
+                }
+            });
+        }
+    });
+    for child in &mut children {
+        assert_eq!(child.finish(), Some(0));
+    }
+    assert_eq!(s.value(), 1 + 2 * 17 + 2 * 5);
+    assert_eq!(state_word(&name, SEMAPHORE_WAITERS), 0);
+}
+
+#[test]
+fn a_python_acquire_waits_for_rust_releases_and_a_bound_holds_on_both_sides() {
+    let Some(py) = python() else { return };
+    let name = unique("semaphore-waits");
+    let bounded_name = unique("bounded");
+    let s = Semaphore::create_named(&name, 0).unwrap();
+    let b = BoundedSemaphore::create_named(&bounded_name, 2).unwrap();
+    let mut child = PyChild::spawn(
+        py,
+        r#"
+import sys, sharedctypes as sc
+s = sc.open_named(sys.argv[1])
+b = sc.open_named(sys.argv[2])
+print(type(b).__name__, b.get_value(), flush=True)
+print(all([s.acquire(timeout=60) for _ in range(50)]), s.acquire(timeout=0.01), flush=True)
+try:
+    b.release()
+except ValueError as e:
+    print(e, flush=True)
+b.acquire()
+"#,
+        &[&name, &bounded_name],
+    );
+    assert_eq!(child.line(), "BoundedSemaphore 2");
+    for _ in 0..50 {
+        until("the Python acquirer sleeps", || {
+            state_word(&name, SEMAPHORE_WAITERS) == 1
+        });
+        s.release().unwrap();
+    }
+    assert_eq!(child.line(), "True False");
+    assert_eq!(
+        child.line(),
+        "Semaphore released too many times: it holds 2 permits, the most it may hold is 2"
+    );
+    assert_eq!(child.finish(), Some(0));
+    assert_eq!((s.value(), b.value()), (0, 1));
+    b.release().unwrap();
+    assert_eq!(
+        b.release(),
+        Err(Error::TooManyReleases { value: 2, max: 2 })
+    );
+}
+
+#[test]
+fn python_and_rust_parties_meet_at_a_named_barrier() {
+    let Some(py) = python() else { return };
+    let name = unique("barrier");
+    let barrier = Barrier::create_named(&name, 3).unwrap();
+    let script = r#"
+import sys, sharedctypes as sc
+b = sc.open_named(sys.argv[1])
+print(b.parties, b.wait(60), flush=True)
+"#;
+    let mut children: Vec<PyChild> = (0..2)
+        .map(|_| PyChild::spawn(py, script, &[&name]))
+        .collect();
+    let mine = barrier.wait_timeout(Duration::from_secs(60)).unwrap();
+    let mut indices = vec![mine];
+    for child in &mut children {
+        let line = child.line();
+        let (parties, index) = line.split_once(' ').unwrap();
+        assert_eq!(parties, "3");
+        indices.push(index.parse().unwrap());
+        assert_eq!(child.finish(), Some(0));
+    }
+    indices.sort_unstable();
+    assert_eq!(indices, [0, 1, 2]);
+    assert!(!barrier.is_broken());
+    // A Python party that times out breaks the barrier for Rust too.
+    let out = check(&run_python(
+        py,
+        r#"
+import sys, sharedctypes as sc
+b = sc.open_named(sys.argv[1])
+try:
+    b.wait(0.05)
+except sc.BrokenBarrierError:
+    print("broken", b.broken)
+"#,
+        &[&name],
+    ));
+    assert_eq!(out, "broken True\n");
+    assert!(barrier.is_broken());
+    assert_eq!(barrier.wait(), Err(Error::BrokenBarrier));
 }

@@ -1,31 +1,43 @@
 """The shared objects of a Rust program that uses `sharedctypes`, from Python.
 
 Pure Python, standard library only (``ctypes``, ``mmap``), Python 3.9 or later on Linux
-(x86-64, glibc: the lock cell holds glibc's 40-byte ``pthread_mutex_t``).
+(x86-64, glibc: the lock cell holds glibc's 40-byte ``pthread_mutex_t``). It reads and checks
+the object format the Rust crate writes, version 2, as ``docs/format.md`` specifies it byte by
+byte (``Description``), and takes part in the same protocols.
 
 Two ways to reach an object:
 
-* ``open_named(name)`` opens a named object (``Value::create_named`` and friends on the Rust
-  side): it maps ``/dev/shm/<name>``, checks the header, and rebuilds the element type;
+* ``open_named(name)`` opens a named object (``Value::create_named``, ``Event::create_named``
+  and friends on the Rust side): it maps ``/dev/shm/<name>`` and checks its header;
 * ``inherited(name)`` receives an object the Rust parent shared with this process through
-  ``Process::command(cmd).share(name, &obj)`` (the handle is in the environment variable
-  ``SHAREDCTYPES_SHARED_<name>``).
+  ``Process::command(cmd).share(name, &obj)`` (its description is the text line in the
+  environment variable ``SHAREDCTYPES_SHARED_<name>``; ``from_handle(line)`` reads one).
 
-Either returns a ``SharedObject``: ``.value`` (a value), indexing and ``len()`` (an array),
-``get_lock()`` (a context manager on the very same robust pthread mutex the Rust side uses)
-and ``get_obj()`` (the raw ``ctypes`` object, without the lock). The element type is rebuilt
-from the layout description the object carries, and checked: its layout fingerprint is
-recomputed here and must equal the one Rust wrote, and a ``ctypes`` class you pass (for
-instance the one ``LAYOUT.to_ctypes()`` renders) must have the same fields, of the same
-types, at the same offsets.
+Either returns what the description says the object is:
+
+* a value or an array: a ``SharedObject``: ``.value`` (a value), indexing and ``len()`` (an
+  array), ``get_lock()`` (a context manager on the very same robust pthread mutex the Rust
+  side uses) and ``get_obj()`` (the raw ``ctypes`` object, without the lock). The element
+  type is rebuilt from the layout description the object carries, and checked: its layout
+  fingerprint is recomputed here and must equal the one Rust wrote, and a ``ctypes`` class
+  you pass (for instance the one ``LAYOUT.to_ctypes()`` renders) must have the same fields,
+  of the same types, at the same offsets;
+* a ``Lock`` or an ``RLock``: a ``Lock``;
+* an ``Event``, a ``Semaphore``, a ``BoundedSemaphore``, a ``Condition`` or a ``Barrier``:
+  the class of the same name, with the API of ``multiprocessing``'s (``wait(timeout)``,
+  ``acquire(blocking, timeout)``, ``notify(n)``, ...), waiting on and waking the very same
+  futexes as Rust's processes, in the same order of operations (``docs/format.md`` section
+  6). Their words are changed with real atomic instructions, which ``ctypes`` alone cannot
+  do: see ``sharedctypes._atomic`` for how (machine code in an execute-only page, or
+  libatomic) and ``AtomicsUnavailable`` for a system where neither is possible.
 
 Nothing is trusted before it is checked. Every field of a named object's header, and every
-word of a handle, is validated against the real size of the file before any ``ctypes``
-object is made: the data and the lock must lie inside the file, aligned, apart from the
-header and from each other, so that a forged or corrupt object is refused
-(``NotSharedctypesObject``, ``InvalidHandle``) instead of reading or writing outside the
-mapping. A symbolic link at ``/dev/shm/<name>`` is not followed, and, as on the Rust side,
-an object whose file another user owns is refused (``OtherOwner``) unless
+word of a text line, is validated against the real size of the file before any ``ctypes``
+object is made: the parts must lie inside their files, aligned, apart from the header and
+from each other, so that a forged or corrupt object is refused (``NotSharedctypesObject``,
+``InvalidHandle``, with the reasons the Rust side gives) instead of reading or writing
+outside the mapping. A symbolic link at ``/dev/shm/<name>`` is not followed, and, as on the
+Rust side, an object whose file another user owns is refused (``OtherOwner``) unless
 ``allow_other_owner=True``. A ``ctypes`` class holding a pointer anywhere is refused: a
 pointer is only meaningful in the process that wrote it.
 
@@ -36,6 +48,7 @@ holder repairs the data and calls ``clear_owner_died()``. Meanwhile ``.value`` a
 which take the lock internally and cannot repair, raise ``OwnerDiedError``.
 """
 
+import collections
 import ctypes
 import ctypes.util
 import errno as _errno
@@ -56,17 +69,29 @@ __all__ = [
     "from_handle",
     "SharedObject",
     "Lock",
+    "Event",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Condition",
+    "Barrier",
+    "BrokenBarrierError",
+    "Description",
+    "ElemType",
+    "At",
+    "Part",
     "OwnerDiedWarning",
     "OwnerDiedError",
     "LayoutMismatch",
     "NotSharedctypesObject",
     "InvalidHandle",
     "OtherOwner",
+    "AtomicsUnavailable",
+    "atomics",
     "parse_layout",
     "fingerprint",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 class OwnerDiedWarning(UserWarning):
@@ -93,6 +118,19 @@ class OtherOwner(PermissionError):
     """A named object whose file another user owns (opened only with
     ``allow_other_owner=True``): a process that can write an object's lock cell can make the
     lock code of every process using it write where it chooses."""
+
+
+from ._atomic import AtomicsUnavailable  # noqa: E402
+from ._sync import Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Semaphore  # noqa: E402
+
+
+def atomics():
+    """The name of the way this process performs atomic operations on shared memory
+    (``"x86-64 code"`` or ``"libatomic"``, see ``sharedctypes._atomic``);
+    ``AtomicsUnavailable`` naming why if there is none."""
+    from . import _atomic
+
+    return _atomic.backend().name
 
 
 # No Rust type or object is larger than isize::MAX bytes; every size, offset and count read
@@ -617,7 +655,9 @@ class _Cell(ctypes.Structure):
 
 
 class Lock:
-    """A robust, process-shared lock of a shared object: the Rust ``Lock`` or ``RLock``.
+    """A robust, process-shared lock: the Rust ``Lock`` or ``RLock`` (``recursive``), alone
+    (a named lock, from ``open_named``) or the lock of a value, an array, a Condition or a
+    Barrier.
 
     Use it as a context manager (``with obj.get_lock(): ...``) or with ``acquire`` and
     ``release``. A holder's death is reported as on the Rust side (see the module docs).
@@ -705,6 +745,25 @@ class Lock:
         if rc != 0:
             raise RuntimeError("pthread_mutex_unlock failed (%s)" % os.strerror(rc))
 
+    def _release_all(self):
+        """Releases every acquisition this thread holds, for a condition wait (which takes
+        them again with ``_reacquire``); how many there were. The Rust protocol: depth and
+        holder cleared first, then the mutex unlocked that many times."""
+        depth = max(self._cell.depth, 1)
+        self._cell.depth = 0
+        self._cell.holder = 0
+        for _ in range(depth):
+            rc = _libc.pthread_mutex_unlock(self._addr)
+            if rc != 0:
+                raise RuntimeError("pthread_mutex_unlock failed (%s)" % os.strerror(rc))
+        return depth
+
+    def _reacquire(self, depth):
+        """Takes the lock again `depth` times after ``_release_all`` (a holder's death is
+        warned of once)."""
+        for i in range(max(depth, 1)):
+            self.acquire(warn=i == 0)
+
     def __enter__(self):
         self.acquire()
         return self
@@ -712,6 +771,9 @@ class Lock:
     def __exit__(self, *exc):
         self.release()
         return False
+
+    def __repr__(self):
+        return "<sharedctypes.Lock %s>" % ("RLock" if self.recursive else "Lock")
 
     @property
     def owner_died(self):
@@ -785,7 +847,9 @@ class SharedObject:
         self.is_array = is_array
         self._count = count
         whole = ctype * count if is_array else ctype
-        self._obj = whole.from_address(mapping.address + data_offset)
+        # from_buffer, not from_address: the ctypes object (and every element taken from it)
+        # keeps the mapping alive, so get_obj() may outlive this SharedObject.
+        self._obj = whole.from_buffer(mapping.mm, data_offset)
         self._lock = lock
 
     def get_obj(self):
@@ -880,65 +944,516 @@ class SharedObject:
         self._locked(store)
 
 
-# --- Checking where the parts of an object lie ----------------------------------------------
+# --- Descriptions: the model of docs/format.md, its checks and its two encodings ---------------
+
+_VERSION = 2
+_VERSION_WORD = "sharedctypes/2"
+# The header (docs/format.md section 4): magic, version, state, header length, kind, lock,
+# lock file, fingerprint, element size, element alignment, count, lock offset, data offset,
+# file size, name length, layout length, data file, copy bytes length.
+_HEADER = struct.Struct("<8s6I7Q4I")
+_FIXED = _HEADER.size  # 104
+# The most bytes a header may have (its strings are a type's name and layout): refused
+# rather than read.
+_MAX_HEADER = 16 << 20
+_MAGIC = b"SHCTYPES"
+_READY = 1
+_MAX_ALIGN = 4096
+_MAX_U64 = (1 << 64) - 1
+
+# Every kind: its text and its code.
+_KINDS = (
+    ("value", 1),
+    ("array", 2),
+    ("lock", 3),
+    ("condition", 4),
+    ("event", 5),
+    ("semaphore", 6),
+    ("bounded_semaphore", 7),
+    ("barrier", 8),
+    ("copy", 9),
+)
+_KIND_OF_CODE = {code: word for word, code in _KINDS}
+_KIND_CODES = dict(_KINDS)
+# The size and alignment of a primitive's state (its data part).
+_STATES = {
+    "condition": (16, 8),
+    "event": (16, 4),
+    "semaphore": (16, 4),
+    "bounded_semaphore": (16, 4),
+    "barrier": (24, 4),
+}
+_LOCK_OF_CODE = {0: None, 1: "lock", 2: "rlock"}
 
 
-def _check_data(fail, size, offset, length, align, header_len=0):
-    """The data, `length` bytes at `offset`, inside a file of `size` bytes, aligned, after the
-    header. `fail(message)` raises."""
-    end = offset + length
-    if end > size:
-        fail("data %d..%d lies outside the object (%d bytes)" % (offset, end, size))
-    if offset % align:
-        fail("data offset %d is not aligned to %d (the element alignment)" % (offset, align))
-    if offset < header_len:
-        fail("data %d..%d overlaps the header 0..%d" % (offset, end, header_len))
+class ElemType(collections.namedtuple("ElemType", "name size align fingerprint layout")):
+    """The element type of a value, an array or a copy: its name as written (``Point``),
+    size, alignment, layout fingerprint and layout description (not yet parsed)."""
 
 
-def _check_lock(fail, size, offset, header_len=0):
-    """The 56-byte lock cell at `offset` inside a file of `size` bytes, aligned to 8, after
-    the header."""
-    end = offset + _LOCK_CELL
-    if offset % _LOCK_ALIGN:
-        fail("lock offset %d is not aligned to %d" % (offset, _LOCK_ALIGN))
-    if end > size:
-        fail("lock %d..%d lies outside the object (%d bytes)" % (offset, end, size))
-    if offset < header_len:
-        fail("lock %d..%d overlaps the header 0..%d" % (offset, end, header_len))
+class At(collections.namedtuple("At", "file offset")):
+    """Where a part lies: a file (0 for "this file" in a named object; a descriptor number in
+    a text line) and the byte offset in it."""
+
+    def __str__(self):
+        return "%d:%d" % self
 
 
-def _check_apart(fail, data_offset, data_len, lock_offset):
-    """The data and the lock cell (in the same file) do not overlap. Empty data (a
-    zero-length array) overlaps the cell when its offset lies strictly inside it."""
-    data_end = data_offset + data_len
-    lock_end = lock_offset + _LOCK_CELL
-    if data_len:
-        overlap = data_offset < lock_end and lock_offset < data_end
-    else:
-        overlap = lock_offset < data_offset < lock_end
-    if overlap:
-        fail("data %d..%d overlaps the lock %d..%d" % (data_offset, data_end, lock_offset, lock_end))
+class Part(collections.namedtuple("Part", "what at len align")):
+    """One part of an object in a file (``what``: "data", "lock" or "header"), for the
+    checks."""
+
+    @property
+    def end(self):
+        return min(self.at.offset + self.len, _MAX_U64)
+
+    def __str__(self):
+        return "its %s (bytes %d..%d)" % (self.what, self.at.offset, self.end)
 
 
-def _check_count(fail, count, elem_size):
-    if count > _MAX_SIZE or count * elem_size > _MAX_SIZE:
-        fail("%d elements of %d bytes overflow the address space" % (count, elem_size))
+class Description:
+    """A description of a shared object (``docs/format.md``): what it is and where its parts
+    lie, read from a text line (``from_text``) or a binary header (``from_header``,
+    ``from_named_file``) and checked as the format says.
+
+    ``kind``: "value", "array", "lock", "condition", "event", "semaphore",
+    "bounded_semaphore", "barrier" or "copy". ``elem``: an ``ElemType`` or ``None``.
+    ``count``: 1 for a value, the length of an array, 0 otherwise. ``data`` and ``lock_at``:
+    ``At(file, offset)`` or ``None``. ``lock``: ``None``, "lock" or "rlock". ``bytes``: a
+    copy's bytes, else ``None``. From a header, also ``state``, ``header_len`` and
+    ``file_size`` (``None`` from text).
+    """
+
+    def __init__(self, kind, elem=None, count=0, data=None, lock=None, lock_at=None, bytes=None):
+        self.kind = kind
+        self.elem = elem
+        self.count = count
+        self.data = data
+        self.lock = lock
+        self.lock_at = lock_at
+        self.bytes = bytes
+        self.state = None
+        self.header_len = None
+        self.file_size = None
+
+    def __repr__(self):
+        fields = ["kind=%r" % self.kind]
+        for name in ("elem", "count", "data", "lock", "lock_at", "bytes", "header_len", "file_size"):
+            value = getattr(self, name)
+            if value not in (None, 0):
+                fields.append("%s=%r" % (name, value))
+        return "Description(%s)" % ", ".join(fields)
+
+    def what(self):
+        """What the object is, for messages: "a value with an RLock", "an Event"."""
+
+        def with_lock(what):
+            return {None: what, "lock": what + " with a Lock", "rlock": what + " with an RLock"}[self.lock]
+
+        kind = self.kind
+        if kind == "value":
+            return with_lock("a value")
+        if kind == "array":
+            return with_lock("an array")
+        if kind == "lock":
+            return "an RLock" if self.lock == "rlock" else "a Lock"
+        if kind == "condition":
+            return with_lock("a Condition")
+        return {
+            "event": "an Event",
+            "semaphore": "a Semaphore",
+            "bounded_semaphore": "a BoundedSemaphore",
+            "barrier": "a Barrier",
+            "copy": "a copied value",
+        }[kind]
+
+    # -- the checks of section 1 --
+
+    def parts(self):
+        """The parts the description says the object has (a list of ``Part``), each checked
+        for itself (docs/format.md section 1: the parts of its kind and no other, a value of
+        one element, an element type where the kind has one, its alignment a power of two up
+        to 4096 dividing its size, a count that does not overflow, a copy's bytes as long as
+        its type). ``InvalidHandle`` naming the inconsistency otherwise."""
+        parts = []
+        elem = self.elem
+        what = self.what()
+        needs_elem = self.kind in ("value", "array", "copy")
+        if needs_elem != (elem is not None):
+            raise InvalidHandle("%s %s an element type" % (what, "without" if needs_elem else "with"))
+        if elem is not None:
+            if not _is_power_of_two(elem.align) or elem.align > _MAX_ALIGN:
+                raise InvalidHandle(
+                    "its element alignment %d is not a power of two up to %d" % (elem.align, _MAX_ALIGN)
+                )
+            if elem.size % elem.align:
+                raise InvalidHandle(
+                    "its element size %d is not a multiple of its alignment %d" % (elem.size, elem.align)
+                )
+        if self.kind == "value":
+            if self.count != 1:
+                raise InvalidHandle("a value of %d elements" % self.count)
+            data = (elem.size, elem.align)
+        elif self.kind == "array":
+            if self.count * elem.size > _MAX_U64:
+                raise InvalidHandle("its %d elements of %d bytes overflow" % (self.count, elem.size))
+            data = (self.count * elem.size, elem.align)
+        else:
+            data = _STATES.get(self.kind)
+        if data is not None and self.data is not None:
+            parts.append(Part("data", self.data, data[0], data[1]))
+        elif data is not None:
+            raise InvalidHandle("%s without its data" % what)
+        elif self.data is not None:
+            raise InvalidHandle("%s with a data part" % what)
+        if self.kind in ("lock", "condition", "barrier"):
+            needs_lock = True
+        elif self.kind in ("value", "array"):
+            needs_lock = None  # either way
+        else:
+            needs_lock = False
+        if needs_lock is False and self.lock is not None:
+            raise InvalidHandle("%s with a lock" % what)
+        if needs_lock is True and self.lock is None:
+            raise InvalidHandle("%s without its lock" % what)
+        if self.lock is not None:
+            parts.append(Part("lock", self.lock_at, _LOCK_CELL, _LOCK_ALIGN))
+        if self.kind == "copy":
+            if self.bytes is None:
+                raise InvalidHandle("a copied value without its bytes")
+            if len(self.bytes) != elem.size:
+                raise InvalidHandle("%d bytes for a value of %d bytes" % (len(self.bytes), elem.size))
+        elif self.bytes is not None:
+            raise InvalidHandle("%s with bytes" % what)
+        return parts
+
+    @staticmethod
+    def check_files(parts, size_of, same_file=None):
+        """Checks that every part lies inside its file (``size_of(file)`` bytes), at an
+        offset that is a multiple of its alignment, and overlaps no other part of the same
+        file (``same_file(a, b)``, by default equal file numbers; a part of length 0 overlaps
+        nothing). ``InvalidHandle`` naming the parts otherwise, in Rust's words."""
+        if same_file is None:
+            same_file = lambda a, b: a == b  # noqa: E731
+        for part in parts:
+            size = size_of(part.at.file)
+            if part.at.offset + part.len > min(size, _MAX_U64):
+                raise InvalidHandle("%s runs past the end of the file (%d bytes)" % (part, size))
+            if part.at.offset % part.align:
+                raise InvalidHandle("%s is not aligned to %d bytes" % (part, part.align))
+        for i, a in enumerate(parts):
+            for b in parts[i + 1 :]:
+                apart = (
+                    not same_file(a.at.file, b.at.file)
+                    or a.len == 0
+                    or b.len == 0
+                    or a.end <= b.at.offset
+                    or b.end <= a.at.offset
+                )
+                if not apart:
+                    raise InvalidHandle("%s overlaps %s" % (a, b))
+
+    # -- the text line (section 3) --
+
+    @classmethod
+    def from_text(cls, text):
+        """Reads a text line (``sharedctypes/2 kind=...``) and checks it (its syntax, then
+        ``parts()``); ``InvalidHandle`` naming what is wrong, in Rust's words."""
+        d = cls._parse_text(text)
+        d.parts()
+        return d
+
+    @classmethod
+    def _parse_text(cls, text):
+        if not isinstance(text, str):
+            raise TypeError("a description is a str, not %s" % type(text).__name__)
+        words = text.rstrip("\n").split(" ")
+        if words[0] != _VERSION_WORD:
+            raise InvalidHandle(
+                "it starts with `%s`, not `%s` (another program, or another format version)" % (words[0], _VERSION_WORD)
+            )
+        fields = {}
+        for word in words[1:]:
+            key, sep, value = word.partition("=")
+            if not sep:
+                raise InvalidHandle("`%s` is not key=value" % word)
+            if key not in _TEXT_KEYS:
+                raise InvalidHandle("unknown field `%s`" % key)
+            if key in fields:
+                raise InvalidHandle("`%s` appears twice" % key)
+            fields[key] = value
+        if "kind" not in fields:
+            raise InvalidHandle("no kind")
+        kind = fields["kind"]
+        if kind not in _KIND_CODES:
+            raise InvalidHandle("unknown kind `%s`" % kind)
+        elem = None
+        if "type" in fields:
+
+            def field(key):
+                if key not in fields:
+                    raise InvalidHandle("a type without %s=" % key)
+                return fields[key]
+
+            fp = field("fingerprint")
+            if not _HEX16.match(fp):
+                raise InvalidHandle("fingerprint=%s is not 16 hex digits" % fp)
+            elem = ElemType(
+                _decode_name(fields["type"]),
+                _text_number("size", field("size")),
+                _text_number("align", field("align")),
+                int(fp, 16),
+                field("layout"),
+            )
+        else:
+            stray = [k for k in ("size", "align", "fingerprint", "layout") if k in fields]
+            if stray:
+                raise InvalidHandle(
+                    "%s= without type=: type=, size=, align=, fingerprint= and layout= come together" % stray[0]
+                )
+        lock = lock_at = None
+        if "lock" in fields:
+            value = fields["lock"]
+            m, sep, at = value.partition(":")
+            if not sep:
+                raise InvalidHandle("lock=%s is not kind:file:offset" % value)
+            if m not in ("lock", "rlock"):
+                raise InvalidHandle("unknown lock kind `%s`" % m)
+            lock, lock_at = m, _location("lock", at)
+        data_bytes = None
+        if "bytes" in fields:
+            hexits = fields["bytes"]
+            if len(hexits) % 2 or not _HEX.match(hexits):
+                raise InvalidHandle("bytes= is not an even number of hex digits")
+            data_bytes = bytes.fromhex(hexits)
+        if kind in ("value", "array"):
+            if "count" not in fields:
+                raise InvalidHandle("%s without count=" % kind)
+            count = _text_number("count", fields["count"])
+        elif "count" in fields:
+            raise InvalidHandle(
+                "count=%s, but only a value or an array has a count, not kind=%s" % (fields["count"], kind)
+            )
+        else:
+            count = 0
+        data = _location("data", fields["data"]) if "data" in fields else None
+        return cls(kind, elem, count, data, lock, lock_at, data_bytes)
+
+    # -- the binary header (section 4) --
+
+    @classmethod
+    def from_header(cls, header):
+        """Reads a binary header (`header`: its bytes, at least its declared length) and
+        checks it (its syntax, then ``parts()``); ``NotSharedctypesObject`` naming what is
+        wrong, in Rust's words."""
+        d = cls._parse_header(header)
+        try:
+            d.parts()
+        except InvalidHandle as e:
+            raise NotSharedctypesObject(str(e)) from None
+        return d
+
+    @classmethod
+    def _parse_header(cls, b):
+        b = bytes(b)
+        if len(b) < _FIXED:
+            raise NotSharedctypesObject("it is %d bytes, shorter than a header" % len(b))
+        (
+            magic,
+            version,
+            state,
+            header_len,
+            kind_code,
+            lock_code,
+            lock_file,
+            fp,
+            elem_size,
+            elem_align,
+            count,
+            lock_offset,
+            data_offset,
+            file_size,
+            name_len,
+            layout_len,
+            data_file,
+            bytes_len,
+        ) = _HEADER.unpack_from(b)
+        if magic != _MAGIC:
+            raise NotSharedctypesObject("it does not start with the sharedctypes magic bytes")
+        if version != _VERSION:
+            raise NotSharedctypesObject("its format version is %d, this module reads version %d" % (version, _VERSION))
+        if _FIXED + name_len + layout_len + bytes_len != header_len or header_len > len(b):
+            raise NotSharedctypesObject(
+                "its header length %d disagrees with its strings (%d + %d + %d + %d bytes) or the bytes there are (%d)"
+                % (header_len, _FIXED, name_len, layout_len, bytes_len, len(b))
+            )
+        kind = _KIND_OF_CODE.get(kind_code)
+        if kind is None:
+            raise NotSharedctypesObject("it holds an object of unknown kind %d" % kind_code)
+        if lock_code not in _LOCK_OF_CODE:
+            raise NotSharedctypesObject("it has a lock of unknown kind %d" % lock_code)
+        lock = _LOCK_OF_CODE[lock_code]
+
+        def text(start, length, what):
+            try:
+                return b[start : start + length].decode("utf-8")
+            except UnicodeDecodeError:
+                raise NotSharedctypesObject("its %s is not UTF-8" % what) from None
+
+        elem = None
+        if name_len + layout_len > 0 or elem_size > 0:
+            elem = ElemType(
+                text(_FIXED, name_len, "type name"),
+                elem_size,
+                elem_align,
+                fp,
+                text(_FIXED + name_len, layout_len, "layout description"),
+            )
+        d = cls(
+            kind,
+            elem,
+            count,
+            At(data_file, data_offset) if kind not in ("lock", "copy") else None,
+            lock,
+            At(lock_file, lock_offset) if lock is not None else None,
+            b[_FIXED + name_len + layout_len : header_len] if kind == "copy" else None,
+        )
+        d.state, d.header_len, d.file_size = state, header_len, file_size
+        return d
+
+    @classmethod
+    def from_named_file(cls, header, file_size):
+        """Reads and checks the header of a named object's file of `file_size` bytes
+        (`header`: a copy of its first bytes, at least the declared header length) as
+        docs/format.md section 4 says: the header, its state (1), the file size it gives, the
+        parts (all in this file) and the header itself inside the file, aligned, apart.
+        ``NotSharedctypesObject`` naming what is wrong, in Rust's words."""
+        d = cls._parse_header(header)
+        if d.state != _READY:
+            raise NotSharedctypesObject("its creator has not finished it")
+        if d.file_size != file_size:
+            raise NotSharedctypesObject(
+                "its header gives its size as %d bytes, but the file has %d (truncated or grown by another process?)"
+                % (d.file_size, file_size)
+            )
+        try:
+            parts = d.parts()
+            if any(p.at.file != 0 for p in parts):
+                raise InvalidHandle("it names parts in other files than its own")
+            parts.insert(0, Part("header", At(0, 0), d.header_len, 8))
+            cls.check_files(parts, lambda _file: file_size)
+        except InvalidHandle as e:
+            raise NotSharedctypesObject(str(e)) from None
+        return d
+
+
+_TEXT_KEYS = frozenset(("kind", "type", "size", "align", "fingerprint", "count", "data", "lock", "bytes", "layout"))
+_HEX16 = re.compile(r"[0-9a-fA-F]{16}\Z")
+_HEX = re.compile(r"[0-9a-fA-F]*\Z")
+_DECIMAL = re.compile(r"[0-9]+\Z")
+
+
+def _text_number(key, value):
+    """A decimal number of a text line: ASCII digits only, at most 2**64 - 1."""
+    if not _DECIMAL.match(value):
+        raise InvalidHandle("%s=%s is not a number" % (key, value))
+    n = int(value)
+    if n > _MAX_U64:
+        raise InvalidHandle("%s=%s is too big" % (key, value))
+    return n
+
+
+def _location(key, value):
+    """``FILE:OFFSET`` of a ``data=`` or ``lock=`` word."""
+    file, sep, offset = value.partition(":")
+    if not sep:
+        raise InvalidHandle("%s=%s is not file:offset" % (key, value))
+    return At(_text_number("the file in " + key, file), _text_number("the offset in " + key, offset))
+
+
+def _decode_name(s):
+    """A percent-encoded type name."""
+    try:
+        return _unquote(s)
+    except UnicodeDecodeError:
+        raise InvalidHandle("name `%s` is not UTF-8" % s) from None
+    except ValueError:
+        raise InvalidHandle("bad escape in name `%s`" % s) from None
+
+
+# --- Building objects from checked descriptions ------------------------------------------------
+
+
+def _check_lock_tag(mapping, offset, recursive, fail):
+    tag = ctypes.c_uint32.from_address(mapping.address + offset + 52).value
+    want = _TAG_RLOCK if recursive else _TAG_LOCK
+    if tag != want:
+        what = "an RLock" if recursive else "a Lock"
+        fail("the lock cell at %d has tag %#010x, not %#010x (%s)" % (offset, tag, want, what))
+
+
+def _elem_layout(elem, fail, prefix):
+    """The element type's layout, rebuilt from its description and checked against the
+    fingerprint (``LayoutMismatch``), size and alignment it comes with."""
+    try:
+        layout = parse_layout(elem.layout)
+    except InvalidHandle as e:
+        fail("its layout description is malformed: %s" % e)
+    if layout.fingerprint != elem.fingerprint:
+        raise LayoutMismatch(
+            "%sthe layout description does not match the fingerprint (%#018x, computed %#018x)"
+            % (prefix, elem.fingerprint, layout.fingerprint)
+        )
+    if (elem.size, elem.align) != (layout.size, layout.align):
+        fail(
+            "its element type is %d bytes aligned to %d, its layout %d bytes aligned to %d"
+            % (elem.size, elem.align, layout.size, layout.align)
+        )
+    return layout
+
+
+def _build(d, mapping_of, cls, fail, prefix=""):
+    """The object a checked description `d` describes: `mapping_of(file)` maps the file a
+    part lies in; `fail(reason)` raises the refusal; `prefix` starts other messages."""
+    if cls is not None and d.kind not in ("value", "array", "copy"):
+        raise LayoutMismatch("%sit holds %s, which has no element type: cls=%s does not apply" % (prefix, d.what(), _type_name(cls)))
+    if d.kind == "copy":
+        layout = _elem_layout(d.elem, fail, prefix)
+        ctype = layout.ctype()
+        if cls is not None:
+            _check_ctype(cls, layout)
+            ctype = cls
+        value = ctype.from_buffer_copy(d.bytes)
+        return value.value if isinstance(value, ctypes._SimpleCData) else value
+    lock = None
+    if d.lock is not None:
+        lock_mapping = mapping_of(d.lock_at.file)
+        recursive = d.lock == "rlock"
+        _check_lock_tag(lock_mapping, d.lock_at.offset, recursive, fail)
+        lock = Lock(lock_mapping.address + d.lock_at.offset, lock_mapping, recursive)
+    if d.kind in ("value", "array"):
+        layout = _elem_layout(d.elem, fail, prefix)
+        return SharedObject(mapping_of(d.data.file), layout, d.data.offset, d.count, d.kind == "array", lock, cls)
+    if d.kind == "lock":
+        return lock
+    mapping = mapping_of(d.data.file)
+    address = mapping.address + d.data.offset
+    try:
+        if d.kind == "event":
+            return Event(address, mapping)
+        if d.kind == "semaphore":
+            return Semaphore(address, mapping)
+        if d.kind == "bounded_semaphore":
+            return BoundedSemaphore(address, mapping)
+        if d.kind == "condition":
+            return Condition(address, mapping, lock)
+        return Barrier(address, mapping, lock)
+    except InvalidHandle as e:
+        fail(str(e))
 
 
 # --- Named objects ---------------------------------------------------------------------------
 
-# The fixed part of a named object's header (shared-core/src/named/header.rs): magic,
-# version, state, header length, kind, lock, reserved, fingerprint, element size, element
-# alignment, count, lock offset, data offset, total size, name length, layout length.
-_HEADER = struct.Struct("<8s6I7Q2I")
-_FIXED = _HEADER.size  # 96
-# Far longer than any type name and layout description (refused rather than read).
-_MAX_HEADER = 1 << 24
-_MAGIC = b"SHCTYPES"
-_VERSION = 1
-_READY = 1
-_KIND_VALUE, _KIND_ARRAY = 1, 2
-_LOCK_NONE, _LOCK_LOCK, _LOCK_RLOCK = 0, 1, 2
 _NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
@@ -997,20 +1512,34 @@ def _open_named_file(name, path):
 
 
 def open_named(name, cls=None, allow_other_owner=False):
-    """Opens the named object ``name`` (created by ``create_named`` in Rust).
+    """Opens the named object ``name`` (created by ``create_named`` in Rust): what its
+    header says it is.
 
-    `cls`, if given, is the ``ctypes`` type to see the elements as (checked against the
-    object's layout, see ``Layout.check``); by default it is rebuilt from the layout.
+    * a value or an array: a ``SharedObject``; `cls`, if given, is the ``ctypes`` type to see
+      the elements as (checked against the object's layout, see ``Layout.check``), by
+      default rebuilt from the layout;
+    * a ``Lock`` or ``RLock``: a ``Lock`` (``.recursive`` tells which);
+    * an ``Event``, ``Semaphore``, ``BoundedSemaphore``, ``Condition`` or ``Barrier``: that
+      class of this package, waiting and waking with Rust's processes.
+
+    The file is checked as docs/format.md section 4 says before anything is mapped: a
+    regular file (a symbolic link is not followed) of this process's user (unless
+    `allow_other_owner`), its header read once and checked, every part inside the file,
+    aligned, apart from the others and from the header.
 
     Raises ``ValueError`` for a name Rust would refuse, ``FileNotFoundError`` if there is no
-    such object, ``NotSharedctypesObject`` for anything at ``/dev/shm/<name>`` that is not a
-    complete, consistent sharedctypes object (a symbolic link, a directory, a forged or
-    corrupt header: every header field is checked before use), ``LayoutMismatch`` if the
-    layout does not match its fingerprint or `cls`, and, as Rust does, ``OtherOwner`` if
-    another user owns the file, unless `allow_other_owner` says that user is trusted.
+    such object, ``NotSharedctypesObject`` (``'name': reason``, the reasons Rust gives) for
+    anything at ``/dev/shm/<name>`` that is not a complete, consistent sharedctypes object of
+    this format version, ``LayoutMismatch`` if the layout does not match its fingerprint or
+    `cls`, ``OtherOwner`` if another user owns the file and `allow_other_owner` is false, and
+    ``AtomicsUnavailable`` for a waiting primitive where no atomic operations are available.
     """
     _check_name(name)
     fd = _open_named_file(name, "/dev/shm/" + name)
+
+    def fail(reason):
+        raise NotSharedctypesObject("%r: %s" % (name, reason))
+
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -1023,166 +1552,36 @@ def open_named(name, cls=None, allow_other_owner=False):
                 "opened only with allow_other_owner=True, if you trust that user" % (name, st.st_uid, me)
             )
         size = st.st_size
-        head = os.pread(fd, _FIXED, 0) if size >= _FIXED else b""
-        if len(head) < _FIXED:
-            raise NotSharedctypesObject("%r is %d bytes, shorter than a header (%d bytes)" % (name, size, _FIXED))
-        fixed = _check_header(name, size, head)
-        strings = os.pread(fd, fixed["header_len"] - _FIXED, _FIXED)
-        layout, lock_offset = _check_parts(name, size, fixed, strings)
+        if size < _FIXED:
+            fail("it is %d bytes, shorter than a header" % size)
+        fixed = os.pread(fd, _FIXED, 0)
+        declared = struct.unpack_from("<I", fixed, 16)[0] if len(fixed) >= 20 else 0
+        # Read once, into this process's memory: every check below uses this copy (the file
+        # may change meanwhile). Its length is the declared one, bounded by the file and by
+        # 16 MiB, and checked again in the copy.
+        length = max(_FIXED, min(declared, size, _MAX_HEADER))
+        header = os.pread(fd, length, 0)
+        try:
+            d = Description.from_named_file(header, size)
+        except NotSharedctypesObject as e:
+            fail(str(e))
+        if d.kind == "copy":
+            fail("it holds a copied value, which is never in a file")
         mapping = _Mapping.of(fd, st)
     finally:
         os.close(fd)
-    lock = None
-    if lock_offset is not None:
-        recursive = fixed["lock"] == _LOCK_RLOCK
-
-        def fail(message):
-            raise NotSharedctypesObject("%r: %s" % (name, message))
-
-        _check_lock_tag(mapping, lock_offset, recursive, fail)
-        lock = Lock(mapping.address + lock_offset, mapping, recursive)
-    return SharedObject(mapping, layout, fixed["data_offset"], fixed["count"], fixed["kind"] == _KIND_ARRAY, lock, cls)
+    return _build(d, lambda _file: mapping, cls, fail, "%r: " % name)
 
 
-def _check_header(name, size, head):
-    """The fixed fields of a header, checked on their own and against the file `size`."""
+# --- Handles: objects inherited from a Rust parent -------------------------------------------
 
-    def fail(message):
-        raise NotSharedctypesObject("%r: %s" % (name, message))
-
-    (
-        magic,
-        version,
-        state,
-        header_len,
-        kind,
-        lock,
-        _reserved,
-        fp,
-        elem_size,
-        elem_align,
-        count,
-        lock_offset,
-        data_offset,
-        total,
-        name_len,
-        layout_len,
-    ) = _HEADER.unpack(head)
-    if magic != _MAGIC:
-        raise NotSharedctypesObject("%r does not start with the sharedctypes magic bytes" % name)
-    if version != _VERSION:
-        raise NotSharedctypesObject("%r has format version %d, this module reads %d" % (name, version, _VERSION))
-    if state != _READY:
-        raise NotSharedctypesObject("%r is not finished by its creator (state %d)" % (name, state))
-    if header_len != _FIXED + name_len + layout_len:
-        fail(
-            "header length %d is not %d + %d (type name) + %d (layout description) = %d"
-            % (header_len, _FIXED, name_len, layout_len, _FIXED + name_len + layout_len)
-        )
-    if header_len > _MAX_HEADER:
-        fail("header length %d is more than %d" % (header_len, _MAX_HEADER))
-    if header_len > size:
-        fail("its header (%d bytes) does not fit in the object (%d bytes)" % (header_len, size))
-    if total != size:
-        fail("the header says the object is %d bytes, the file is %d bytes" % (total, size))
-    if kind not in (_KIND_VALUE, _KIND_ARRAY):
-        fail("kind %d is neither %d (a value) nor %d (an array)" % (kind, _KIND_VALUE, _KIND_ARRAY))
-    if lock not in (_LOCK_NONE, _LOCK_LOCK, _LOCK_RLOCK):
-        fail("lock kind %d is not 0 (none), 1 (a Lock) or 2 (an RLock)" % lock)
-    if not _is_power_of_two(elem_align):
-        fail("element alignment %d is not a power of two" % elem_align)
-    if kind == _KIND_VALUE and count != 1:
-        fail("a value with count %d (a value has exactly 1 element)" % count)
-    return {
-        "header_len": header_len,
-        "kind": kind,
-        "lock": lock,
-        "fingerprint": fp,
-        "elem_size": elem_size,
-        "elem_align": elem_align,
-        "count": count,
-        "lock_offset": lock_offset,
-        "data_offset": data_offset,
-        "name_len": name_len,
-    }
-
-
-def _check_parts(name, size, fixed, strings):
-    """The layout, checked against the header, and where the data and the lock lie, checked
-    against the file `size`: ``(layout, lock offset or None)``."""
-
-    def fail(message):
-        raise NotSharedctypesObject("%r: %s" % (name, message))
-
-    name_len = fixed["name_len"]
-    if len(strings) != fixed["header_len"] - _FIXED:
-        fail("its strings were cut short (%d of %d bytes)" % (len(strings), fixed["header_len"] - _FIXED))
-    try:
-        text = strings[name_len:].decode("utf-8")
-        layout = parse_layout(text)
-    except (UnicodeDecodeError, InvalidHandle) as e:
-        fail("its layout description is malformed: %s" % e)
-    if layout.fingerprint != fixed["fingerprint"]:
-        raise LayoutMismatch(
-            "%r: the layout description does not match the fingerprint (%#018x, computed %#018x)"
-            % (name, fixed["fingerprint"], layout.fingerprint)
-        )
-    elem_size, elem_align = fixed["elem_size"], fixed["elem_align"]
-    if (elem_size, elem_align) != (layout.size, layout.align):
-        fail(
-            "the header says elements of %d bytes aligned to %d, its layout %d bytes aligned to %d"
-            % (elem_size, elem_align, layout.size, layout.align)
-        )
-    count, header_len = fixed["count"], fixed["header_len"]
-    _check_count(fail, count, elem_size)
-    data_offset, data_len = fixed["data_offset"], count * elem_size
-    _check_data(fail, size, data_offset, data_len, elem_align, header_len)
-    lock_offset = fixed["lock_offset"]
-    if fixed["lock"] == _LOCK_NONE:
-        if lock_offset != 0:
-            fail("lock offset %d without a lock (lock kind 0)" % lock_offset)
-        return layout, None
-    _check_lock(fail, size, lock_offset, header_len)
-    _check_apart(fail, data_offset, data_len, lock_offset)
-    return layout, lock_offset
-
-
-def _check_lock_tag(mapping, offset, recursive, fail):
-    tag = ctypes.c_uint32.from_address(mapping.address + offset + 52).value
-    want = _TAG_RLOCK if recursive else _TAG_LOCK
-    if tag != want:
-        what = "an RLock" if recursive else "a Lock"
-        fail("the lock cell at %d has tag %#010x, not %#010x (%s)" % (offset, tag, want, what))
-
-
-# --- Handles -----------------------------------------------------------------------------------
-
-_HANDLE_FIELDS = ("kind", "type", "size", "align", "fingerprint", "count", "data", "lock", "bytes", "layout")
-_DECIMAL = re.compile(r"[0-9]{1,19}\Z")
-_HEX16 = re.compile(r"[0-9a-fA-F]{1,16}\Z")
 _MAX_FD = (1 << 31) - 1
 
 
-def _handle_number(text, what, word, limit=_MAX_SIZE):
-    """A decimal number from a handle; InvalidHandle naming the word otherwise."""
-    if not _DECIMAL.match(text) or int(text) > limit:
-        raise InvalidHandle("%s %r in %s is not a number from 0 to %d" % (what, text, word, limit))
-    return int(text)
-
-
-def _region(value, word):
-    """``fd:offset`` (`value`) of a ``data=`` or ``lock=`` `word`."""
-    parts = value.split(":")
-    if len(parts) != 2:
-        raise InvalidHandle("%s is not descriptor:offset" % word)
-    return (
-        _handle_number(parts[0], "descriptor", word, _MAX_FD),
-        _handle_number(parts[1], "offset", word),
-    )
-
-
 def _received_file(fd, word):
-    """The stat of a descriptor a handle names: open, a regular file, not empty."""
+    """The stat of a descriptor a text line names: open, a regular file, not empty."""
+    if fd > _MAX_FD:
+        raise InvalidHandle("descriptor %d in %s is not open in this process (no descriptor is that big)" % (fd, word))
     try:
         st = os.fstat(fd)
     except OSError as e:
@@ -1195,93 +1594,40 @@ def _received_file(fd, word):
 
 
 def from_handle(handle, cls=None):
-    """The object a handle line describes (``sharedctypes/1 kind=...``), its descriptors
-    inherited by this process.
+    """The object a text line describes (``sharedctypes/2 kind=...``, docs/format.md section
+    3), its descriptors inherited by this process: a ``SharedObject``, a ``Lock``, an
+    ``Event``, ... as ``open_named`` gives, or for a copy (``kind=copy``) the value itself
+    (a Python scalar, or a ``ctypes`` copy of a struct or an array).
 
-    Every word is checked (``InvalidHandle`` naming a malformed one), and every descriptor,
-    offset and count against the real size of the file it names, before any ``ctypes``
-    object is made: the data and the lock must lie inside, aligned, apart from each other.
+    Every word is checked (``InvalidHandle`` naming a malformed one, in Rust's words), and
+    every descriptor and offset against the real size of the file it names, before any
+    ``ctypes`` object is made: each part inside its file, aligned, apart from the others (in
+    the same file, whatever descriptor names it).
     """
-    if not isinstance(handle, str):
-        raise TypeError("a handle is a str, not %s" % type(handle).__name__)
-    words = handle.strip().split(" ")
-    if words[0] != "sharedctypes/1":
-        raise InvalidHandle("it starts with %r, not 'sharedctypes/1'" % words[0])
-    fields = {}
-    for w in words[1:]:
-        k, sep, v = w.partition("=")
-        if not sep:
-            raise InvalidHandle("%r is not key=value" % w)
-        if k not in _HANDLE_FIELDS:
-            raise InvalidHandle("unknown field %r in %r" % (k, w))
-        if k in fields:
-            raise InvalidHandle("%r appears twice" % k)
-        fields[k] = v
-    kind = fields.get("kind")
-    if kind not in ("value", "array"):
-        raise InvalidHandle("this module receives values and arrays, not %r" % kind)
-    for required in ("fingerprint", "data", "layout"):
-        if required not in fields:
-            raise InvalidHandle("the handle of a %s has no %s= word" % (kind, required))
-    if "bytes" in fields:
-        raise InvalidHandle("a %s has no bytes= word (only a copy has)" % kind)
-    if "type" in fields:
-        try:
-            _unquote(fields["type"])
-        except ValueError as e:
-            raise InvalidHandle("type=%s is malformed (%s)" % (fields["type"], e)) from None
-    if not _HEX16.match(fields["fingerprint"]):
-        raise InvalidHandle("fingerprint=%s is not 1 to 16 hex digits" % fields["fingerprint"])
-    layout = parse_layout(fields["layout"])
-    fp = int(fields["fingerprint"], 16)
-    if layout.fingerprint != fp:
-        raise LayoutMismatch(
-            "the layout description does not match the fingerprint (%#018x, computed %#018x)" % (fp, layout.fingerprint)
-        )
-    for key, have in (("size", layout.size), ("align", layout.align)):
-        if key in fields and _handle_number(fields[key], key, "%s=%s" % (key, fields[key])) != have:
-            raise InvalidHandle("%s=%s does not match the layout (%d)" % (key, fields[key], have))
-    count = 1
-    if "count" in fields:
-        count = _handle_number(fields["count"], "count", "count=" + fields["count"])
-    if kind == "value" and count != 1:
-        raise InvalidHandle("count=%d: a value has exactly 1 element" % count)
+    d = Description.from_text(handle)
 
-    def fail(message):
-        raise InvalidHandle(message)
+    def fail(reason):
+        raise InvalidHandle(reason)
 
-    _check_count(fail, count, layout.size)
-    data_word = "data=" + fields["data"]
-    fd, offset = _region(fields["data"], data_word)
-    data_st = _received_file(fd, data_word)
-    data_len = count * layout.size
-    _check_data(fail, data_st.st_size, offset, data_len, layout.align)
-    lock_at = None
-    if "lock" in fields:
-        lock_word = "lock=" + fields["lock"]
-        lkind, sep, at = fields["lock"].partition(":")
-        if not sep:
-            raise InvalidHandle("%s is not kind:descriptor:offset" % lock_word)
-        if lkind not in ("lock", "rlock"):
-            raise InvalidHandle("unknown lock kind %r in %s" % (lkind, lock_word))
-        lfd, loffset = _region(at, lock_word)
-        lock_st = _received_file(lfd, lock_word)
-        _check_lock(fail, lock_st.st_size, loffset)
-        if (lock_st.st_dev, lock_st.st_ino) == (data_st.st_dev, data_st.st_ino):
-            _check_apart(fail, offset, data_len, loffset)
-        lock_at = (lfd, lock_st, loffset, lkind == "rlock")
-    mapping = _Mapping.of(fd, data_st)
-    lock = None
-    if lock_at is not None:
-        lfd, lock_st, loffset, recursive = lock_at
-        lock_mapping = _Mapping.of(lfd, lock_st)
-        _check_lock_tag(lock_mapping, loffset, recursive, fail)
-        lock = Lock(lock_mapping.address + loffset, lock_mapping, recursive)
-    return SharedObject(mapping, layout, offset, count, kind == "array", lock, cls)
+    parts = d.parts()
+    stats = {}
+    for part in parts:  # in the order of the parts, as the checks below go
+        if part.at.file not in stats:
+            word = "data=%s" % (d.data,) if part.what == "data" else "lock=%s:%s" % (d.lock, d.lock_at)
+            stats[part.at.file] = _received_file(part.at.file, word)
+    Description.check_files(
+        parts,
+        lambda fd: stats[fd].st_size,
+        lambda a, b: (stats[a].st_dev, stats[a].st_ino) == (stats[b].st_dev, stats[b].st_ino),
+    )
+    return _build(d, lambda fd: _Mapping.of(fd, stats[fd]), cls, fail)
 
 
 def inherited(name, cls=None):
-    """The object the Rust parent shared as ``name`` with ``Process::command``."""
+    """The object the Rust parent shared as ``name`` with ``Process::command`` (its
+    description is in the environment variable ``SHAREDCTYPES_SHARED_<name>``); see
+    ``from_handle``."""
+    _check_name(name)
     handle = os.environ.get("SHAREDCTYPES_SHARED_" + name)
     if handle is None:
         raise KeyError("no shared object named %r was passed to this process" % name)

@@ -13,12 +13,14 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 
 import sharedctypes as sc
 
 SHM = "/dev/shm"
 PAGE = mmap.PAGESIZE
-HEADER = struct.Struct("<8s6I7Q2I")
+HEADER = struct.Struct("<8s6I7Q4I")  # docs/format.md section 4: 104 bytes
+FIXED = HEADER.size
 LOCK_CELL = 56
 TAG_LOCK = int.from_bytes(b"SLCK", "little")
 TAG_RLOCK = int.from_bytes(b"RLCK", "little")
@@ -28,6 +30,9 @@ MUTEX_OWNER = 8  # glibc: pthread_mutex_t.__data.__owner
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(sc.__file__)))
 
 POINT = "Point(16,8){x@0:c_double=f64,y@8:c_double=f64}"
+
+# The repository's format documentation and test vectors (absent from an installed copy).
+FORMAT_DIR = os.path.join(PACKAGE_DIR, os.pardir, "docs", "format")
 
 _serial = itertools.count()
 
@@ -111,22 +116,24 @@ def _round_up(n, m):
 
 
 def named_fields(layout_text, type_name="T", kind=1, lock=0, count=1):
-    """The header fields Rust's ``named::create`` writes for such an object."""
+    """The header fields Rust's ``named::create`` writes for such an object (format version
+    2: header, lock cell at the next multiple of 64, data at the next multiple of 64 or of
+    its alignment, whole pages)."""
     layout = sc.parse_layout(layout_text)
     name_len, layout_len = len(type_name.encode()), len(layout_text.encode())
-    header_len = 96 + name_len + layout_len
+    header_len = FIXED + name_len + layout_len
     lock_offset = _round_up(header_len, 64) if lock else 0
     after_lock = lock_offset + LOCK_CELL if lock else header_len
     data_offset = _round_up(after_lock, max(layout.align, 64))
     total = _round_up(data_offset + count * layout.size, PAGE)
     return {
         "magic": b"SHCTYPES",
-        "version": 1,
+        "version": 2,
         "state": 1,
         "header_len": header_len,
         "kind": kind,
         "lock": lock,
-        "reserved": 0,
+        "lock_file": 0,
         "fingerprint": layout.fingerprint,
         "elem_size": layout.size,
         "elem_align": layout.align,
@@ -136,6 +143,8 @@ def named_fields(layout_text, type_name="T", kind=1, lock=0, count=1):
         "total": total,
         "name_len": name_len,
         "layout_len": layout_len,
+        "data_file": 0,
+        "bytes_len": 0,
     }
 
 
@@ -146,7 +155,7 @@ _ORDER = (
     "header_len",
     "kind",
     "lock",
-    "reserved",
+    "lock_file",
     "fingerprint",
     "elem_size",
     "elem_align",
@@ -156,6 +165,8 @@ _ORDER = (
     "total",
     "name_len",
     "layout_len",
+    "data_file",
+    "bytes_len",
 )
 
 
@@ -169,10 +180,10 @@ def forge(testcase, layout_text, data=b"", type_name="T", kind=1, lock=0, count=
     fields = named_fields(layout_text, type_name, kind, lock, count)
     size = fields["total"] if file_size is None else file_size
     fields.update(overrides)
-    image = bytearray(max(size, 96 + 4096))
+    image = bytearray(max(size, FIXED + 4096))
     HEADER.pack_into(image, 0, *(fields[k] for k in _ORDER))
     text = strings if strings is not None else type_name.encode() + layout_text.encode()
-    image[96 : 96 + len(text)] = text
+    image[FIXED : FIXED + len(text)] = text
     if data:
         image[fields["data_offset"] : fields["data_offset"] + len(data)] = data
     lock_offset = fields["lock_offset"]
@@ -192,12 +203,13 @@ def forge(testcase, layout_text, data=b"", type_name="T", kind=1, lock=0, count=
     return name, fields
 
 
-def run_python(testcase, code, *args, pass_fds=(), check=True):
+def run_python(testcase, code, *args, pass_fds=(), check=True, env=None):
     """Runs `code` in a fresh interpreter that imports the package under test; its stdout.
+    `env`: more environment variables.
 
     Fails the test if the interpreter was killed by a signal (a crash: the point of running
     risky code there) or, with `check`, exited non-zero."""
-    env = dict(os.environ, PYTHONPATH=PACKAGE_DIR)
+    env = dict(os.environ, PYTHONPATH=PACKAGE_DIR, **(env or {}))
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)] + [str(a) for a in args],
         env=env,
@@ -236,3 +248,91 @@ except Exception as e:
 def open_in_child(testcase, name):
     """The outcome of `OPEN_AND_USE` on `name`, in a separate interpreter."""
     return run_python(testcase, OPEN_AND_USE, name).strip()
+
+
+# --- Synchronisation primitives, laid out as Rust's named::create lays them out ----------------
+
+KIND_CODES = {
+    "value": 1,
+    "array": 2,
+    "lock": 3,
+    "condition": 4,
+    "event": 5,
+    "semaphore": 6,
+    "bounded_semaphore": 7,
+    "barrier": 8,
+}
+STATE_ALIGN = {"condition": 8, "event": 4, "semaphore": 4, "bounded_semaphore": 4, "barrier": 4}
+
+
+def tag(text):
+    return int.from_bytes(text, "little")
+
+
+def primitive_image(kind, state=b"", lock=0):
+    """The bytes of a named primitive's file (``kind``: "event", "condition", ...; `state`:
+    its state's bytes; `lock`: 0, 1 or 2) and ``(lock offset, data offset)``: the header at
+    0, the lock cell at 128 (if any), the state at the next multiple of 64."""
+    lock_offset = _round_up(FIXED, 64) if lock else 0
+    data_offset = 0
+    end = lock_offset + LOCK_CELL if lock else FIXED
+    if kind != "lock":
+        data_offset = _round_up(end, max(STATE_ALIGN[kind], 64))
+        end = data_offset + len(state)
+    size = _round_up(end, 64)
+    image = bytearray(size)
+    HEADER.pack_into(
+        image, 0, b"SHCTYPES", 2, 1, FIXED, KIND_CODES[kind], lock, 0, 0, 0, 0, 0, lock_offset, data_offset,
+        size, 0, 0, 0, 0,
+    )
+    image[data_offset : data_offset + len(state)] = state
+    return image, lock_offset, data_offset
+
+
+def plant(testcase, image, lock_offset=0, recursive=None):
+    """Writes `image` to ``/dev/shm/<unique name>`` (removed when the test ends), with a
+    robust lock cell initialised like Rust's at `lock_offset` if `recursive` is not None;
+    the name."""
+    name = unique_name("planted")
+    path = os.path.join(SHM, name)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    remove_later(testcase, path)
+    try:
+        os.write(fd, bytes(image))
+        if recursive is not None:
+            with mmap.mmap(fd, len(image)) as mm:
+                init_lock_cell(mm, lock_offset, recursive)
+    finally:
+        os.close(fd)
+    return name
+
+
+def new_primitive(testcase, kind, *words):
+    """Creates a named primitive as Rust would (real robust lock cell included) and returns
+    its name: ``new_primitive(t, "semaphore", 3, 0, 0xFFFFFFFF)`` (the words after the tag)."""
+    tags = {
+        "event": b"SEVT",
+        "semaphore": b"SSEM",
+        "bounded_semaphore": b"SSEM",
+        "condition": b"SCND",
+        "barrier": b"SBAR",
+    }
+    lock = {"condition": 2, "barrier": 1}.get(kind, 0)
+    state = struct.pack("<I", tag(tags[kind])) + struct.pack("<%dI" % len(words), *words)
+    image, lock_offset, _ = primitive_image(kind, state, lock)
+    return plant(testcase, image, lock_offset, None if not lock else lock == 2)
+
+
+def state_words(obj, n):
+    """The first `n` 32-bit words of a primitive's state, as they are in shared memory."""
+    return list((ctypes.c_uint32 * n).from_address(obj._address))
+
+
+def wait_until(predicate, timeout=20.0):
+    """Polls `predicate()` until it is true (``True``) or `timeout` seconds pass (``False``)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
