@@ -27,6 +27,7 @@ mod description;
 mod error;
 mod fork;
 mod os;
+mod spin;
 mod typecode;
 mod value;
 

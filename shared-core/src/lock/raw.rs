@@ -12,6 +12,7 @@ use super::held;
 use crate::error::{Error, Result};
 use crate::heap::Block;
 use crate::os::mutex::{Acquire, Deadline, PthreadMutex};
+use crate::spin::Budget;
 
 /// The most robust locks one thread may hold at once.
 ///
@@ -187,9 +188,31 @@ impl RawMutex {
     pub(crate) fn lock(&self) -> Result<()> {
         let record = held::record();
         let before = record.before_acquiring(self.tracked());
-        let acquired = self.cell().mutex.lock();
+        let mutex = &self.cell().mutex;
+        let mut acquired = mutex.try_lock();
+        if acquired == Acquire::Busy {
+            acquired = self.lock_contended();
+        }
         self.outcome(acquired, true, record, before)
             .map(|got| debug_assert!(got, "a blocking lock acquires or fails"))
+    }
+
+    /// The slow path of [`lock`](Self::lock): the holder usually releases within a
+    /// microsecond or two, so spin for it (see [`crate::spin`]), trying again whenever it
+    /// seems free, before sleeping in `pthread_mutex_lock`.
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) -> Acquire {
+        static SPIN: Budget = Budget::new();
+        let cell = self.cell();
+        let got = core::cell::Cell::new(Acquire::Busy);
+        let free = SPIN.spin(|| {
+            cell.holder.load(Relaxed) == 0 && {
+                got.set(cell.mutex.try_lock());
+                got.get() != Acquire::Busy
+            }
+        });
+        if free { got.get() } else { cell.mutex.lock() }
     }
 
     /// Acquires if free; `Ok(false)` if not.

@@ -14,6 +14,7 @@ use crate::named::{self, Named, Plan};
 use crate::os::futex::{self, Wake};
 use crate::share::sealed::Object;
 use crate::share::{Exporter, Importer};
+use crate::spin::Budget;
 
 #[repr(C)]
 pub(crate) struct BarrierState {
@@ -295,6 +296,8 @@ assert_eq!(Barrier::open_named_with(&name, OpenOptions::default())?.wait()?, 0);
             return Ok(index);
         };
         let s = self.state.get();
+        static SPIN: Budget = Budget::new();
+        SPIN.spin(|| s.generation.load(Ordering::SeqCst) != round);
         while s.generation.load(Ordering::SeqCst) == round {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let woke = if left.is_some_and(|l| l.is_zero()) {

@@ -14,6 +14,7 @@ use crate::named::{self, Named, Plan};
 use crate::os::futex;
 use crate::share::sealed::Object;
 use crate::share::{Exporter, Importer};
+use crate::spin::Budget;
 
 #[repr(C)]
 pub(crate) struct ConditionState {
@@ -392,15 +393,15 @@ impl<K: LockKind> Condition<RobustLock<K>> {
             }
             // The notifier, running on another core, usually answers at once: look again
             // for a moment before sleeping.
-            if super::spin_until(|| s.seq.load(Ordering::SeqCst) != seen) {
+            static SPIN: Budget = Budget::new();
+            if SPIN.spin(|| s.seq.load(Ordering::SeqCst) != seen) {
                 continue;
             }
             // Returns on a notification, a signal, a timeout or spuriously: all look again.
             futex::wait(&s.seq, seen, left);
         };
-        // The notifier usually still holds the lock for a moment: spin for it before
-        // sleeping on it.
-        super::spin_until(|| raw.is_free());
+        // (The notifier usually still holds the lock for a moment: the lock spins for it
+        // before sleeping on it.)
         raw.reacquire(depth)?;
         // SAFETY: this thread has just taken the mutex again (`depth` times, the outer
         // guards it still holds owning the other levels).

@@ -12,6 +12,7 @@ use crate::named::{self, Named, Plan};
 use crate::os::futex;
 use crate::share::sealed::Object;
 use crate::share::{Exporter, Importer};
+use crate::spin::Budget;
 
 #[repr(C)]
 pub(crate) struct EventState {
@@ -162,7 +163,8 @@ impl Event {
         // already set the flag (it stores the flag before bumping the generation).
         let seq = s.seq.load(Ordering::SeqCst);
         let released = || s.flag.load(Ordering::SeqCst) != 0 || s.seq.load(Ordering::SeqCst) != seq;
-        super::wait_while_equal(&s.seq, seq, &s.waiters, deadline, released)
+        static SPIN: Budget = Budget::new();
+        super::wait_while_equal(&s.seq, seq, &s.waiters, deadline, &SPIN, released)
     }
 }
 

@@ -12,35 +12,24 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use crate::os::futex::{self, Wake};
+use crate::spin::Budget;
 
-/// Spins a little (a few microseconds at most) until `done()`: between processes on
-/// different cores, the awaited change usually comes sooner than a sleep and a wake-up would
-/// take. `false` if it did not come.
-#[inline]
-pub(crate) fn spin_until(done: impl Fn() -> bool) -> bool {
-    for _ in 0..200 {
-        if done() {
-            return true;
-        }
-        for _ in 0..8 {
-            core::hint::spin_loop();
-        }
-    }
-    done()
-}
-
-/// Waits until `done()` (which may also take what it waits for, as a semaphore's permit),
-/// sleeping on `word` while it holds `expected` and counting this thread in `waiters` while
-/// asleep (so a waker with nobody to wake makes no system call). `false` if `deadline`
-/// passed first. Wake-ups for other reasons (signals, spurious returns) only make it look
-/// again.
+/// Waits until `done()` (which may also take what it waits for, as a semaphore's permit):
+/// first spinning for the kind's `budget` (see [`crate::spin`]), then sleeping on `word`
+/// while it holds `expected`, counting this thread in `waiters` while asleep (so a waker
+/// with nobody to wake makes no system call). `false` if `deadline` passed first. Wake-ups
+/// for other reasons (signals, spurious returns) only make it look again.
 pub(crate) fn wait_while_equal(
     word: &AtomicU32,
     expected: u32,
     waiters: &AtomicU32,
     deadline: Option<Instant>,
+    budget: &Budget,
     done: impl Fn() -> bool,
 ) -> bool {
+    if budget.spin(&done) {
+        return true;
+    }
     loop {
         if done() {
             return true;

@@ -13,6 +13,7 @@ use crate::named::{self, Named, Plan};
 use crate::os::futex;
 use crate::share::sealed::Object;
 use crate::share::{Exporter, Importer};
+use crate::spin::Budget;
 
 #[repr(C)]
 pub(crate) struct SemaphoreState {
@@ -76,7 +77,8 @@ impl Counter {
 
     fn take_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
-        super::wait_while_equal(&s.count, 0, &s.waiters, deadline, || self.try_take())
+        static SPIN: Budget = Budget::new();
+        super::wait_while_equal(&s.count, 0, &s.waiters, deadline, &SPIN, || self.try_take())
     }
 
     #[inline]
