@@ -58,6 +58,7 @@
 
 mod allocator;
 mod arena;
+mod bestfit;
 mod fork;
 mod lifeline;
 #[cfg(feature = "test-hooks")]
@@ -450,11 +451,7 @@ pub fn stats() -> HeapStats {
 /// assert!(stats.used_bytes > 0 || stats.arenas == 0);
 /// ```
 pub fn trim() {
-    let mut heap = heap_lock();
-    heap.reclaim();
-    if let Some(id) = heap.spare.take() {
-        heap.release(id);
-    }
+    heap_lock().trim();
 }
 
 /// Reuses the blocks freed while forked descendants were running, if those descendants are
