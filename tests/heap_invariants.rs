@@ -185,6 +185,20 @@ proptest! {
     }
 }
 
+#[test]
+fn the_hole_an_aligned_block_leaves_is_reused_for_the_next_one() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let page = heap::MAX_ALIGN;
+    let mut blocks: Vec<Block> = (0..3).map(|_| Block::alloc(page, page).unwrap()).collect();
+    let hole = blocks[1].as_ptr();
+    drop(blocks.remove(1)); // a page-sized, page-aligned free range between two blocks
+    let again = Block::alloc(page, page).unwrap();
+    assert_eq!(again.as_ptr(), hole);
+    drop((blocks, again));
+    heap::trim();
+    assert_eq!(heap::snapshot(), vec![]);
+}
+
 /// Open file descriptors of the shared heap (memfds named `sharedctypes-heap`); counting
 /// only those keeps the test exact under tools that open descriptors of their own (valgrind).
 fn count_fds() -> usize {

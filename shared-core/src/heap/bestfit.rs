@@ -9,6 +9,11 @@ use super::{FIRST_ARENA, GRANULE, MAX_ARENA};
 use crate::error::{Error, Result};
 use crate::os::memory::{budget_left, page_size};
 
+/// Free ranges too short for an aligned request's worst case that are still looked at (to
+/// see whether their start happens to be aligned), so that an aligned hole is reused before
+/// it is coalesced.
+const ALIGNED_CANDIDATES: usize = 8;
+
 /// The arenas of one heap and the free ranges of its shared ones.
 pub(super) struct BestFit {
     /// Arenas by id; `None` for ids of unmapped arenas, reused via `vacant`.
@@ -78,6 +83,15 @@ impl BestFit {
     fn find(&self, span: usize, align: usize) -> Option<(usize, u32, usize)> {
         // Any free range this long holds the block whatever its start's alignment.
         let need = span + (align - GRANULE);
+        if need > span {
+            let fits = |&&(len, _, start): &&(usize, u32, usize)| {
+                start.next_multiple_of(align) + span <= start + len
+            };
+            let shorter = self.by_size.range((span, 0, 0)..(need, 0, 0));
+            if let Some(&found) = shorter.take(ALIGNED_CANDIDATES).find(fits) {
+                return Some(found);
+            }
+        }
         self.by_size.range((need, 0, 0)..).next().copied()
     }
 
