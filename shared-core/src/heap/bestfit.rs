@@ -1,5 +1,6 @@
-//! The arenas, and best-fit over their free ranges with coalescing; blocks of 1 MiB or more
-//! get an arena of their own.
+//! The arenas, and best-fit over their free ranges with coalescing: where slabs and the
+//! blocks too big for a size class (up to 1 MiB) are carved, and where blocks of 1 MiB or
+//! more get an arena of their own.
 
 use std::collections::BTreeSet;
 use std::ptr::NonNull;
@@ -114,7 +115,7 @@ impl BestFit {
         let size = span.next_multiple_of(page_size());
         let mut arena = map_arena(size, span, true)?;
         arena.used = size;
-        arena.live = 1;
+        arena.pieces = 1;
         Ok((self.insert(arena), size))
     }
 
@@ -148,7 +149,7 @@ impl BestFit {
         }
         let arena = self.arena_mut(id);
         arena.used += span;
-        arena.live += 1;
+        arena.pieces += 1;
         aligned
     }
 
@@ -159,14 +160,17 @@ impl BestFit {
         self.vacant.push(id);
     }
 
-    /// Returns the block of `span` bytes at `offset` in arena `id` to the free space: zeroed,
-    /// coalesced with its neighbours.
-    pub(super) fn free(&mut self, id: u32, offset: usize, span: usize) {
+    /// Returns `span` bytes at `offset` in arena `id` to the free space, coalesced with their
+    /// neighbours. `dirty`: they may hold data and are cleared first (the bytes of an empty
+    /// slab are zero already).
+    pub(super) fn free(&mut self, id: u32, offset: usize, span: usize, dirty: bool) {
         let arena = self.arena_mut(id);
-        arena.zero(offset, span);
+        if dirty {
+            arena.zero(offset, span);
+        }
         arena.used -= span;
-        arena.live -= 1;
-        let now_empty = arena.live == 0;
+        arena.pieces -= 1;
+        let now_empty = arena.pieces == 0;
         let prev = arena
             .free
             .range(..offset)
@@ -219,7 +223,7 @@ impl BestFit {
         let arena = self.arenas[id as usize]
             .take()
             .expect("released arenas are mapped");
-        debug_assert_eq!(arena.live, 0);
+        debug_assert_eq!(arena.pieces, 0);
         self.shared_mapped -= arena.size();
         for (&start, &len) in &arena.free {
             self.by_size.remove(&(len, id, start));

@@ -63,9 +63,9 @@ impl Block {
                 fd: dup(received.fd.as_fd())?,
                 offset: (addr - received.map.base().as_ptr() as usize) as u64,
             }),
-            Origin::Heap { arena, .. } if self.is_owned() => {
+            Origin::Heap { home, .. } if self.is_owned() => {
                 let heap = heap_lock();
-                let (base, fd) = heap.arena_fd(*arena);
+                let (base, fd) = heap.arena_fd(heap.arena_of(*home));
                 Ok(Exported {
                     fd: dup(fd)?,
                     offset: (addr - base) as u64,
