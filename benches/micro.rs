@@ -4,6 +4,7 @@
 
 use std::hint::black_box;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_main};
 use sharedctypes::heap::Block;
@@ -62,6 +63,39 @@ fn heap(c: &mut Criterion) {
         b.iter(|| drop(Value::new(black_box(0i64)).unwrap()))
     });
     g.finish();
+
+    // Many objects alive together, as a program that makes many of them has: each iteration
+    // allocates 100k and keeps them all (dropping them afterwards is not timed). Time per
+    // object = time / 100k.
+    let mut g = c.benchmark_group("heap 100k live");
+    g.sample_size(20);
+    g.throughput(criterion::Throughput::Elements(LIVE as u64));
+    g.bench_function("RawValue::new (i64)", |b| {
+        b.iter_custom(|iters| allocate_live(iters, || RawValue::new(black_box(0i64)).unwrap()))
+    });
+    g.bench_function("Value::new (i64 + RLock)", |b| {
+        b.iter_custom(|iters| allocate_live(iters, || Value::new(black_box(0i64)).unwrap()))
+    });
+    g.finish();
+}
+
+/// Objects per iteration of the "heap 100k live" benchmarks.
+const LIVE: usize = 100_000;
+
+/// Time taken by `iters` rounds of making `LIVE` objects that stay alive until the round
+/// ends; freeing them is not counted.
+fn allocate_live<T>(iters: u64, make: impl Fn() -> T) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut made = Vec::with_capacity(LIVE);
+    for _ in 0..iters {
+        let start = Instant::now();
+        for _ in 0..LIVE {
+            made.push(make());
+        }
+        total += start.elapsed();
+        made.clear();
+    }
+    total
 }
 
 fn bulk_copy(c: &mut Criterion) {

@@ -1,8 +1,10 @@
 //! Randomised heap invariants in the spirit of CPython's `_TestHeap.test_heap`: thousands of
 //! random allocations and frees of random sizes and alignments; after every step each arena
-//! is exactly partitioned by its free ranges and the live blocks (so blocks never overlap and
-//! free + used equals the arenas' total), neighbouring free ranges are coalesced, every live
-//! block keeps its contents, and freeing everything leaks nothing. Also: a million
+//! is exactly partitioned by its free ranges, its slabs and the live blocks outside slabs,
+//! and each slab by its free slots and its live blocks (so blocks never overlap and free +
+//! used equals the arenas' total), neighbouring free ranges are coalesced, empty slabs go
+//! back to their arena, every live block keeps its contents, and freeing everything leaks
+//! nothing. Also: a million
 //! alloc/free cycles keep the number of open file descriptors (one per arena) and mappings
 //! bounded.
 //!
@@ -19,8 +21,14 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 #[derive(Debug, Clone)]
 enum Op {
-    Alloc { len: usize, align: usize },
-    Free { pick: usize },
+    /// `count` blocks of `len` bytes aligned to `align`.
+    Alloc {
+        len: usize,
+        align: usize,
+        count: usize,
+    },
+    /// `count` live blocks picked at random from `pick` on.
+    Free { pick: usize, count: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -30,8 +38,13 @@ fn op() -> impl Strategy<Value = Op> {
         1 => 16_384usize..2_200_000, // some above the 1 MiB dedicated-arena threshold
     ];
     prop_oneof![
-        3 => (len, 0u32..=12).prop_map(|(len, a)| Op::Alloc { len, align: 1 << a }),
-        2 => any::<usize>().prop_map(|pick| Op::Free { pick }),
+        6 => (len, 0u32..=12).prop_map(|(len, a)| Op::Alloc { len, align: 1 << a, count: 1 }),
+        4 => any::<usize>().prop_map(|pick| Op::Free { pick, count: 1 }),
+        // Bursts of one small size fill several slabs of its class, and free many at once
+        // empty some of them.
+        1 => (0usize..1100, 0u32..=6, 2usize..120)
+            .prop_map(|(len, a, count)| Op::Alloc { len, align: 1 << a, count }),
+        1 => (any::<usize>(), 2usize..120).prop_map(|(pick, count)| Op::Free { pick, count }),
     ]
 }
 
@@ -46,11 +59,30 @@ fn bytes(block: &Block) -> &[u8] {
     unsafe { std::slice::from_raw_parts(block.as_ptr(), block.len()) }
 }
 
+/// What a piece of an arena's partition is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Piece {
+    /// A live block outside any slab.
+    Block,
+    /// A slab (its slots are checked separately).
+    Slab,
+    Free,
+}
+
 /// Checks the partition of every arena; returns an error message instead of panicking so
 /// that proptest can shrink.
+///
+/// Each arena is exactly tiled by its free ranges (never two adjacent: they are coalesced),
+/// its slabs, and the live blocks that lie in no slab; each slab's slots are exactly its
+/// free slots and one live block each, every block in a slab having the slot's size as its
+/// span. So no two blocks overlap, and what the blocks use plus what is free is the arena.
+/// A class keeps at most one empty slab: the others go back to their arena's free ranges.
 fn check_partition(live: &[Live]) -> Result<(), String> {
     let arenas = heap::snapshot();
-    let mut in_arena: BTreeMap<usize, Vec<(usize, usize, bool)>> = BTreeMap::new();
+    // (arena base) -> pieces as (offset, len, kind); (arena base, slab offset) -> live slots.
+    let mut pieces: BTreeMap<usize, Vec<(usize, usize, Piece)>> = BTreeMap::new();
+    let mut slots: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    let mut used: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     for l in live {
         let addr = l.block.as_ptr() as usize;
         let arena = arenas
@@ -60,10 +92,34 @@ fn check_partition(live: &[Live]) -> Result<(), String> {
         if l.block.as_ptr() as usize % 8 != 0 {
             return Err(format!("block at {addr:#x} not 8-aligned"));
         }
-        in_arena
-            .entry(arena.base)
-            .or_default()
-            .push((addr - arena.base, l.block.span(), true));
+        let offset = addr - arena.base;
+        let span = l.block.span();
+        let totals = used.entry(arena.base).or_default();
+        totals.0 += span;
+        totals.1 += 1;
+        let slab = arena
+            .slabs
+            .iter()
+            .find(|s| (s.offset..s.offset + s.slots * s.slot_size).contains(&offset));
+        match slab {
+            Some(s) => {
+                if (offset - s.offset) % s.slot_size != 0 || span != s.slot_size {
+                    return Err(format!(
+                        "block of span {span} at {offset} is not a slot of the slab at {} \
+                         ({} bytes each)",
+                        s.offset, s.slot_size
+                    ));
+                }
+                slots
+                    .entry((arena.base, s.offset))
+                    .or_default()
+                    .push((offset - s.offset) / s.slot_size);
+            }
+            None => pieces
+                .entry(arena.base)
+                .or_default()
+                .push((offset, span, Piece::Block)),
+        }
     }
     let stats = heap::stats();
     if stats.used_bytes + stats.free_bytes != stats.mapped_bytes {
@@ -76,38 +132,57 @@ fn check_partition(live: &[Live]) -> Result<(), String> {
             stats.live_blocks
         ));
     }
+    let mut empty_slabs: BTreeMap<usize, usize> = BTreeMap::new();
     for arena in &arenas {
-        let mut segments = in_arena.remove(&arena.base).unwrap_or_default();
-        let used: usize = segments.iter().map(|s| s.1).sum();
-        if used != arena.used || segments.len() != arena.live_blocks {
+        let (bytes, blocks) = used.remove(&arena.base).unwrap_or_default();
+        if bytes != arena.used || blocks != arena.live_blocks {
             return Err(format!(
-                "arena {:#x}: blocks use {used} bytes in {} blocks, arena says {} in {}",
-                arena.base,
-                segments.len(),
-                arena.used,
-                arena.live_blocks
+                "arena {:#x}: blocks use {bytes} bytes in {blocks} blocks, arena says {} in {}",
+                arena.base, arena.used, arena.live_blocks
             ));
         }
-        segments.extend(arena.free.iter().map(|&(start, len)| (start, len, false)));
+        let mut segments = pieces.remove(&arena.base).unwrap_or_default();
+        for slab in &arena.slabs {
+            segments.push((slab.offset, slab.slots * slab.slot_size, Piece::Slab));
+            let mut taken = slots.remove(&(arena.base, slab.offset)).unwrap_or_default();
+            taken.extend(&slab.free_slots);
+            taken.sort_unstable();
+            if taken != (0..slab.slots).collect::<Vec<_>>() {
+                return Err(format!(
+                    "arena {:#x}: the slots of the slab at {} are not its free slots and one \
+                     live block each: {taken:?}",
+                    arena.base, slab.offset
+                ));
+            }
+            if slab.free_slots.len() == slab.slots {
+                *empty_slabs.entry(slab.slot_size).or_default() += 1;
+            }
+        }
+        segments.extend(
+            arena
+                .free
+                .iter()
+                .map(|&(start, len)| (start, len, Piece::Free)),
+        );
         segments.sort();
         let mut end = 0;
         let mut prev_free = false;
-        for &(start, len, is_block) in &segments {
+        for &(start, len, piece) in &segments {
             if start != end {
                 return Err(format!(
-                    "arena {:#x} (size {}): segment at {start} after one ending at {end} ({})",
+                    "arena {:#x} (size {}): {piece:?} at {start} after one ending at {end} ({})",
                     arena.base,
                     arena.size,
                     if start < end { "overlap" } else { "gap" }
                 ));
             }
-            if !is_block && prev_free {
+            if piece == Piece::Free && prev_free {
                 return Err(format!(
                     "arena {:#x}: adjacent free ranges at {start}",
                     arena.base
                 ));
             }
-            prev_free = !is_block;
+            prev_free = piece == Piece::Free;
             end = start + len;
         }
         if end != arena.size {
@@ -116,6 +191,9 @@ fn check_partition(live: &[Live]) -> Result<(), String> {
                 arena.base, arena.size
             ));
         }
+    }
+    if let Some((size, count)) = empty_slabs.iter().find(|&(_, &count)| count > 1) {
+        return Err(format!("{count} empty slabs of {size}-byte slots kept"));
     }
     Ok(())
 }
@@ -136,24 +214,30 @@ fn run(ops: &[Op]) -> Result<(), String> {
     let mut live: Vec<Live> = Vec::new();
     for (step, op) in ops.iter().enumerate() {
         match *op {
-            Op::Alloc { len, align } => {
-                let block = Block::alloc(len, align).map_err(|e| e.to_string())?;
-                if block.as_ptr() as usize % align != 0 {
-                    return Err(format!("block of {len} bytes not aligned to {align}"));
+            Op::Alloc { len, align, count } => {
+                for _ in 0..count {
+                    let block = Block::alloc(len, align).map_err(|e| e.to_string())?;
+                    if block.as_ptr() as usize % align != 0 {
+                        return Err(format!("block of {len} bytes not aligned to {align}"));
+                    }
+                    if let Some(pos) = bytes(&block).iter().position(|&b| b != 0) {
+                        return Err(format!("new block of {len} bytes not zeroed at byte {pos}"));
+                    }
+                    let fill = (step % 251) as u8 + 1;
+                    // SAFETY: a fresh block of `len` bytes that only this thread knows.
+                    unsafe { block.as_ptr().write_bytes(fill, len) };
+                    live.push(Live { block, fill });
                 }
-                if let Some(pos) = bytes(&block).iter().position(|&b| b != 0) {
-                    return Err(format!("new block of {len} bytes not zeroed at byte {pos}"));
+            }
+            Op::Free { pick, count } => {
+                for i in 0..count {
+                    if live.is_empty() {
+                        break;
+                    }
+                    let l = live.swap_remove(pick.wrapping_add(i * 7919) % live.len());
+                    check_contents(std::slice::from_ref(&l))?;
                 }
-                let fill = (step % 251) as u8 + 1;
-                // SAFETY: a fresh block of `len` bytes that only this thread knows.
-                unsafe { block.as_ptr().write_bytes(fill, len) };
-                live.push(Live { block, fill });
             }
-            Op::Free { pick } if !live.is_empty() => {
-                let l = live.swap_remove(pick % live.len());
-                check_contents(std::slice::from_ref(&l))?;
-            }
-            Op::Free { .. } => {}
         }
         check_partition(&live).map_err(|e| format!("after step {step} ({op:?}): {e}"))?;
         if step % 16 == 0 {
@@ -183,6 +267,20 @@ proptest! {
             return Err(TestCaseError::fail(msg));
         }
     }
+}
+
+#[test]
+fn the_hole_an_aligned_block_leaves_is_reused_for_the_next_one() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let page = heap::MAX_ALIGN;
+    let mut blocks: Vec<Block> = (0..3).map(|_| Block::alloc(page, page).unwrap()).collect();
+    let hole = blocks[1].as_ptr();
+    drop(blocks.remove(1)); // a page-sized, page-aligned free range between two blocks
+    let again = Block::alloc(page, page).unwrap();
+    assert_eq!(again.as_ptr(), hole);
+    drop((blocks, again));
+    heap::trim();
+    assert_eq!(heap::snapshot(), vec![]);
 }
 
 /// Open file descriptors of the shared heap (memfds named `sharedctypes-heap`); counting

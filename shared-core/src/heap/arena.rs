@@ -16,18 +16,18 @@ const PUNCH_HOLE_MIN: usize = 64 * 1024;
 
 /// A shared mapping and the bookkeeping of which of its bytes are free.
 ///
-/// Invariant: every free byte of the arena is zero, so a block carved from free space starts
-/// zeroed without being cleared.
+/// Invariant: every free byte of the arena is zero, so a block or slab carved from free space
+/// starts zeroed without being cleared (and so is every free slot of a slab).
 pub(super) struct Arena {
     map: Mapping,
     /// Kept open (close-on-exec) so that the arena can be handed to other processes.
     fd: OwnedFd,
     /// Free ranges, `start -> len`, never adjacent (they are coalesced on free).
     pub(super) free: BTreeMap<usize, usize>,
-    /// Bytes handed out in live blocks.
+    /// Bytes carved out: blocks of the best-fit layer and slabs.
     pub(super) used: usize,
-    /// Number of live blocks.
-    pub(super) live: usize,
+    /// Number of those blocks and slabs; the arena is empty when it reaches 0.
+    pub(super) pieces: usize,
     /// The arena holds exactly one big block and is unmapped when it is freed.
     pub(super) dedicated: bool,
 }
@@ -43,7 +43,7 @@ impl Arena {
             fd,
             free: BTreeMap::new(),
             used: 0,
-            live: 0,
+            pieces: 0,
             dedicated,
         })
     }

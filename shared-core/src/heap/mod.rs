@@ -2,20 +2,31 @@
 //! `MAP_SHARED` arenas (CPython's `multiprocessing.heap` idea).
 //!
 //! - Many small objects share pages: a locked `Value<i64>` costs 8 bytes for the value and
-//!   48 for its lock, not a mapping each (CPython maps one file per lock and runs into the
-//!   kernel's map limit near 65k locks).
+//!   56 for its lock cell, 64 in all, not a mapping each (CPython maps one file per lock and
+//!   runs into the kernel's map limit near 65k locks).
 //! - Arenas are memfd mappings, shared with forked children. They grow geometrically (each
 //!   new arena is as big as all the others together: 64 KiB, 64 KiB, 128 KiB, … up to
 //!   64 MiB); an object of 1 MiB or more gets an arena of its own, unmapped when the object
 //!   is dropped. Each arena keeps its memfd open (close-on-exec), one descriptor per arena as
 //!   in CPython's heap, so that its objects can be sent to other processes.
-//! - Blocks are aligned to `max(8, align)`, up to [`MAX_ALIGN`] (4096). Sizes are rounded up
-//!   to [`GRANULE`] (8 bytes).
-//! - Every new block reads as zeroes, including reused ones: freed blocks are cleared when
-//!   they are freed (big ones by giving their pages back with `MADV_REMOVE`).
-//! - A block is freed when its handle drops and is reused best-fit; neighbouring free ranges
-//!   are coalesced. An arena whose last block is freed is unmapped, except for one empty
-//!   arena kept for reuse (see [`trim`]).
+//! - Small blocks (up to 1 KiB) come from *size classes*: every multiple of [`GRANULE`]
+//!   (8 bytes) up to 256 bytes, then four classes per doubling up to 1 KiB (320, 384, 448,
+//!   512, 640, 768, 896, 1024). Each class allocates from *slabs*, runs of equal slots
+//!   (at least 4 KiB and 16 slots) carved out of the arenas; which slots are free is a
+//!   bitmap per slab, and each class keeps a list of its slabs with a free slot, so
+//!   allocating or freeing a small block is a few bit operations, with no search. A slab
+//!   left empty goes back to its arena (each class keeps one, so that allocating and freeing
+//!   one object at a time does not carve a slab each time; [`trim`] gives it back too).
+//! - Bigger blocks, and the slabs themselves, are carved best-fit from the arenas' free
+//!   ranges; a freed range is coalesced with its free neighbours. An arena whose last block
+//!   or slab is freed is unmapped, except for one empty arena kept for reuse (see [`trim`]).
+//! - Blocks are aligned to `max(8, align)`, up to [`MAX_ALIGN`] (4096): a small block goes to
+//!   the smallest class whose slot size is a multiple of the alignment (its slab is aligned
+//!   so that every slot is), or best-fit if no class up to 1 KiB is. A block's
+//!   [`span`](Block::span), the bytes it occupies, is its length rounded up to 8 bytes, or to
+//!   its class above 256 bytes or when it is over-aligned.
+//! - Every new block reads as zeroes, including reused ones: freed blocks and slots are
+//!   cleared when they are freed (big ones by giving their pages back with `MADV_REMOVE`).
 //! - After `fork`, the child starts a fresh heap and never allocates from the arenas it
 //!   inherited, while everything it inherited stays valid (see the `fork` submodule docs).
 //! - A block freed while a process forked since its allocation may still be running (a
@@ -34,9 +45,10 @@
 //!   ([`Error::OutOfMemory`]), so one process cannot map more than
 //!   could ever be backed. Several processes can still together, each under the bound, and
 //!   the kernel's overcommit policy decides what touching the pages then costs.
-//! - Thread-safe: one mutex around the bookkeeping, which lives in process-local memory, so a
-//!   misbehaving process that scribbles over shared memory cannot corrupt another process's
-//!   allocator.
+//! - Thread-safe: one mutex around the bookkeeping — arenas, free ranges, slabs, their
+//!   bitmaps and lists — which all lives in process-local memory, never in the shared
+//!   blocks, so a misbehaving process that scribbles over shared memory cannot corrupt
+//!   another process's allocator.
 //!
 //! Most users never touch this module: [`RawValue`](crate::RawValue),
 //! [`RawArray`](crate::RawArray) and the locks allocate from it. [`Block`] is the raw
@@ -47,19 +59,26 @@
 //! use sharedctypes::heap::{self, Block};
 //!
 //! let before = heap::stats().used_bytes;
-//! let block = Block::alloc(100, 64)?;
-//! assert_eq!(block.as_ptr() as usize % 64, 0);
+//! let block = Block::alloc(100, 8)?;
 //! assert_eq!(block.len(), 100);
 //! assert_eq!(heap::stats().used_bytes, before + 104); // rounded up to 8 bytes
-//! drop(block);
+//! let aligned = Block::alloc(100, 64)?;
+//! assert_eq!(aligned.as_ptr() as usize % 64, 0);
+//! assert_eq!(aligned.span(), 128); // the smallest class that is a multiple of 64
+//! let medium = Block::alloc(1500, 8)?; // above 1 KiB: best-fit, rounded up to 8 bytes
+//! assert_eq!(medium.span(), 1504);
+//! drop((block, aligned, medium));
 //! assert_eq!(heap::stats().used_bytes, before);
 //! # Ok::<(), sharedctypes::Error>(())
 //! ```
 
 mod allocator;
 mod arena;
+mod bestfit;
+mod classes;
 mod fork;
 mod lifeline;
+mod slab;
 #[cfg(feature = "test-hooks")]
 mod snapshot;
 mod transfer;
@@ -67,12 +86,12 @@ mod transfer;
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use allocator::Heap;
+use allocator::{Heap, Home};
 
 use crate::error::{Error, Result};
 
 #[cfg(feature = "test-hooks")]
-pub use snapshot::{ArenaInfo, snapshot};
+pub use snapshot::{ArenaInfo, SlabInfo, snapshot};
 pub(crate) use transfer::{held_lifelines, hold_lifelines, new_lifeline};
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
@@ -155,7 +174,8 @@ pub struct Block {
 enum Origin {
     /// An arena of a heap: this process's, or an ancestor's inherited through `fork`.
     Heap {
-        arena: u32,
+        /// Its slab or arena.
+        home: Home,
         /// Which process generation allocated it (see `fork`): only that one frees it.
         generation: u32,
         /// The heap epoch at allocation: which descendants can know the block.
@@ -205,7 +225,7 @@ impl Block {
         let align = align.max(GRANULE);
         let isolated = ISOLATING.get() > 0;
         let mut heap = heap_lock();
-        let (ptr, arena, span) = heap.alloc(span, align, isolated).map_err(|e| match e {
+        let (ptr, home, span) = heap.alloc(span, align, isolated).map_err(|e| match e {
             // Report the length asked for, not the rounded span.
             Error::OutOfMemory { available, .. } => Error::OutOfMemory {
                 requested: len,
@@ -218,7 +238,7 @@ impl Block {
             len,
             span,
             origin: Origin::Heap {
-                arena,
+                home,
                 generation: crate::fork::generation(),
                 epoch: heap.epoch,
             },
@@ -290,12 +310,16 @@ impl Block {
         self.len == 0
     }
 
-    /// Bytes the block occupies in its arena: the length rounded up to [`GRANULE`] (to whole
-    /// pages for a block with an arena of its own).
+    /// Bytes the block occupies in its arena: the length rounded up to [`GRANULE`], or to its
+    /// size class (from 257 bytes to 1 KiB, or when it is aligned to more than 8 bytes: see
+    /// the [module docs](crate::heap)), or to whole pages for a block with an arena of its
+    /// own.
     ///
     /// ```
     /// use sharedctypes::heap::Block;
     /// assert_eq!(Block::alloc(20, 8)?.span(), 24);
+    /// assert_eq!(Block::alloc(20, 32)?.span(), 32); // a slot of the 32-byte class
+    /// assert_eq!(Block::alloc(300, 8)?.span(), 320); // the class above 256 bytes
     /// let big = Block::alloc((1 << 20) + 1, 8)?; // 1 MiB or more: an arena of its own
     /// assert_eq!(big.span(), (1 << 20) + 4096); // whole pages
     /// # Ok::<(), sharedctypes::Error>(())
@@ -325,13 +349,13 @@ impl Block {
 impl Drop for Block {
     fn drop(&mut self) {
         if let Origin::Heap {
-            arena,
+            home,
             generation,
             epoch,
         } = self.origin
         {
             if generation == crate::fork::generation() {
-                heap_lock().free(arena, self.ptr, self.span, epoch);
+                heap_lock().free(home, self.ptr, self.span, epoch);
             }
         }
     }
@@ -344,7 +368,7 @@ impl Block {
     pub(crate) fn alone_in_its_file(&self) -> bool {
         match &self.origin {
             Origin::Received(received) => received.alone(self.ptr.as_ptr() as usize, self.len),
-            Origin::Heap { arena, .. } if self.is_owned() => heap_lock().is_dedicated(*arena),
+            Origin::Heap { home, .. } if self.is_owned() => heap_lock().is_dedicated(*home),
             Origin::Heap { .. } => {
                 let addr = self.ptr.as_ptr() as usize;
                 heap_lock()
@@ -409,7 +433,8 @@ pub struct HeapStats {
     pub arenas: usize,
     /// Bytes of shared memory mapped by those arenas.
     pub mapped_bytes: usize,
-    /// Bytes in live blocks (each rounded up to [`GRANULE`]), quarantined ones included.
+    /// Bytes in live blocks (each counted with its [`span`](Block::span)), quarantined ones
+    /// included.
     pub used_bytes: usize,
     /// Bytes not in any live block (`mapped_bytes - used_bytes`).
     pub free_bytes: usize,
@@ -440,8 +465,9 @@ pub fn stats() -> HeapStats {
     heap_lock().stats()
 }
 
-/// Unmaps the empty arena the heap keeps for reuse, if any. After every object has been
-/// dropped and `trim` called, the heap maps nothing.
+/// Gives the empty slab each size class keeps back to its arena, and unmaps the empty arena
+/// the heap keeps for reuse, if any. After every object has been dropped and `trim` called,
+/// the heap maps nothing.
 ///
 /// ```
 /// use sharedctypes::heap;
@@ -450,11 +476,7 @@ pub fn stats() -> HeapStats {
 /// assert!(stats.used_bytes > 0 || stats.arenas == 0);
 /// ```
 pub fn trim() {
-    let mut heap = heap_lock();
-    heap.reclaim();
-    if let Some(id) = heap.spare.take() {
-        heap.release(id);
-    }
+    heap_lock().trim();
 }
 
 /// Reuses the blocks freed while forked descendants were running, if those descendants are

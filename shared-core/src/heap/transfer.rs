@@ -63,9 +63,9 @@ impl Block {
                 fd: dup(received.fd.as_fd())?,
                 offset: (addr - received.map.base().as_ptr() as usize) as u64,
             }),
-            Origin::Heap { arena, .. } if self.is_owned() => {
+            Origin::Heap { home, .. } if self.is_owned() => {
                 let heap = heap_lock();
-                let (base, fd) = heap.arena_fd(*arena);
+                let (base, fd) = heap.arena_fd(heap.arena_of(*home));
                 Ok(Exported {
                     fd: dup(fd)?,
                     offset: (addr - base) as u64,
@@ -223,7 +223,7 @@ pub(crate) fn hold_lifelines(fds: Vec<OwnedFd>) {
 impl super::Heap {
     /// Base address and memfd of one of this heap's arenas.
     fn arena_fd(&self, id: u32) -> (usize, BorrowedFd<'_>) {
-        let arena = self.arena(id);
+        let arena = self.fit.arena(id);
         (arena.base().as_ptr() as usize, arena.fd())
     }
 
@@ -232,12 +232,13 @@ impl super::Heap {
     /// lifelines it held.
     pub(super) fn bequeath(&mut self, to: &mut super::Heap) {
         to.inherited = std::mem::take(&mut self.inherited);
-        to.inherited.extend(self.mapped().map(|a| Inherited {
-            base: a.base().as_ptr() as usize,
-            size: a.size(),
-            fd: a.fd().as_raw_fd(),
-            dedicated: a.dedicated,
-        }));
+        to.inherited
+            .extend(self.fit.mapped().map(|(_, a)| Inherited {
+                base: a.base().as_ptr() as usize,
+                size: a.size(),
+                fd: a.fd().as_raw_fd(),
+                dedicated: a.dedicated,
+            }));
         to.received = std::mem::take(&mut self.received);
         to.held = std::mem::take(&mut self.held);
     }
