@@ -412,11 +412,12 @@ fn until(what: &str, done: impl Fn() -> bool) {
     }
 }
 
-// The words of the states (docs/format.md section 6). Event: tag, flag, waiters, seq.
-// Condition: tag, seq, counts (64 bits: wake-ups in the low half, waiters in the high one).
+// The words of the states (docs/format.md section 6). Event: tag, word (bit 0 the flag, the
+// others the count of sets), waiters, reserved. Condition: tag, seq, counts (64 bits:
+// wake-ups in the low half, waiters in the high one), sleepers.
 // Semaphore: tag, count, waiters, bound.
 const EVENT_WAITERS: usize = 8;
-const EVENT_SEQ: usize = 12;
+const EVENT_WORD: usize = 4;
 const CONDITION_SEQ: usize = 4;
 const CONDITION_WAKEUPS: usize = 8;
 const CONDITION_WAITERS: usize = 12;
@@ -450,9 +451,9 @@ print(woken, time.monotonic() - start < 50, flush=True)
     assert_eq!(
         (
             state_word(&name, EVENT_WAITERS),
-            state_word(&name, EVENT_SEQ)
+            state_word(&name, EVENT_WORD)
         ),
-        (0, 1)
+        (0, 0b11) // one set, the flag still set
     );
 }
 
@@ -485,9 +486,9 @@ print(e.is_set())
     assert_eq!(
         (
             state_word(&name, EVENT_WAITERS),
-            state_word(&name, EVENT_SEQ)
+            state_word(&name, EVENT_WORD)
         ),
-        (0, 1)
+        (0, 0b10) // one set, the flag cleared
     );
 }
 

@@ -362,6 +362,60 @@ fn an_event_wakes_every_waiting_process() {
     assert!(!e.is_set());
 }
 
+/// Two processes hand a turn back and forth with a pair of Events (each waits for its own,
+/// clears it, sets the other's) while spinning threads keep the machine busy, so that a
+/// process is often preempted in the middle of a `set()`. Each release must be the one the
+/// round expects: a `set()` seen in two halves (its flag, then the rest) once released a
+/// waiter a second time, ran the two sides out of step and left one waiting for ever.
+#[test]
+fn a_pair_of_events_hands_a_turn_back_and_forth_without_a_spurious_release() {
+    const ROUNDS: u64 = 50_000;
+    let (ping, pong) = (Event::new().unwrap(), Event::new().unwrap());
+    let (sent, answered) = (RawValue::new(0u64).unwrap(), RawValue::new(0u64).unwrap());
+    // Spinning threads for as long as the test runs (stopped even when an assertion fails).
+    struct Busy(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Busy {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let busy = Busy(Default::default());
+    for _ in 0..2 {
+        let stop = busy.0.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    let other = Process::start(|| {
+        for round in 1..=ROUNDS {
+            if !ping.wait_timeout(Duration::from_secs(20)) || sent.get() != round {
+                return Exit(1);
+            }
+            ping.clear();
+            answered.set(round);
+            pong.set();
+        }
+        Exit(0)
+    })
+    .unwrap();
+    for round in 1..=ROUNDS {
+        sent.set(round);
+        ping.set();
+        if !pong.wait_timeout(Duration::from_secs(20)) || answered.get() != round {
+            other.kill().unwrap();
+            panic!(
+                "round {round}: answered {} (a release by another round's set)",
+                answered.get()
+            );
+        }
+        pong.clear();
+    }
+    drop(busy);
+    assert_eq!(finish(&other, 30), 0);
+}
+
 #[test]
 fn a_condition_refuses_the_guard_of_another_lock() {
     let c = Condition::new(Lock::new().unwrap()).unwrap();

@@ -977,7 +977,7 @@ _KIND_OF_CODE = {code: word for word, code in _KINDS}
 _KIND_CODES = dict(_KINDS)
 # The size and alignment of a primitive's state (its data part).
 _STATES = {
-    "condition": (16, 8),
+    "condition": (24, 8),
     "event": (16, 4),
     "semaphore": (16, 4),
     "bounded_semaphore": (16, 4),

@@ -92,9 +92,10 @@ class Event(_State):
     """A flag processes and threads wait for (``multiprocessing.Event``), in shared memory:
     the Rust ``Event``.
 
-    State (16 bytes, align 4): ``tag`` (``SEVT``), ``flag`` (1 while set), ``waiters``
-    (threads asleep in a wait), ``seq`` (bumped by every ``set()``: a waiter that saw it
-    change goes on, even if the flag was cleared again at once).
+    State (16 bytes, align 4): ``tag`` (``SEVT``), ``word`` (bit 0: the flag; the other
+    bits: the number of ``set()`` calls, wrapping, so that a waiter that saw it change goes
+    on even if the flag was cleared again at once; one word, so that no waiter sees a
+    ``set()`` half done), ``waiters`` (threads asleep in a wait), a reserved zero word.
 
     `address` is that of the state, which `keep_alive` (for instance the mapping) keeps
     valid; its tag is checked (``InvalidHandle``).
@@ -102,37 +103,48 @@ class Event(_State):
 
     TAG = _tag(b"SEVT")
     WHAT = "an Event"
-    _FLAG, _WAITERS, _SEQ = 4, 8, 12
+    _WORD, _WAITERS = 4, 8
+    _SET, _ONE_SET = 1, 2
 
     def set(self):
         """Sets the flag and wakes every waiter (a system call only if someone waits)."""
-        self._store(self._FLAG, 1)
-        self._add(self._SEQ, 1)
+        word = self._address + self._WORD
+        w = self._atomics.load32(word)
+        while True:
+            seen = self._atomics.cas32(word, w, ((w + self._ONE_SET) & _U32) | self._SET)
+            if seen == w:
+                break
+            w = seen
         if self._load(self._WAITERS) != 0:
-            futex_wake(self._address + self._SEQ, _WAKE_ALL)
+            futex_wake(word, _WAKE_ALL)
 
     def clear(self):
         """Clears the flag."""
-        self._store(self._FLAG, 0)
+        word = self._address + self._WORD
+        w = self._atomics.load32(word)
+        while w & self._SET:
+            seen = self._atomics.cas32(word, w, w & ~self._SET & _U32)
+            if seen == w:
+                break
+            w = seen
 
     def is_set(self):
         """True while the flag is set."""
-        return self._load(self._FLAG) != 0
+        return self._load(self._WORD) & self._SET != 0
 
     def wait(self, timeout=None):
         """Blocks until the flag is set (or a ``set()`` happened meanwhile), for at most
         `timeout` seconds (``None``: for ever; negative: look once). ``True`` if released,
         ``False`` on timeout."""
         deadline = deadline_after(timeout)
-        # The generation first: a set() after this read changes it, and one before it has
-        # already set the flag (set() stores the flag before bumping the generation).
-        seq = self._load(self._SEQ)
+        seen = self._load(self._WORD)
 
         def released():
-            return self._load(self._FLAG) != 0 or self._load(self._SEQ) != seq
+            now = self._load(self._WORD)
+            return now & self._SET != 0 or (now >> 1) != (seen >> 1)
 
         return _wait_while_equal(
-            self._atomics, self._address + self._SEQ, seq, self._address + self._WAITERS, deadline, released
+            self._atomics, self._address + self._WORD, seen, self._address + self._WAITERS, deadline, released
         )
 
     def __repr__(self):
@@ -244,9 +256,11 @@ class Condition(_State):
     """A condition variable (``multiprocessing.Condition``) over a lock cell, in shared
     memory: the Rust ``Condition``.
 
-    State (16 bytes, align 8): ``tag`` (``SCND``), ``seq`` (bumped by every notification that
+    State (24 bytes, align 8): ``tag`` (``SCND``), ``seq`` (bumped by every notification that
     wakes someone: waiters sleep on it), ``counts`` (64 bits at offset 8: waiters not yet
-    notified in the high half, wake-ups granted and not yet taken in the low half).
+    notified in the high half, wake-ups granted and not yet taken in the low half),
+    ``sleepers`` (at offset 16: threads asleep on ``seq``; a notifier wakes only if it is not
+    0), then 32 reserved bits.
 
     ``acquire``/``release`` and ``with cond:`` take its lock (a ``Lock`` object); ``wait``
     must be called holding it, releases every level of it while asleep and takes it back.
@@ -256,7 +270,7 @@ class Condition(_State):
     TAG = _tag(b"SCND")
     WHAT = "a Condition"
     ALIGN = 8
-    _SEQ, _COUNTS = 4, 8
+    _SEQ, _COUNTS, _SLEEPERS = 4, 8, 16
 
     def __init__(self, address, keep_alive, lock):
         super().__init__(address, keep_alive)
@@ -331,6 +345,7 @@ class Condition(_State):
         deadline = deadline_after(timeout)
         atomics = self._atomics
         seq_word = self._address + self._SEQ
+        sleepers_word = self._address + self._SLEEPERS
         # The generation first, then the place among the waiters: a notification that counts
         # this waiter bumps the generation after counting it, so this waiter may take a
         # wake-up; one that came before does not count it, and its wake-ups are for others.
@@ -348,8 +363,14 @@ class Condition(_State):
                 if left is not None and left <= 0:
                     notified = self._leave(registered)
                     break
+                # Counted before the futex compares ``seq`` with ``seen``: a notifier that bumps
+                # ``seq`` after that either sees the count and wakes, or the futex returns at once.
                 # Returns on a notification, a signal, a timeout or spuriously: all look again.
-                futex_wait(seq_word, seen, left)
+                atomics.add32(sleepers_word, 1)
+                try:
+                    futex_wait(seq_word, seen, left)
+                finally:
+                    atomics.add32(sleepers_word, _MINUS_ONE)
         finally:
             if notified is None:  # interrupted (KeyboardInterrupt, ...): leave as a timeout does
                 self._leave(registered)
@@ -392,7 +413,8 @@ class Condition(_State):
                 break
             c = seen
         self._add(self._SEQ, 1)
-        futex_wake(self._address + self._SEQ, woken)
+        if self._load(self._SLEEPERS) != 0:
+            futex_wake(self._address + self._SEQ, woken)
 
     def notify_all(self):
         """Wakes every waiter. Call it holding the lock."""

@@ -290,7 +290,7 @@ class OtherKinds(unittest.TestCase):
                 self.assertEqual(support.cell_fields(os.pread(fd, 64 + 56, 0), 64)[1:3], (os.getpid(), 2))
 
     def test_an_event_and_its_tag(self):
-        fd = memfd(self, 4096, data_at=64, data=struct.pack("<4I", support.tag(b"SEVT"), 1, 0, 1))
+        fd = memfd(self, 4096, data_at=64, data=struct.pack("<4I", support.tag(b"SEVT"), 3, 0, 0))
         event = sc.from_handle("sharedctypes/2 kind=event data=%d:64" % fd)
         self.assertIsInstance(event, sc.Event)
         self.assertTrue(event.is_set())

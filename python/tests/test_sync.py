@@ -65,11 +65,13 @@ class EventTests(unittest.TestCase):
         self.assertIsInstance(self.event, sc.Event)
         self.assertFalse(self.event.is_set())
         self.event.set()
-        self.assertEqual(state_words(self.event, 4), [SEVT, 1, 0, 1])
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b11, 0, 0])  # one set, flag
         self.assertTrue(self.event.is_set())
         self.event.set()
         self.event.clear()
-        self.assertEqual(state_words(self.event, 4), [SEVT, 0, 0, 2])
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b100, 0, 0])  # two sets, no flag
+        self.event.clear()
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b100, 0, 0])
         self.assertFalse(self.event.is_set())
         self.assertEqual(repr(self.event), "<sharedctypes.Event set=False>")
 
@@ -81,7 +83,7 @@ class EventTests(unittest.TestCase):
         self.event.set()
         self.assertIs(self.event.wait(), True)
         self.assertIs(self.event.wait(0), True)
-        self.assertEqual(state_words(self.event, 4), [SEVT, 1, 0, 1])
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b11, 0, 0])
 
     def test_a_sleeping_thread_is_woken_by_set(self):
         thread, results = in_thread(self.event.wait, 30)
@@ -89,7 +91,7 @@ class EventTests(unittest.TestCase):
         self.event.set()
         thread.join(30)
         self.assertEqual(results, [True])
-        self.assertEqual(state_words(self.event, 4), [SEVT, 1, 0, 1])
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b11, 0, 0])
 
     def test_a_pulse_releases_every_waiter_even_if_cleared_at_once(self):
         waiters = [in_thread(self.event.wait, 30) for _ in range(3)]
@@ -99,7 +101,7 @@ class EventTests(unittest.TestCase):
         for thread, _ in waiters:
             thread.join(30)
         self.assertEqual([r for _, r in waiters], [[True]] * 3)
-        self.assertEqual(state_words(self.event, 4), [SEVT, 0, 0, 1])
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b10, 0, 0])
 
     def test_another_process_wakes_a_waiter_and_is_woken(self):
         child = spawn(
@@ -114,7 +116,7 @@ class EventTests(unittest.TestCase):
         self.event.set()
         out, err = child.communicate(timeout=30)
         self.assertEqual((out, err, child.returncode), ("True\n", "", 0))
-        self.assertEqual(state_words(self.event, 4), [SEVT, 0, 0, 1])
+        self.assertEqual(state_words(self.event, 4), [SEVT, 0b10, 0, 0])
 
 
 class SemaphoreTests(unittest.TestCase):

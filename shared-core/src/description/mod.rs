@@ -96,7 +96,7 @@ impl Kind {
     /// part of a value or an array depends on its element type and count).
     pub(crate) fn state(self) -> Option<(u64, u64)> {
         match self {
-            Kind::Condition => Some((16, 8)),
+            Kind::Condition => Some((24, 8)),
             Kind::Event | Kind::Semaphore | Kind::BoundedSemaphore => Some((16, 4)),
             Kind::Barrier => Some((24, 4)),
             _ => None,

@@ -137,14 +137,14 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
             "header-event.bin",
             file(
                 described(Kind::Event, None, 0, None),
-                &words(&[u32::from_le_bytes(*b"SEVT"), 1, 0, 1]),
+                &words(&[u32::from_le_bytes(*b"SEVT"), 3, 0, 0]),
             ),
         ),
         (
             "header-condition.bin",
             file(
                 described(Kind::Condition, None, 0, Some(Mutex::RLock)),
-                &words(&[u32::from_le_bytes(*b"SCND"), 0, 0, 0]),
+                &words(&[u32::from_le_bytes(*b"SCND"), 0, 0, 0, 0, 0]),
             ),
         ),
         (

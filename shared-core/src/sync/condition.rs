@@ -28,6 +28,12 @@ pub(crate) struct ConditionState {
     /// counted: a later notification may then grant a wake-up nobody takes (or that another
     /// waiter takes in its place).
     counts: AtomicU64,
+    /// Threads asleep on `seq` (not those still spinning): a notification with nobody asleep
+    /// makes no system call. A waiter killed in its sleep stays counted, which only costs
+    /// later notifications a system call.
+    sleepers: AtomicU32,
+    /// Zero; for a later use.
+    reserved: AtomicU32,
 }
 
 /// One waiter, in [`ConditionState::counts`].
@@ -397,8 +403,12 @@ impl<K: LockKind> Condition<RobustLock<K>> {
             if SPIN.spin(|| s.seq.load(Ordering::SeqCst) != seen) {
                 continue;
             }
+            // Counted before the futex compares `seq` with `seen`, so a notifier that bumped
+            // `seq` after that either sees the count and wakes, or made the futex return at once.
+            s.sleepers.fetch_add(1, Ordering::SeqCst);
             // Returns on a notification, a signal, a timeout or spuriously: all look again.
             futex::wait(&s.seq, seen, left);
+            s.sleepers.fetch_sub(1, Ordering::SeqCst);
         };
         // (The notifier usually still holds the lock for a moment: the lock spins for it
         // before sleeping on it.)
@@ -430,7 +440,9 @@ impl<K: LockKind> Condition<RobustLock<K>> {
             });
         if granted.is_ok() {
             s.seq.fetch_add(1, Ordering::SeqCst);
-            futex::wake(&s.seq, woken as u32);
+            if s.sleepers.load(Ordering::SeqCst) != 0 {
+                futex::wake(&s.seq, woken as u32);
+            }
         }
     }
 

@@ -17,13 +17,22 @@ use crate::spin::Budget;
 #[repr(C)]
 pub(crate) struct EventState {
     tag: AtomicU32,
-    flag: AtomicU32,
+    /// The flag (bit 0) and the number of `set()` calls (the other bits, wrapping), in one
+    /// word that every `set()` changes at once: waiters sleep on it, so that a waiter
+    /// released by a `set()` goes on even if a `clear()` follows at once (CPython releases
+    /// every process waiting at the moment of `set()`, whatever comes after). One word, so
+    /// that no waiter can see a `set()` half done — its flag and not yet its count — and be
+    /// released a second time by the rest of it.
+    word: AtomicU32,
     waiters: AtomicU32,
-    /// Bumped by every `set()`: waiters sleep on it, so that a waiter released by a `set()`
-    /// goes on even if a `clear()` follows at once (CPython releases every process waiting
-    /// at the moment of `set()`, whatever comes after).
-    seq: AtomicU32,
+    /// Zero; for a later use.
+    reserved: AtomicU32,
 }
+
+/// The flag's bit in [`EventState::word`].
+const SET: u32 = 1;
+/// One `set()` in the count of [`EventState::word`].
+const ONE_SET: u32 = 2;
 
 // SAFETY: `#[repr(C)]`, only atomics, the tag first.
 unsafe impl AtomicState for EventState {
@@ -91,10 +100,13 @@ impl Event {
     #[inline]
     pub fn set(&self) {
         let s = self.state.get();
-        s.flag.store(1, Ordering::SeqCst);
-        s.seq.fetch_add(1, Ordering::SeqCst);
+        let _ = s
+            .word
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                Some(w.wrapping_add(ONE_SET) | SET)
+            });
         if s.waiters.load(Ordering::SeqCst) != 0 {
-            futex::wake(&s.seq, u32::MAX);
+            futex::wake(&s.word, u32::MAX);
         }
     }
 
@@ -110,7 +122,7 @@ impl Event {
     /// ```
     #[inline]
     pub fn clear(&self) {
-        self.state.get().flag.store(0, Ordering::SeqCst);
+        self.state.get().word.fetch_and(!SET, Ordering::SeqCst);
     }
 
     /// True if the flag is set.
@@ -124,7 +136,7 @@ impl Event {
     #[inline]
     #[must_use]
     pub fn is_set(&self) -> bool {
-        self.state.get().flag.load(Ordering::SeqCst) != 0
+        self.state.get().word.load(Ordering::SeqCst) & SET != 0
     }
 
     /// Blocks until the flag is set.
@@ -159,12 +171,15 @@ impl Event {
 
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
-        // The generation first: a `set()` after this read changes it, and one before it has
-        // already set the flag (it stores the flag before bumping the generation).
-        let seq = s.seq.load(Ordering::SeqCst);
-        let released = || s.flag.load(Ordering::SeqCst) != 0 || s.seq.load(Ordering::SeqCst) != seq;
+        // Released when the flag is set, or when a `set()` came since this read (its count
+        // differs), even if the flag was cleared again.
+        let seen = s.word.load(Ordering::SeqCst);
+        let released = || {
+            let now = s.word.load(Ordering::SeqCst);
+            now & SET != 0 || now & !SET != seen & !SET
+        };
         static SPIN: Budget = Budget::new();
-        super::wait_while_equal(&s.seq, seq, &s.waiters, deadline, &SPIN, released)
+        super::wait_while_equal(&s.word, seen, &s.waiters, deadline, &SPIN, released)
     }
 }
 
