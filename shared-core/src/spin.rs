@@ -7,35 +7,49 @@
 //! [`Barrier`](crate::Barrier) — first spins, for a bounded *time*, and only then sleeps on
 //! its futex (or in `pthread_mutex_lock`).
 //!
-//! How long is learnt, per kind of wait, from the recent waits of this process (as glibc's
-//! adaptive mutexes and parking_lot do): a spin that succeeds after `t` pulls the budget
-//! towards twice `t`; one that runs out halves it, down to a floor, so that on a busy machine
-//! — where the process a waiter waits for is not even running, and spinning only steals its
-//! CPU — waiters soon go to sleep at once. On a machine with one CPU nobody spins. The
-//! budget never exceeds [`MAX_SPIN`].
+//! Whether to spin is learnt, per kind of wait, from the recent waits of this process. A spin
+//! that succeeds raises the kind's score, one that runs out lowers it. While the score is
+//! above zero a waiter spins for up to [`MAX_SPIN`] — long enough to cover the wake-up of a
+//! partner that went to sleep, so that one late hand-off does not drag both sides of a
+//! ping-pong into sleeping on every turn (a budget fitted tightly to the usual wait does
+//! exactly that). Once recent spins have all run out — the awaited thing takes long, or the
+//! machine is busy and the process that would provide it is not even running, so spinning
+//! only steals its CPU — waiters look only briefly and sleep, and one wait in
+//! [`PROBE_EVERY`] spins in full again to learn whether that has changed. On a machine with
+//! one CPU nobody spins.
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-/// The longest any waiter spins before sleeping.
-pub(crate) const MAX_SPIN: Duration = Duration::from_micros(50);
+/// The longest any waiter spins before sleeping: a little more than a sleeping process
+/// takes to wake up on a quiet machine.
+pub(crate) const MAX_SPIN: Duration = Duration::from_micros(20);
 
-/// What every budget starts at.
-const START_NS: u32 = 20_000;
+/// How long a waiter looks when recent spins of its kind have run out.
+const BRIEF: Duration = Duration::from_nanos(500);
 
-/// The smallest budget: a budget that decayed to nothing could never learn that spinning
-/// pays again.
-const FLOOR_NS: u32 = 500;
+/// The highest score: this many spins in a row must run out before waiters stop spinning.
+const SCORE_MAX: u32 = 8;
 
-/// The spin budget of one kind of wait, in nanoseconds.
-pub(crate) struct Budget(AtomicU32);
+/// While spins do not pay, one wait in this many spins in full anyway, to notice when they
+/// would again.
+pub(crate) const PROBE_EVERY: u32 = 64;
+
+/// The spin policy of one kind of wait: a score of recent spins and a count of waits.
+pub(crate) struct Budget {
+    score: AtomicU32,
+    waits: AtomicU32,
+}
 
 impl Budget {
     pub(crate) const fn new() -> Budget {
-        Budget(AtomicU32::new(START_NS))
+        Budget {
+            score: AtomicU32::new(SCORE_MAX / 2),
+            waits: AtomicU32::new(0),
+        }
     }
 
-    /// Spins until `done()`, for at most the budget; `true` if it came. Adjusts the budget.
+    /// Spins until `done()`, for at most the budget; `true` if it came. Scores the outcome.
     #[inline]
     pub(crate) fn spin(&self, done: impl Fn() -> bool) -> bool {
         if done() {
@@ -49,7 +63,10 @@ impl Budget {
 
     #[inline(never)]
     fn spin_slow(&self, done: impl Fn() -> bool) -> bool {
-        let budget = u64::from(self.0.load(Relaxed));
+        let score = self.score.load(Relaxed);
+        let probe = self.waits.fetch_add(1, Relaxed) % PROBE_EVERY == 0;
+        let budget = if score > 0 || probe { MAX_SPIN } else { BRIEF };
+        let budget = budget.as_nanos() as u64;
         let start = Instant::now();
         loop {
             // A few pauses between looks at the clock (each look costs about as much).
@@ -57,24 +74,16 @@ impl Budget {
                 core::hint::spin_loop();
             }
             if done() {
-                let took = start.elapsed().as_nanos().min(u128::from(u32::MAX)) as u64;
-                // Towards twice what it took, so that a similar wait succeeds next time.
-                let next = (budget + 2 * took) / 2;
-                self.0.store(clamp(next), Relaxed);
+                self.score.store((score + 1).min(SCORE_MAX), Relaxed);
                 return true;
             }
             if start.elapsed().as_nanos() as u64 >= budget {
-                self.0.store(clamp(budget / 2), Relaxed);
+                self.score.store(score / 2, Relaxed);
                 return false;
             }
         }
     }
 }
-
-fn clamp(ns: u64) -> u32 {
-    ns.clamp(u64::from(FLOOR_NS), MAX_SPIN.as_nanos() as u64) as u32
-}
-
 /// True on a machine (or in a CPU set) with one CPU, where a spinner only delays the process
 /// it waits for. Looked up once.
 fn single_cpu() -> bool {

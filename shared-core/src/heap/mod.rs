@@ -261,6 +261,7 @@ impl Block {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[must_use]
+    #[inline]
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
     }

@@ -75,6 +75,7 @@ impl Counter {
         false
     }
 
+    #[cold]
     fn take_until(&self, deadline: Option<Instant>) -> bool {
         let s = self.state.get();
         static SPIN: Budget = Budget::new();
@@ -145,6 +146,7 @@ impl Permit<'_> {
 }
 
 impl Drop for Permit<'_> {
+    #[inline]
     fn drop(&mut self) {
         // A permit's own release cannot exceed a bound (it was taken from the count), but a
         // `release()` in between may have; then the permit simply goes.
@@ -346,8 +348,11 @@ impl<K: SemaphoreKind> CountingSemaphore<K> {
     /// assert_eq!(s.value(), 1);
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
+    #[inline]
     pub fn acquire(&self) -> Permit<'_> {
-        self.counter.take_until(None);
+        if !self.counter.try_take() {
+            self.counter.take_until(None);
+        }
         Permit {
             counter: &self.counter,
         }
