@@ -99,8 +99,20 @@ impl Block {
         len: usize,
         align: usize,
     ) -> Result<Block> {
-        let invalid = |reason: String| Error::InvalidHandle { reason };
         let (size, key) = file_info(fd)?;
+        Self::import_known(fd, (size, key), offset, len, align)
+    }
+
+    /// [`import`](Block::import) from a file whose size and identity (device and inode)
+    /// the caller has just read (`fstat`), once for all the parts it imports.
+    fn import_known(
+        fd: BorrowedFd<'_>,
+        (size, key): (u64, (u64, u64)),
+        offset: u64,
+        len: usize,
+        align: usize,
+    ) -> Result<Block> {
+        let invalid = |reason: String| Error::InvalidHandle { reason };
         let end = offset
             .checked_add(len as u64)
             .filter(|&end| end <= size)
@@ -129,14 +141,15 @@ impl Block {
 
 impl Block {
     /// [`import`](Block::import) from the file of a named object, which holds the parts of
-    /// that one object only.
+    /// that one object only; `file` is its size and identity, as just read (`fstat`).
     pub(crate) fn import_from_object_file(
         fd: BorrowedFd<'_>,
+        file: (u64, (u64, u64)),
         offset: u64,
         len: usize,
         align: usize,
     ) -> Result<Block> {
-        let block = Block::import(fd, offset, len, align)?;
+        let block = Block::import_known(fd, file, offset, len, align)?;
         if let Origin::Received(received) = &block.origin {
             received
                 .one_object

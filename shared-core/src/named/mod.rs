@@ -73,7 +73,7 @@ use crate::description::{
 use crate::error::{Error, Result};
 use crate::heap::Block;
 use crate::os;
-use crate::share::{Importer, Share};
+use crate::share::{Importer, ObjectFile, Share};
 
 /// The mode of a created object unless another is asked for: readable and writable by its
 /// owner only.
@@ -213,10 +213,8 @@ impl<O> Drop for Named<O> {
         }
         // Only the file this handle created: a name removed and created again by another
         // process is that process's.
-        if let Ok(fd) = os::shm::open(&self.name) {
-            if os::memory::file_info(fd.as_fd()).is_ok_and(|(_, key)| key == self.key) {
-                let _ = os::shm::unlink(&self.name);
-            }
+        if os::shm::identity(&self.name).is_ok_and(|key| key == self.key) {
+            let _ = os::shm::unlink(&self.name);
         }
     }
 }
@@ -238,14 +236,20 @@ impl<O> Drop for Named<O> {
 pub fn unlink_named(name: &str) -> Result<()> {
     check_name(name)?;
     let fd = open_file(name)?;
-    let (size, _) = os::memory::file_info(fd.as_fd())?;
+    let (size, key) = os::memory::file_info(fd.as_fd())?;
     if size < MAGIC.len() as u64 {
         return Err(not_ours(
             name,
             format!("it is {size} bytes, shorter than a header"),
         ));
     }
-    let head = import(name, fd.as_fd(), 0, MAGIC.len(), 8)?;
+    let head = import(
+        name,
+        &ObjectFile::new(fd.as_fd(), size, key),
+        0,
+        MAGIC.len(),
+        8,
+    )?;
     if Access::new(&head).read(MAGIC.len()) != MAGIC {
         return Err(not_ours(
             name,
@@ -395,10 +399,15 @@ pub(crate) fn create<X>(
     // another attempt is made if one is there anyway).
     let (tmp, fd) = create_hidden(mode)?;
     let built = (|| {
+        // Exactly `mode`: the umask may have taken bits away (only then is it set again).
+        let stat = os::memory::stat_of(fd.as_fd())?;
+        if stat.mode != mode {
+            os::shm::set_mode(fd.as_fd(), mode)?;
+        }
         os::memory::set_file_size(fd.as_fd(), total, "ftruncate (sizing a named object)")?;
-        let (_, key) = os::memory::file_info(fd.as_fd())?;
-        let head = Block::import_from_object_file(fd.as_fd(), 0, header_len as usize, 8)?;
-        let from = Importer::File(fd.as_fd());
+        let file = ObjectFile::new(fd.as_fd(), total as u64, stat.key);
+        let head = file.block(0, header_len as usize, 8)?;
+        let from = Importer::File(file);
         let mut parts = Parts {
             data: match (d.data, plan.data) {
                 (Some(at), Some((len, align))) => Some(from.block(at, len, align)?),
@@ -412,7 +421,7 @@ pub(crate) fn create<X>(
         let obj = init(&mut parts)?;
         Access::new(&head).write(&d.to_header(total as u64));
         os::shm::publish(&tmp, name).map_err(|e| map_os(name, e))?;
-        Ok(Named::new(obj, name, key, true))
+        Ok(Named::new(obj, name, stat.key, true))
     })();
     let _ = os::shm::unlink(&tmp);
     built
@@ -441,7 +450,7 @@ fn create_hidden(mode: u32) -> Result<(String, OwnedFd)> {
         // std's hasher is keyed with random bits from the operating system: its output for
         // this process, counter and moment cannot be guessed by another process.
         let random = std::collections::hash_map::RandomState::new().hash_one((
-            os::process::getpid(),
+            crate::fork::current_pid(),
             SERIAL.fetch_add(1, Ordering::Relaxed),
             std::time::SystemTime::now(),
         ));
@@ -504,16 +513,17 @@ pub(crate) fn open<X: Share>(name: &str, options: OpenOptions) -> Result<Named<X
     if size < HEADER_FIXED as u64 {
         return Err(bad(format!("it is {size} bytes, shorter than a header")));
     }
-    let fixed = import(name, fd.as_fd(), 0, HEADER_FIXED, 8)?;
+    let file = ObjectFile::new(fd.as_fd(), size, stat.key);
+    let fixed = import(name, &file, 0, HEADER_FIXED, 8)?;
     let header_len = Access::new(&fixed).read(HEADER_FIXED);
     // The declared length, bounded by the file (checked again once read whole).
     let declared = u32::from_le_bytes(header_len[16..20].try_into().expect("4 bytes")) as u64;
     let len = declared.clamp(HEADER_FIXED as u64, size.min(MAX_HEADER as u64)) as usize;
-    let head = import(name, fd.as_fd(), 0, len, 8)?;
+    let head = import(name, &file, 0, len, 8)?;
     let bytes = Access::new(&head).read(len);
     let d = check_named(&bytes, size).map_err(bad)?;
     // The parts were checked against the file; the object checks its kind, type and lock.
-    let obj = X::import(&d, &Importer::File(fd.as_fd())).map_err(|e| match e {
+    let obj = X::import(&d, &Importer::File(file)).map_err(|e| match e {
         Error::InvalidHandle { reason } => bad(reason),
         e => e,
     })?;
@@ -523,12 +533,12 @@ pub(crate) fn open<X: Share>(name: &str, options: OpenOptions) -> Result<Named<X
 /// The block of the named object `name` at `offset`: any refusal is about the object.
 fn import(
     name: &str,
-    fd: std::os::fd::BorrowedFd<'_>,
+    file: &ObjectFile<'_>,
     offset: u64,
     len: usize,
     align: usize,
 ) -> Result<Block> {
-    Block::import_from_object_file(fd, offset, len, align).map_err(|e| match e {
+    file.block(offset, len, align).map_err(|e| match e {
         Error::InvalidHandle { reason } => not_ours(name, reason),
         e => e,
     })

@@ -117,6 +117,8 @@ pub(crate) struct FileStat {
     pub(crate) key: (u64, u64),
     /// The user that owns it.
     pub(crate) owner: u32,
+    /// Its permission bits (`0o777` at most).
+    pub(crate) mode: u32,
     /// What kind of file it is.
     pub(crate) kind: FileKind,
 }
@@ -148,6 +150,7 @@ pub(crate) fn stat_of(fd: BorrowedFd<'_>) -> Result<FileStat> {
         size,
         key: (stat.st_dev, stat.st_ino),
         owner: stat.st_uid,
+        mode: stat.st_mode & 0o777,
         kind,
     })
 }

@@ -1,7 +1,7 @@
 //! POSIX shared-memory objects (`shm_open`), for objects that unrelated processes find by
 //! name. On Linux they are files of the tmpfs at `/dev/shm`.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 use nix::fcntl::{AT_FDCWD, AtFlags, OFlag};
 use nix::sys::mman::{shm_open, shm_unlink};
@@ -17,17 +17,26 @@ fn path(name: &str) -> String {
     format!("/{name}")
 }
 
-/// Creates the shared-memory object `name`, which must not exist, readable and writable by
-/// the users `mode` allows (exactly: the umask does not apply).
+/// Creates the shared-memory object `name`, which must not exist, with the permissions
+/// `mode` less the umask's (see [`set_mode`]).
 pub(crate) fn create_exclusive(name: &str, mode: u32) -> Result<OwnedFd> {
-    let fd = shm_open(
+    shm_open(
         path(name).as_str(),
         OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC,
         Mode::from_bits_truncate(mode),
     )
-    .map_err(err("shm_open (create)"))?;
-    fchmod(&fd, Mode::from_bits_truncate(mode)).map_err(err("fchmod"))?;
-    Ok(fd)
+    .map_err(err("shm_open (create)"))
+}
+
+/// Gives the object open at `fd` exactly the permissions `mode`.
+pub(crate) fn set_mode(fd: BorrowedFd<'_>, mode: u32) -> Result<()> {
+    fchmod(fd, Mode::from_bits_truncate(mode)).map_err(err("fchmod"))
+}
+
+/// What identifies the object `name` (device and inode), without opening it.
+pub(crate) fn identity(name: &str) -> Result<(u64, u64)> {
+    let st = nix::sys::stat::lstat(format!("{SHM_DIR}/{name}").as_str()).map_err(err("lstat"))?;
+    Ok((st.st_dev, st.st_ino))
 }
 
 /// Opens the existing shared-memory object `name` for reading and writing.

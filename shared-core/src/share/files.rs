@@ -93,7 +93,28 @@ pub enum Importer<'a> {
     /// Inherited at the numbers the descriptions give (a program).
     Inherited,
     /// The file of a named object, which holds its parts (file 0).
-    File(BorrowedFd<'a>),
+    File(ObjectFile<'a>),
+}
+
+/// The file of a named object, with its size and identity as read once (`fstat`) when it was
+/// opened or created: every part is imported against that one reading.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectFile<'a> {
+    fd: BorrowedFd<'a>,
+    size: u64,
+    key: (u64, u64),
+}
+
+impl<'a> ObjectFile<'a> {
+    /// `fd`, whose size and identity (device and inode) were just read.
+    pub(crate) fn new(fd: BorrowedFd<'a>, size: u64, key: (u64, u64)) -> Self {
+        ObjectFile { fd, size, key }
+    }
+
+    /// The block of `len` bytes aligned to `align` at `offset`.
+    pub(crate) fn block(&self, offset: u64, len: usize, align: usize) -> Result<Block> {
+        Block::import_from_object_file(self.fd, (self.size, self.key), offset, len, align)
+    }
 }
 
 impl Importer<'_> {
@@ -112,13 +133,16 @@ impl Importer<'_> {
                 let raw = i32::try_from(file).map_err(|_| bad("is not a descriptor number"))?;
                 os::fd::inherited(raw).ok_or_else(|| bad("is not open in this process"))
             }
-            Importer::File(fd) if file == 0 => Ok(*fd),
+            Importer::File(f) if file == 0 => Ok(f.fd),
             Importer::File(_) => Err(bad("is not this object's own file")),
         }
     }
 
     /// The size of the file `file` names.
     pub(crate) fn size(&self, file: u64) -> Result<u64> {
+        if let (Importer::File(f), 0) = (self, file) {
+            return Ok(f.size); // a regular file (checked when opened or created)
+        }
         let stat = os::memory::stat_of(self.fd(file)?)?;
         if stat.kind != os::memory::FileKind::Regular {
             return Err(Error::InvalidHandle {
@@ -135,7 +159,7 @@ impl Importer<'_> {
         })?;
         let fd = self.fd(at.file)?;
         match self {
-            Importer::File(_) => Block::import_from_object_file(fd, at.offset, len, align as usize),
+            Importer::File(f) => f.block(at.offset, len, align as usize),
             _ => Block::import(fd, at.offset, len, align as usize),
         }
     }

@@ -38,7 +38,7 @@
 mod copy;
 mod files;
 
-pub(crate) use files::{Exporter, Importer, Numbering};
+pub(crate) use files::{Exporter, Importer, Numbering, ObjectFile};
 
 use crate::description::{At, Description, check_name};
 use crate::error::{Error, Result};
