@@ -9,8 +9,8 @@ use std::time::Duration;
 use sharedctypes::named::Named;
 use sharedctypes::share::{Share, inherited};
 use sharedctypes::{
-    Array, Barrier, BoundedSemaphore, Condition, Event, Exit, Lock, Process, RLock, RawArray,
-    RawValue, Semaphore, Value, heap,
+    Array, Barrier, BoundedSemaphore, BytesQueue, Condition, Event, Exit, Lock, Process, Queue,
+    RLock, RawArray, RawValue, Semaphore, Value, heap,
 };
 
 /// One kind of object, and a change another process can make to it and this one see.
@@ -97,6 +97,12 @@ kinds! {
         |s: &BoundedSemaphore| s.release().unwrap(), |s: &BoundedSemaphore| s.value() == 2;
     Barrier, "Barrier", Barrier::new(2), |n| Barrier::create_named(n, 2),
         |b: &Barrier| b.abort().unwrap(), |b: &Barrier| b.is_broken();
+    Queue<[u16; 3]>, "Queue", Queue::new(2), |n| Queue::<[u16; 3]>::create_named(n, 2),
+        |q: &Queue<[u16; 3]>| q.put([1, 2, 7]).unwrap(),
+        |q: &Queue<[u16; 3]>| q.try_get() == Ok(Some([1, 2, 7]));
+    BytesQueue, "BytesQueue", BytesQueue::new(64), |n| BytesQueue::create_named(n, 64),
+        |q: &BytesQueue| q.put(b"seven").unwrap(),
+        |q: &BytesQueue| q.try_get() == Ok(Some(b"seven".to_vec()));
 }
 
 /// Runs `child` to its end, failing (not hanging) after 60 s.
@@ -167,7 +173,7 @@ fn every_kind_travels_by_name_by_spawn_and_to_a_program() {
             failures.push(format!("{name}: {e}"));
         }
     });
-    assert_eq!(kinds, 11, "every shareable kind is in the table");
+    assert_eq!(kinds, 13, "every shareable kind is in the table");
     assert!(failures.is_empty(), "{failures:#?}");
 }
 

@@ -5,8 +5,8 @@
 //! the Python package's tests read the same files.)
 
 use sharedctypes::{
-    Barrier, BoundedSemaphore, Condition, Error, Event, Lock, RLock, RawArray, Semaphore,
-    SharedLayout, Value,
+    Barrier, BoundedSemaphore, BytesQueue, Condition, Error, Event, Lock, Queue, RLock, RawArray,
+    Semaphore, SharedLayout, Value,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
@@ -66,6 +66,15 @@ fn every_good_header_opens_as_the_kind_it_says() {
     assert_eq!(BoundedSemaphore::open_named(&b.0).unwrap().value(), 2);
     let bar = Planted::new("header-barrier.bin");
     assert_eq!(Barrier::open_named(&bar.0).unwrap().parties(), 3);
+    let q = Planted::new("header-queue-u32.bin");
+    let queue = Queue::<u32>::open_named(&q.0).unwrap();
+    assert_eq!((queue.len(), queue.capacity()), (2, 4));
+    assert_eq!((queue.get(), queue.get()), (Ok(10), Ok(11)));
+    let bq = Planted::new("header-bytes-queue.bin");
+    let bytes = BytesQueue::open_named(&bq.0).unwrap();
+    assert!(bytes.is_closed());
+    assert_eq!(bytes.get(), Ok(b"hi".to_vec()));
+    assert_eq!(bytes.get(), Err(Error::Closed));
 }
 
 #[test]

@@ -56,7 +56,7 @@ def read(name, data):
             fingerprint="%016x" % d.elem.fingerprint,
             layout=d.elem.layout,
         )
-    if d.kind in ("value", "array"):
+    if d.kind in ("value", "array", "queue", "bytes_queue"):
         found["count"] = str(d.count)
     if d.data is not None:
         found["data"] = "%d:%d" % d.data

@@ -298,6 +298,49 @@ pub enum Error {
     #[error("the guard given to a Condition is not of the condition's lock")]
     NotTheLock,
 
+    /// A [`Queue`](crate::Queue) or [`BytesQueue`](crate::BytesQueue) that was closed: `put`
+    /// after `close()`, or `get` once it is closed and drained (Python's `ValueError: Queue
+    /// is closed`, and the end of a stream).
+    #[error("the queue is closed")]
+    Closed,
+
+    /// A message longer than a [`BytesQueue`](crate::BytesQueue) could ever hold.
+    #[error(
+        "a message of {len} bytes can never fit a queue of {capacity} bytes (each message takes its length rounded up to 8, plus 8)"
+    )]
+    MessageTooLarge {
+        /// Bytes in the message.
+        len: usize,
+        /// The queue's capacity in bytes.
+        capacity: usize,
+    },
+
+    /// A process died in the middle of an operation on a [`Queue`](crate::Queue) or
+    /// [`BytesQueue`](crate::BytesQueue) (killed while it held the queue's lock). The queue
+    /// is consistent: at most the one item that process was putting or getting is lost,
+    /// none is received twice or half-written. The operation that reports it did nothing;
+    /// it is reported once, and the next operation works as usual.
+    #[error(
+        "a process using the queue ({}) died in the middle of an operation: at most the item it was moving is lost; nothing was done, try again",
+        holder(*pid)
+    )]
+    ParticipantDied {
+        /// Process id of the process that died; 0 if unknown.
+        pid: i32,
+    },
+
+    /// A [`Pool`](crate::Pool) worker died (killed, or crashed) while running an item: that
+    /// item failed; the worker was replaced and the other items ran.
+    #[error("worker process {pid} died while running item {item} (exit code {exitcode})")]
+    WorkerDied {
+        /// Process id of the worker.
+        pid: i32,
+        /// Index of the item it was running, in the input.
+        item: usize,
+        /// Its exit code as `Process::join` gives it: `-N` if killed by signal `N`.
+        exitcode: i32,
+    },
+
     /// An argument outside what the call accepts.
     #[error("invalid argument: {reason}")]
     InvalidArgument {

@@ -60,11 +60,15 @@ pub enum Kind {
     /// A plain value, copied into the description itself (spawn arguments and programs'
     /// environments only, never a file).
     Copy,
+    /// A `Queue`: `count` slots of its element type after its state, and its `Lock`.
+    Queue,
+    /// A `BytesQueue`: a ring of `count` bytes after its state, and its `Lock`.
+    BytesQueue,
 }
 
 impl Kind {
     /// Every kind, with its code (in headers) and its name (in text).
-    const ALL: [(Kind, u32, &'static str); 9] = [
+    const ALL: [(Kind, u32, &'static str); 11] = [
         (Kind::Value, 1, "value"),
         (Kind::Array, 2, "array"),
         (Kind::Lock, 3, "lock"),
@@ -74,6 +78,8 @@ impl Kind {
         (Kind::BoundedSemaphore, 7, "bounded_semaphore"),
         (Kind::Barrier, 8, "barrier"),
         (Kind::Copy, 9, "copy"),
+        (Kind::Queue, 10, "queue"),
+        (Kind::BytesQueue, 11, "bytes_queue"),
     ];
 
     pub(crate) fn code(self) -> u32 {
@@ -82,6 +88,15 @@ impl Kind {
 
     pub(crate) fn from_code(code: u32) -> Option<Kind> {
         Self::ALL.iter().find(|k| k.1 == code).map(|k| k.0)
+    }
+
+    /// Whether descriptions of this kind carry a count: of elements (a value, an array), of
+    /// slots (a queue) or of bytes (a bytes queue).
+    pub(crate) fn has_count(self) -> bool {
+        matches!(
+            self,
+            Kind::Value | Kind::Array | Kind::Queue | Kind::BytesQueue
+        )
     }
 
     pub(crate) fn word(self) -> &'static str {
@@ -101,6 +116,25 @@ impl Kind {
             Kind::Barrier => Some((24, 4)),
             _ => None,
         }
+    }
+}
+
+/// The bytes a queue's state takes at the start of its data part.
+pub(crate) const QUEUE_STATE: u64 = 64;
+
+/// Where a queue's ring (its slots, or its bytes) lies in its data part, how long the data
+/// part is and its alignment: `(ring_at, len, align)`. A `Queue` of `count` elements of
+/// `elem` puts them at the first multiple of their alignment from [`QUEUE_STATE`]; a
+/// `BytesQueue` of `count` bytes (a multiple of 8) puts them at [`QUEUE_STATE`]. `None` if
+/// the length overflows.
+pub(crate) fn queue_layout(elem: Option<&ElemType>, count: u64) -> Option<(u64, u64, u64)> {
+    match elem {
+        Some(e) => {
+            let ring_at = QUEUE_STATE.max(e.align);
+            let len = count.checked_mul(e.size)?.checked_add(ring_at)?;
+            Some((ring_at, len, e.align.max(8)))
+        }
+        None => Some((QUEUE_STATE, count.checked_add(QUEUE_STATE)?, 8)),
     }
 }
 
@@ -243,6 +277,8 @@ impl Description {
             Kind::BoundedSemaphore => "a BoundedSemaphore".into(),
             Kind::Barrier => "a Barrier".into(),
             Kind::Copy => "a copied value".into(),
+            Kind::Queue => "a Queue".into(),
+            Kind::BytesQueue => "a BytesQueue".into(),
         }
     }
 
@@ -253,7 +289,10 @@ impl Description {
     pub(crate) fn parts(&self) -> core::result::Result<Vec<Part>, String> {
         let mut parts = Vec::with_capacity(2);
         let elem = self.elem.as_ref();
-        let needs_elem = matches!(self.kind, Kind::Value | Kind::Array | Kind::Copy);
+        let needs_elem = matches!(
+            self.kind,
+            Kind::Value | Kind::Array | Kind::Copy | Kind::Queue
+        );
         if needs_elem != elem.is_some() {
             return Err(if needs_elem {
                 format!("{} without an element type", self.what())
@@ -289,6 +328,21 @@ impl Description {
                 })?;
                 Some((len, e.align))
             }
+            (Kind::Queue, Some(_)) | (Kind::BytesQueue, None) => {
+                if self.count == 0 {
+                    return Err(format!("{} of capacity 0", self.what()));
+                }
+                if self.kind == Kind::BytesQueue && self.count % 8 != 0 {
+                    return Err(format!(
+                        "a BytesQueue of {} bytes, not a multiple of 8",
+                        self.count
+                    ));
+                }
+                let (_, len, align) = queue_layout(elem, self.count).ok_or_else(|| {
+                    format!("{} of capacity {} overflows", self.what(), self.count)
+                })?;
+                Some((len, align))
+            }
             (kind, _) => kind.state(),
         };
         match (data, self.data) {
@@ -304,7 +358,9 @@ impl Description {
         }
         let lock = match self.kind {
             Kind::Value | Kind::Array => None, // either way
-            Kind::Lock | Kind::Condition | Kind::Barrier => Some(true),
+            Kind::Lock | Kind::Condition | Kind::Barrier | Kind::Queue | Kind::BytesQueue => {
+                Some(true)
+            }
             _ => Some(false),
         };
         match (lock, self.lock) {

@@ -88,7 +88,7 @@ impl fmt::Display for Description {
                 e.size, e.align, e.fingerprint
             );
         }
-        if matches!(self.kind, Kind::Value | Kind::Array) {
+        if self.kind.has_count() {
             let _ = write!(out, " count={}", self.count);
         }
         if let Some(at) = self.data {
@@ -201,14 +201,14 @@ impl FromStr for Description {
                 )
             }
         };
-        let count = match (kind, get("count")) {
-            (Kind::Value | Kind::Array, Some(v)) => number("count", v)?,
-            (Kind::Value | Kind::Array, None) => {
+        let count = match (kind.has_count(), get("count")) {
+            (true, Some(v)) => number("count", v)?,
+            (true, None) => {
                 return Err(invalid(format!("{} without count=", kind.word())));
             }
-            (_, Some(v)) => {
+            (false, Some(v)) => {
                 return Err(invalid(format!(
-                    "count={v}, but only a value or an array has a count, not kind={}",
+                    "count={v}, but only a value, an array or a queue has a count, not kind={}",
                     kind.word()
                 )));
             }

@@ -79,7 +79,12 @@ fn described(kind: Kind, elem: Option<ElemType>, count: u64, lock: Option<Mutex>
     let mut d = Description::new(kind);
     d.elem = elem;
     d.count = count;
-    if kind.state().is_some() || matches!(kind, Kind::Value | Kind::Array) {
+    if kind.state().is_some()
+        || matches!(
+            kind,
+            Kind::Value | Kind::Array | Kind::Queue | Kind::BytesQueue
+        )
+    {
         d.data = Some(At { file: 0, offset: 0 });
     }
     d.lock = lock.map(|m| (m, At { file: 0, offset: 0 }));
@@ -107,6 +112,23 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
         .collect();
     let data_at = |f: &[u8]| u64::from_le_bytes(f[72..80].try_into().unwrap());
     let lock_at = |f: &[u8]| u64::from_le_bytes(f[64..72].try_into().unwrap());
+    // A queue's state: tag, closed, head, tail, items, space, getters, putters, capacity.
+    let queue_state = |tag: [u8; 4], closed: u32, head: u64, tail: u64, capacity: u64| {
+        [
+            words(&[u32::from_le_bytes(tag), closed]),
+            head.to_le_bytes().to_vec(),
+            tail.to_le_bytes().to_vec(),
+            words(&[tail as u32, head as u32, 0, 0]),
+            capacity.to_le_bytes().to_vec(),
+            vec![0; 16],
+        ]
+        .concat()
+    };
+    // Four u32 slots: 9 taken, 10 and 11 waiting.
+    let queue_u32 = file(
+        described(Kind::Queue, Some(elem(&U32)), 4, Some(Mutex::Lock)),
+        &[queue_state(*b"SQUE", 0, 1, 3, 4), words(&[9, 10, 11, 0])].concat(),
+    );
     let mut copy = Description::new(Kind::Copy);
     copy.elem = Some(elem(&U32));
     copy.bytes = Some(7u32.to_le_bytes().to_vec());
@@ -167,6 +189,24 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
                 described(Kind::Barrier, None, 0, Some(Mutex::Lock)),
                 &words(&[u32::from_le_bytes(*b"SBAR"), 3, 0, 0, 0, u32::MAX]),
             ),
+        ),
+        ("header-queue-u32.bin", queue_u32.clone()),
+        (
+            "header-bytes-queue.bin",
+            file(
+                described(Kind::BytesQueue, None, 32, Some(Mutex::Lock)),
+                &[
+                    queue_state(*b"SBQU", 1, 0, 16, 32),
+                    2u64.to_le_bytes().to_vec(),
+                    b"hi\0\0\0\0\0\0".to_vec(),
+                    vec![0; 16],
+                ]
+                .concat(),
+            ),
+        ),
+        (
+            "bad-queue-capacity-0.bin",
+            patch(queue_u32, 56, &0u64.to_le_bytes()),
         ),
         (
             "bad-data-overlaps-lock.bin",
@@ -280,7 +320,7 @@ fn read(name: &str, bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
         put("fingerprint", format!("{:016x}", e.fingerprint));
         put("layout", e.layout.clone());
     }
-    if matches!(d.kind, Kind::Value | Kind::Array) {
+    if d.kind.has_count() {
         put("count", d.count.to_string());
     }
     if let Some(at) = d.data {

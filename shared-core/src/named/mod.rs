@@ -75,6 +75,7 @@ use crate::heap::Block;
 use crate::os;
 use crate::share::{Importer, ObjectFile, Share};
 
+
 /// The mode of a created object unless another is asked for: readable and writable by its
 /// owner only.
 pub const DEFAULT_MODE: u32 = 0o600;
@@ -323,6 +324,24 @@ impl Plan {
             count: count as u64,
             lock,
         })
+    }
+
+    /// A queue of `kind` with `capacity` units (slots of `elem`, or bytes), a data part of
+    /// `len` bytes aligned to `align` (its state and ring), and its `Lock`.
+    pub(crate) fn queue(
+        kind: Kind,
+        elem: Option<ElemType>,
+        capacity: u64,
+        len: usize,
+        align: usize,
+    ) -> Plan {
+        Plan {
+            kind,
+            elem,
+            count: capacity,
+            data: Some((len as u64, align as u64)),
+            lock: Some(Mutex::Lock),
+        }
     }
 
     /// A synchronisation primitive of `kind` (its state is its data part), with a lock of

@@ -54,7 +54,7 @@ mod barrier;
 mod condition;
 mod event;
 mod semaphore;
-mod state;
+pub(crate) mod state;
 
 pub use barrier::Barrier;
 pub use condition::Condition;

@@ -59,11 +59,16 @@ impl<S: AtomicState> Shared<S> {
 
     /// The state another process placed in `block`, checked by its tag.
     pub(crate) fn from_received(block: Block) -> Result<Self> {
+        Self::from_received_as(block, S::TAG, S::WHAT)
+    }
+
+    /// [`from_received`](Self::from_received) for a state type that serves several kinds,
+    /// told apart by their tags: `tag` is the one expected, `what` names it.
+    pub(crate) fn from_received_as(block: Block, tag: u32, what: &str) -> Result<Self> {
         if block.len() < size_of::<S>() || block.as_ptr() as usize % align_of::<S>() != 0 {
             return Err(Error::InvalidHandle {
                 reason: format!(
-                    "{} needs {} bytes aligned to {}",
-                    S::WHAT,
+                    "{what} needs {} bytes aligned to {}",
                     size_of::<S>(),
                     align_of::<S>()
                 ),
@@ -73,10 +78,10 @@ impl<S: AtomicState> Shared<S> {
             block,
             _state: PhantomData,
         };
-        let tag = shared.tag().load(Ordering::Relaxed);
-        if tag != S::TAG {
+        let found = shared.tag().load(Ordering::Relaxed);
+        if found != tag {
             return Err(Error::InvalidHandle {
-                reason: format!("the handle names not {} (tag {tag:#010x})", S::WHAT),
+                reason: format!("the handle names not {what} (tag {found:#010x})"),
             });
         }
         Ok(shared)

@@ -1,0 +1,467 @@
+//! [`BytesQueue`]: a bounded FIFO of byte messages of any length (Python's `Queue` of
+//! pickled objects).
+
+use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
+
+use super::ring::{At, Ring, TAG_BYTES_QUEUE, Wait};
+use crate::description::{Description, Kind};
+use crate::error::{Error, Result};
+use crate::lock::Lock;
+use crate::named::{self, Named, Plan};
+use crate::share::sealed::Object;
+use crate::share::{Exporter, Importer};
+
+/// Bytes of a message's length prefix.
+const PREFIX: u64 = 8;
+
+/// The ring bytes a message of `len` bytes takes: its prefix, and itself rounded up to 8.
+fn footprint(len: usize) -> Option<u64> {
+    (len as u64)
+        .checked_next_multiple_of(8)?
+        .checked_add(PREFIX)
+}
+
+/// A bounded multi-producer, multi-consumer FIFO of byte messages in shared memory, each of
+/// any length up to what the queue holds (Python's `multiprocessing.Queue`, whose items are
+/// pickled to bytes). Messages are copied into a ring of `capacity_bytes`, each behind an
+/// 8-byte length and padded to a multiple of 8; zero-length messages are messages too.
+///
+/// Everything else is as for [`Queue`](crate::Queue): blocking, `_timeout` and `try_`
+/// forms, [`close`](Self::close), sharing every way, and robustness to a process killed at
+/// any instruction ([`Error::ParticipantDied`]).
+///
+/// To send structured messages, serialise them: with serde and a format such as `bincode`
+/// or `postcard`, `q.put(&postcard::to_allocvec(&msg)?)?` and
+/// `postcard::from_bytes(&q.get()?)`; the `bytes_queue_serde` example shows it.
+///
+/// ```
+/// use sharedctypes::{BytesQueue, Process};
+/// let q = BytesQueue::new(4096)?;
+/// let child = Process::start(|| -> sharedctypes::Result<()> {
+///     q.put(b"hello")?;
+///     q.put(b"")?;
+///     q.put("wörld".as_bytes())
+/// })?;
+/// assert_eq!(q.get()?, b"hello");
+/// assert_eq!(q.get()?, b"");
+/// assert_eq!(String::from_utf8(q.get()?).unwrap(), "wörld");
+/// assert_eq!(child.join()?, 0);
+/// # Ok::<(), sharedctypes::Error>(())
+/// ```
+pub struct BytesQueue {
+    ring: Ring,
+}
+
+impl BytesQueue {
+    /// An empty queue of `capacity_bytes` bytes of ring (rounded up to a multiple of 8):
+    /// a message of `n` bytes takes `n` rounded up to 8, plus 8.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a capacity under 8 bytes; [`Error::SizeOverflow`];
+    /// [`Error::OutOfMemory`] and the errors of the heap.
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(100)?;
+    /// assert_eq!(q.capacity(), 104);
+    /// assert_eq!(q.max_message(), 96);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn new(capacity_bytes: usize) -> Result<Self> {
+        let capacity = Self::capacity_of(capacity_bytes)?;
+        Ok(BytesQueue {
+            ring: Ring::new(TAG_BYTES_QUEUE, None, capacity)?,
+        })
+    }
+
+    fn capacity_of(capacity_bytes: usize) -> Result<u64> {
+        if capacity_bytes < PREFIX as usize {
+            return Err(Error::InvalidArgument {
+                reason: format!(
+                    "a BytesQueue of {capacity_bytes} bytes cannot hold even an empty message (8 bytes)"
+                ),
+            });
+        }
+        (capacity_bytes as u64)
+            .checked_next_multiple_of(8)
+            .ok_or(Error::SizeOverflow {
+                len: capacity_bytes,
+                elem_size: 1,
+            })
+    }
+
+    /// The ring's 64-bit word `index` (taken modulo the ring's length in words).
+    fn word(&self, index: u64) -> &AtomicU64 {
+        let index = (index % (self.ring.capacity() / 8)) as usize;
+        let ptr = self.ring.ring_ptr().wrapping_add(index * 8).cast::<u64>();
+        // SAFETY: `index` is below the ring's length in words, and the ring holds
+        // `capacity` bytes (a multiple of 8; its data part was laid out, and checked on
+        // receipt, for them) from an offset of 64 in a block aligned to 8; the block lives
+        // as long as `self`, and every access to it is atomic.
+        unsafe { AtomicU64::from_ptr(ptr) }
+    }
+
+    fn put_wait(&self, message: &[u8], wait: Wait) -> Result<bool> {
+        let need = footprint(message.len())
+            .filter(|&n| n <= self.ring.capacity())
+            .ok_or(Error::MessageTooLarge {
+                len: message.len(),
+                capacity: self.ring.capacity() as usize,
+            })?;
+        self.ring.put(need, wait, |_, at: At| {
+            let first = at.pos / 8;
+            self.word(first)
+                .store(message.len() as u64, Ordering::Relaxed);
+            for (i, chunk) in message.chunks(8).enumerate() {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                self.word(first + 1 + i as u64)
+                    .store(u64::from_le_bytes(word), Ordering::Relaxed);
+            }
+            Ok(())
+        })
+    }
+
+    fn get_wait(&self, wait: Wait) -> Result<Option<Vec<u8>>> {
+        self.ring.get(wait, |_, at: At| {
+            let corrupt = |what: String| Error::InvalidHandle {
+                reason: format!("the BytesQueue's state is corrupt: {what}"),
+            };
+            if at.pos % 8 != 0 {
+                return Err(corrupt(format!(
+                    "its next message is at byte {}, not a multiple of 8",
+                    at.pos
+                )));
+            }
+            let first = at.pos / 8;
+            let len = self.word(first).load(Ordering::Relaxed);
+            let took = usize::try_from(len)
+                .ok()
+                .and_then(footprint)
+                .filter(|&n| n <= at.used)
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "a message of {len} bytes where {} bytes are in use",
+                        at.used
+                    ))
+                })?;
+            let len = len as usize;
+            let mut out = Vec::with_capacity(len);
+            for i in 0..len.div_ceil(8) {
+                let word = self
+                    .word(first + 1 + i as u64)
+                    .load(Ordering::Relaxed)
+                    .to_le_bytes();
+                let n = (len - out.len()).min(8);
+                out.extend_from_slice(&word[..n]);
+            }
+            Ok((out, took))
+        })
+    }
+
+    /// Puts `message` at the back, waiting while there is not room for it.
+    ///
+    /// # Errors
+    /// [`Error::MessageTooLarge`] for a message longer than [`max_message`](Self::max_message);
+    /// [`Error::Closed`] once closed; [`Error::ParticipantDied`] (once) after a process died
+    /// in the middle of an operation: the message was not put.
+    ///
+    /// ```
+    /// use sharedctypes::{BytesQueue, Error};
+    /// let q = BytesQueue::new(64)?;
+    /// q.put(&[1, 2, 3])?;
+    /// assert_eq!(
+    ///     q.put(&[0; 100]),
+    ///     Err(Error::MessageTooLarge { len: 100, capacity: 64 })
+    /// );
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn put(&self, message: &[u8]) -> Result<()> {
+        self.put_wait(message, Wait::Until(None)).map(drop)
+    }
+
+    /// [`put`](Self::put), waiting at most `timeout` for room: `false` if there was none.
+    ///
+    /// # Errors
+    /// As for [`put`](Self::put).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(16)?;
+    /// assert!(q.put_timeout(b"12345678", Duration::from_millis(10))?);
+    /// assert!(!q.put_timeout(b"x", Duration::from_millis(10))?); // 16 bytes in use
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn put_timeout(&self, message: &[u8], timeout: Duration) -> Result<bool> {
+        self.put_wait(message, Wait::timeout(timeout))
+    }
+
+    /// [`put`](Self::put) only if there is room now.
+    ///
+    /// # Errors
+    /// As for [`put`](Self::put).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(8)?;
+    /// assert!(q.try_put(b"")?);
+    /// assert!(!q.try_put(b"")?);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_put(&self, message: &[u8]) -> Result<bool> {
+        self.put_wait(message, Wait::No)
+    }
+
+    /// Takes the message at the front, waiting while there is none.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] once closed and empty; [`Error::ParticipantDied`] (once) after a
+    /// process died in the middle of an operation: nothing was taken.
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// q.put(b"abc")?;
+    /// assert_eq!(q.get()?, b"abc");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn get(&self) -> Result<Vec<u8>> {
+        Ok(self
+            .get_wait(Wait::Until(None))?
+            .expect("a wait without deadline ends with a message"))
+    }
+
+    /// [`get`](Self::get), waiting at most `timeout`: `None` if nothing came.
+    ///
+    /// # Errors
+    /// As for [`get`](Self::get).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// assert_eq!(q.get_timeout(Duration::from_millis(5))?, None);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<Option<Vec<u8>>> {
+        self.get_wait(Wait::timeout(timeout))
+    }
+
+    /// [`get`](Self::get) only if a message is there now.
+    ///
+    /// # Errors
+    /// As for [`get`](Self::get).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// assert_eq!(q.try_get()?, None);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_get(&self) -> Result<Option<Vec<u8>>> {
+        self.get_wait(Wait::No)
+    }
+
+    /// Bytes of ring in use now (messages with their prefixes and padding).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// q.put(b"abc")?;
+    /// assert_eq!(q.used_bytes(), 16);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn used_bytes(&self) -> usize {
+        self.ring.used() as usize
+    }
+
+    /// True if no message is in the queue now.
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// assert!(BytesQueue::new(8)?.is_empty());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ring.used() == 0
+    }
+
+    /// The ring's size in bytes.
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// assert_eq!(BytesQueue::new(4096)?.capacity(), 4096);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity() as usize
+    }
+
+    /// The longest message the queue can hold: its capacity less 8.
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// assert!(q.try_put(&[7; 56])?); // fills it
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn max_message(&self) -> usize {
+        (self.ring.capacity() - PREFIX) as usize
+    }
+
+    /// Closes the queue for every process (see [`Queue::close`](crate::Queue::close)).
+    ///
+    /// ```
+    /// use sharedctypes::{BytesQueue, Error};
+    /// let q = BytesQueue::new(64)?;
+    /// q.put(b"last")?;
+    /// q.close();
+    /// assert_eq!(q.get()?, b"last");
+    /// assert_eq!(q.get(), Err(Error::Closed));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.ring.close();
+    }
+
+    /// True once closed (by any process).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// assert!(!BytesQueue::new(8)?.is_closed());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.ring.is_closed()
+    }
+
+    /// An iterator that [`get`](Self::get)s until the queue is closed and drained (see
+    /// [`Queue::iter`](crate::Queue::iter)).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// q.put(b"a")?;
+    /// q.put(b"bc")?;
+    /// q.close();
+    /// assert_eq!(q.iter().map(|m| m.len()).sum::<usize>(), 3);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn iter(&self) -> BytesIter<'_> {
+        BytesIter { queue: self }
+    }
+
+    /// Creates the named queue `name` of `capacity_bytes` (see [`named`](crate::named)).
+    ///
+    /// # Errors
+    /// As for [`new`](Self::new), and [`Error::AlreadyExists`], [`Error::InvalidName`],
+    /// [`Error::PermissionDenied`].
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// # let name = format!("sharedctypes-doc-bytes-queue-{}", std::process::id());
+    /// let q = BytesQueue::create_named(&name, 1024)?;
+    /// BytesQueue::open_named(&name)?.put(b"by name")?;
+    /// assert_eq!(q.get()?, b"by name");
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named(name: &str, capacity_bytes: usize) -> Result<Named<Self>> {
+        Self::create_named_with_mode(name, capacity_bytes, named::DEFAULT_MODE)
+    }
+
+    /// [`create_named`](Self::create_named) with the permission bits `mode`.
+    ///
+    /// # Errors
+    /// As for [`create_named`](Self::create_named).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// # let name = format!("sharedctypes-doc-bytes-queue-mode-{}", std::process::id());
+    /// let q = BytesQueue::create_named_with_mode(&name, 64, 0o600)?;
+    /// assert_eq!(q.capacity(), 64);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn create_named_with_mode(
+        name: &str,
+        capacity_bytes: usize,
+        mode: u32,
+    ) -> Result<Named<Self>> {
+        let capacity = Self::capacity_of(capacity_bytes)?;
+        let (_, len, align) = Ring::layout(None, capacity)?;
+        let plan = Plan::queue(Kind::BytesQueue, None, capacity, len, align);
+        named::create(name, mode, plan, |p| {
+            let lock = Lock::create_in(p.lock())?;
+            Ok(BytesQueue {
+                ring: Ring::create_in(p.data(), lock, TAG_BYTES_QUEUE, None, capacity),
+            })
+        })
+    }
+
+    crate::named::open_named_methods!(
+        r#"```
+use sharedctypes::{BytesQueue, Error, Queue};
+# let name = format!("sharedctypes-doc-bytes-queue-open-{}", std::process::id());
+let _q = BytesQueue::create_named(&name, 256)?;
+assert_eq!(BytesQueue::open_named(&name)?.capacity(), 256);
+assert!(matches!(Queue::<u8>::open_named(&name), Err(Error::NotNamedObject { .. })));
+# Ok::<(), sharedctypes::Error>(())
+```"#,
+        r#"```
+use sharedctypes::{BytesQueue, named::OpenOptions};
+# let name = format!("sharedctypes-doc-bytes-queue-open-with-{}", std::process::id());
+let _q = BytesQueue::create_named(&name, 64)?;
+assert!(BytesQueue::open_named_with(&name, OpenOptions::default())?.is_empty());
+# Ok::<(), sharedctypes::Error>(())
+```"#
+    );
+}
+
+/// The iterator of [`BytesQueue::iter`].
+#[derive(Debug)]
+pub struct BytesIter<'a> {
+    queue: &'a BytesQueue,
+}
+
+impl Iterator for BytesIter<'_> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            match self.queue.get() {
+                Ok(message) => return Some(message),
+                Err(Error::ParticipantDied { .. }) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+impl fmt::Debug for BytesQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BytesQueue")
+            .field("used_bytes", &self.ring.used())
+            .field("capacity", &self.ring.capacity())
+            .field("closed", &self.ring.is_closed())
+            .finish()
+    }
+}
+
+impl Object for BytesQueue {
+    fn export(&self, out: &mut Exporter) -> Result<Description> {
+        self.ring.export(Kind::BytesQueue, None, out)
+    }
+
+    fn import(d: &Description, from: &Importer<'_>) -> Result<Self> {
+        Ok(BytesQueue {
+            ring: Ring::receive(d, from, Kind::BytesQueue, TAG_BYTES_QUEUE)?,
+        })
+    }
+}

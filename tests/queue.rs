@@ -1,0 +1,526 @@
+//! Queue and BytesQueue between processes: every item received exactly once (counted), FIFO
+//! order, close and timeouts, messages of every length, and processes killed in the middle
+//! of operations — reported once, costing at most their own item, never a duplicate or a
+//! torn item, never a hang.
+//!
+//! The kill tests run `SHAREDCTYPES_KILL_RUNS` times each (20 by default); a soak:
+//! `SHAREDCTYPES_KILL_RUNS=2000 cargo test --release --test queue killed`.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use sharedctypes::{BytesQueue, Error, Exit, Process, Queue, RawArray, RawValue, SharedLayout};
+
+mod common;
+use common::wait_for;
+
+/// An item that knows whether it arrived whole.
+#[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+#[repr(C)]
+struct Item {
+    producer: u32,
+    seq: u32,
+    check: u64,
+}
+
+fn check(producer: u32, seq: u32) -> u64 {
+    (u64::from(producer) << 32 | u64::from(seq)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555
+}
+
+impl Item {
+    fn new(producer: u32, seq: u32) -> Item {
+        Item {
+            producer,
+            seq,
+            check: check(producer, seq),
+        }
+    }
+
+    fn whole(&self) -> bool {
+        self.check == check(self.producer, self.seq)
+    }
+}
+
+/// Runs `child` to its end, failing (not hanging) after `secs`.
+fn finish(child: &Process<'_>, secs: u64) -> i32 {
+    match child.join_timeout(Duration::from_secs(secs)).unwrap() {
+        Some(code) => code,
+        None => {
+            child.kill().unwrap();
+            panic!("child {} did not end within {secs} s", child.pid());
+        }
+    }
+}
+
+#[test]
+fn every_item_is_received_exactly_once_between_four_producers_and_four_consumers() {
+    const PRODUCERS: u32 = 4;
+    const CONSUMERS: usize = 4;
+    const PER_PRODUCER: u32 = 25_000;
+    let total = (PRODUCERS * PER_PRODUCER) as usize;
+    let q = Queue::<Item>::new(256).unwrap();
+    // seen[c * total + i]: how many times consumer c received item i. torn[c], disorder[c]:
+    // items that arrived damaged, and items of a producer that came before an earlier one.
+    let seen = RawArray::<u8>::zeroed(CONSUMERS * total).unwrap();
+    let torn = RawArray::<u32>::zeroed(CONSUMERS).unwrap();
+    let disorder = RawArray::<u32>::zeroed(CONSUMERS).unwrap();
+    let consumers: Vec<_> = (0..CONSUMERS)
+        .map(|c| {
+            let (q, seen, torn, disorder) = (&q, &seen, &torn, &disorder);
+            Process::start(move || {
+                let mut last = [None::<u32>; PRODUCERS as usize];
+                for item in q.iter() {
+                    if !item.whole() || item.producer >= PRODUCERS || item.seq >= PER_PRODUCER {
+                        torn.set(c, torn.get(c).unwrap() + 1).unwrap();
+                        continue;
+                    }
+                    let p = item.producer as usize;
+                    if last[p].is_some_and(|l| l >= item.seq) {
+                        disorder.set(c, disorder.get(c).unwrap() + 1).unwrap();
+                    }
+                    last[p] = Some(item.seq);
+                    let i = c * total + (item.producer * PER_PRODUCER + item.seq) as usize;
+                    seen.set(i, seen.get(i).unwrap().saturating_add(1)).unwrap();
+                }
+            })
+            .unwrap()
+        })
+        .collect();
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let q = &q;
+            Process::start(move || -> sharedctypes::Result<()> {
+                for seq in 0..PER_PRODUCER {
+                    q.put(Item::new(p, seq))?;
+                }
+                Ok(())
+            })
+            .unwrap()
+        })
+        .collect();
+    for p in &producers {
+        assert_eq!(finish(p, 120), 0);
+    }
+    q.close();
+    for c in &consumers {
+        assert_eq!(finish(c, 120), 0);
+    }
+    assert_eq!(torn.to_vec(), [0; CONSUMERS]);
+    assert_eq!(disorder.to_vec(), [0; CONSUMERS]);
+    let seen = seen.to_vec();
+    let mut per_consumer = [0usize; CONSUMERS];
+    for i in 0..total {
+        let times: Vec<u8> = (0..CONSUMERS).map(|c| seen[c * total + i]).collect();
+        assert_eq!(
+            times.iter().map(|&t| t as u32).sum::<u32>(),
+            1,
+            "item {i}: {times:?}"
+        );
+        for (c, &t) in times.iter().enumerate() {
+            per_consumer[c] += t as usize;
+        }
+    }
+    assert_eq!(per_consumer.iter().sum::<usize>(), total);
+    assert!(q.is_empty());
+}
+
+#[test]
+fn one_producer_and_one_consumer_keep_fifo_order_through_a_small_ring() {
+    const N: u64 = 200_000;
+    let q = Queue::<u64>::new(7).unwrap();
+    let consumer = Process::start(|| {
+        for expected in 0..N {
+            if q.get() != Ok(expected) {
+                return Exit(1);
+            }
+        }
+        Exit(if q.try_get() == Ok(None) { 0 } else { 2 })
+    })
+    .unwrap();
+    for i in 0..N {
+        q.put(i).unwrap();
+    }
+    assert_eq!(finish(&consumer, 120), 0);
+}
+
+#[test]
+fn close_wakes_every_waiting_getter_and_putter_and_refuses_later_puts() {
+    let empty = Queue::<u32>::new(4).unwrap();
+    let full = Queue::<u32>::new(1).unwrap();
+    full.put(9).unwrap();
+    let asleep = RawValue::new(0u32).unwrap();
+    let getters: Vec<_> = (0..3)
+        .map(|_| {
+            Process::start(|| {
+                asleep.as_atomic().fetch_add(1, Ordering::SeqCst);
+                Exit(match empty.get() {
+                    Err(Error::Closed) => 0,
+                    _ => 1,
+                })
+            })
+            .unwrap()
+        })
+        .collect();
+    let putter = Process::start(|| {
+        asleep.as_atomic().fetch_add(1, Ordering::SeqCst);
+        Exit(match full.put(10) {
+            Err(Error::Closed) => 0,
+            _ => 1,
+        })
+    })
+    .unwrap();
+    wait_for(&asleep, 4);
+    std::thread::sleep(Duration::from_millis(50));
+    empty.close();
+    full.close();
+    for g in &getters {
+        assert_eq!(finish(g, 10), 0);
+    }
+    assert_eq!(finish(&putter, 10), 0);
+    assert_eq!(empty.put(1), Err(Error::Closed));
+    assert_eq!(empty.try_put(1), Err(Error::Closed));
+    assert_eq!(full.get(), Ok(9)); // drained after close ...
+    assert_eq!(full.get(), Err(Error::Closed)); // ... then closed
+    assert_eq!(full.try_get(), Err(Error::Closed));
+    assert!(full.is_closed() && empty.is_closed());
+}
+
+#[test]
+fn a_full_queue_makes_put_wait_for_a_get_and_timeouts_hold() {
+    let q = Queue::<u16>::new(2).unwrap();
+    q.put(1).unwrap();
+    q.put(2).unwrap();
+    assert!(q.is_full());
+    let start = Instant::now();
+    assert_eq!(q.put_timeout(3, Duration::from_millis(60)), Ok(false));
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(60) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    assert_eq!(q.try_put(3), Ok(false));
+    let putter = Process::start(|| q.put(3)).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(q.len(), 2); // still waiting for room
+    assert_eq!(q.get(), Ok(1));
+    assert_eq!(finish(&putter, 10), 0);
+    assert_eq!((q.get(), q.get()), (Ok(2), Ok(3)));
+    let start = Instant::now();
+    assert_eq!(q.get_timeout(Duration::from_millis(60)), Ok(None));
+    assert!(start.elapsed() >= Duration::from_millis(60));
+    assert_eq!(q.get_timeout(Duration::ZERO), Ok(None));
+}
+
+#[test]
+fn threads_share_a_queue_too() {
+    let q = Queue::<u64>::new(16).unwrap();
+    let sum = std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let q = &q;
+            s.spawn(move || {
+                for i in 0..10_000 {
+                    q.put(t * 10_000 + i).unwrap();
+                }
+            });
+        }
+        let consumer = s.spawn(|| (0..40_000).map(|_| q.get().unwrap()).sum::<u64>());
+        consumer.join().unwrap()
+    });
+    assert_eq!(sum, (0..40_000u64).sum::<u64>());
+}
+
+#[test]
+fn bytes_messages_of_every_length_arrive_whole_and_in_order_around_the_ring() {
+    let q = BytesQueue::new(1000).unwrap();
+    assert_eq!((q.capacity(), q.max_message()), (1000, 992));
+    let message = |n: usize| -> Vec<u8> { (0..n).map(|i| (i * 31 + n) as u8).collect() };
+    let producer = Process::start(|| -> sharedctypes::Result<()> {
+        for round in 0..20 {
+            for n in 0..=300 {
+                q.put(&message((n + round) % 301))?;
+            }
+        }
+        q.put(&message(992))?; // the longest that fits
+        q.close();
+        Ok(())
+    })
+    .unwrap();
+    for round in 0..20 {
+        for n in 0..=300 {
+            assert_eq!(
+                q.get().unwrap(),
+                message((n + round) % 301),
+                "round {round}, n {n}"
+            );
+        }
+    }
+    assert_eq!(q.get().unwrap(), message(992));
+    assert_eq!(q.get(), Err(Error::Closed));
+    assert_eq!(finish(&producer, 60), 0);
+    assert_eq!(q.used_bytes(), 0);
+}
+
+#[test]
+fn a_message_that_can_never_fit_is_refused_naming_its_size() {
+    let q = BytesQueue::new(64).unwrap();
+    assert_eq!(
+        q.put(&[0; 57]),
+        Err(Error::MessageTooLarge {
+            len: 57,
+            capacity: 64
+        })
+    );
+    assert_eq!(
+        q.put(&[0; 57]).unwrap_err().to_string(),
+        "a message of 57 bytes can never fit a queue of 64 bytes (each message takes its length rounded up to 8, plus 8)"
+    );
+    assert!(q.try_put(&[1; 56]).unwrap());
+    assert_eq!(q.used_bytes(), 64);
+    assert!(matches!(
+        BytesQueue::new(7),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        Queue::<u8>::new(0),
+        Err(Error::InvalidArgument { .. })
+    ));
+}
+
+/// Runs per kill test. `SHAREDCTYPES_KILL_RUNS` raises it for a soak.
+fn runs() -> usize {
+    std::env::var("SHAREDCTYPES_KILL_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
+
+/// xorshift64: reproducible kill moments.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// A record big enough that copying it is most of an operation: kills often land inside.
+#[derive(Clone, Copy, SharedLayout)]
+#[repr(C)]
+struct Big {
+    seq: u64,
+    words: [u64; 126],
+    check: u64,
+}
+
+impl Big {
+    fn new(seq: u64) -> Big {
+        let mut words = [0; 126];
+        for (i, w) in words.iter_mut().enumerate() {
+            *w = seq.wrapping_mul(i as u64 + 1);
+        }
+        Big {
+            seq,
+            words,
+            check: !seq,
+        }
+    }
+
+    fn whole(&self) -> bool {
+        self.check == !self.seq
+            && self
+                .words
+                .iter()
+                .enumerate()
+                .all(|(i, &w)| w == self.seq.wrapping_mul(i as u64 + 1))
+    }
+}
+
+/// A child puts and gets on one queue in a loop and is killed at a random moment, `runs()`
+/// times. Each time the parent's next operation either works or reports the death (once),
+/// the one after works, and whatever is in the queue is whole: the item the child last put
+/// and had not yet taken back, at most.
+#[test]
+fn a_process_killed_inside_a_put_or_get_is_reported_once_and_leaves_the_queue_whole() {
+    let q = Queue::<Big>::new(4).unwrap();
+    let put_done = RawValue::new(0u64).unwrap(); // seq of the last put that returned, + 1
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut reported = 0;
+    for run in 0..runs() {
+        while q.try_get().is_ok_and(|x| x.is_some()) {}
+        put_done.set(0);
+        let child = Process::start(|| {
+            let mut seq = 1;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if q.put(Big::new(seq)).is_ok() {
+                    put_done.set(seq);
+                    let _ = q.get();
+                    seq += 1;
+                }
+            }
+        })
+        .unwrap();
+        while put_done.get() < 3 {
+            std::hint::spin_loop();
+        }
+        std::thread::sleep(Duration::from_micros(rng.below(500)));
+        child.kill().unwrap();
+        assert_eq!(child.join().unwrap(), -libc::SIGKILL);
+        let last = put_done.get();
+        let first = q.try_get();
+        let got = match first {
+            Err(Error::ParticipantDied { pid }) => {
+                // Its pid, or 0 if it died in the instants around taking or releasing the
+                // lock, when the lock does not name its holder.
+                assert!(pid == child.pid() || pid == 0, "run {run}: pid {pid}");
+                reported += 1;
+                q.try_get()
+                    .unwrap_or_else(|e| panic!("run {run}: reported twice: {e}"))
+            }
+            other => other.unwrap_or_else(|e| panic!("run {run}: {e}")),
+        };
+        if let Some(item) = got {
+            assert!(item.whole(), "run {run}: a torn item (seq {})", item.seq);
+            // The last put that returned, or the one after it (killed after it was visible).
+            assert!(
+                item.seq == last || item.seq == last + 1,
+                "run {run}: item {} after the put of {last}",
+                item.seq
+            );
+        }
+        assert_eq!(
+            q.try_get().map(|x| x.is_some()),
+            Ok(false),
+            "run {run}: more than one item"
+        );
+        q.put(Big::new(0)).unwrap();
+        assert!(q.get().unwrap().whole());
+    }
+    assert!(
+        reported > 0,
+        "no kill landed inside an operation in {} runs",
+        runs()
+    );
+}
+
+/// A consumer is killed at a random moment while the parent produces; then the parent
+/// drains the rest. Every item is received exactly once, by one or the other, but for at
+/// most the one the consumer had taken and not yet recorded.
+#[test]
+fn killed_consumers_lose_at_most_their_item_in_flight_and_duplicate_none() {
+    const N: usize = 4_000;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for run in 0..runs() {
+        let q = Queue::<Item>::new(32).unwrap();
+        let by_child = RawArray::<u8>::zeroed(N).unwrap();
+        let consumer = Process::start(|| {
+            loop {
+                match q.get() {
+                    Ok(item) if item.whole() => {
+                        let i = item.seq as usize;
+                        by_child.set(i, by_child.get(i).unwrap() + 1).unwrap();
+                    }
+                    Ok(_) => return Exit(3),
+                    Err(Error::Closed) => return Exit(0),
+                    Err(_) => {}
+                }
+            }
+        })
+        .unwrap();
+        let kill_after = 100 + rng.below(3_000) as usize;
+        let mut produced = 0;
+        let mut killed = false;
+        while produced < N {
+            if produced == kill_after && !killed {
+                killed = true;
+                consumer.kill().unwrap();
+                assert_eq!(consumer.join().unwrap(), -libc::SIGKILL);
+            }
+            match q.put_timeout(Item::new(0, produced as u32), Duration::from_millis(200)) {
+                Ok(true) => produced += 1,
+                Ok(false) if produced >= kill_after => break, // full, nobody consuming
+                Ok(false) => panic!("run {run}: a put waited 200 ms with a live consumer"),
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        let mut by_parent = vec![0u8; N];
+        loop {
+            match q.try_get() {
+                Ok(Some(item)) => {
+                    assert!(item.whole(), "run {run}: a torn item");
+                    by_parent[item.seq as usize] += 1;
+                }
+                Ok(None) => break,
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        let by_child = by_child.to_vec();
+        let mut lost = 0;
+        for i in 0..produced {
+            match by_child[i] + by_parent[i] {
+                1 => {}
+                0 => lost += 1,
+                n => panic!("run {run}: item {i} received {n} times"),
+            }
+        }
+        assert!(lost <= 1, "run {run}: {lost} items lost");
+    }
+}
+
+/// A producer is killed at a random moment while the parent consumes; then the parent
+/// drains the rest. The items received are exactly 0, 1, 2, ... in order: all the puts that
+/// returned, and at most the one in flight.
+#[test]
+fn killed_producers_leave_a_gapless_stream_with_at_most_their_item_in_flight() {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    for run in 0..runs() {
+        let q = Queue::<Item>::new(16).unwrap();
+        let put_done = RawValue::new(0u32).unwrap(); // puts that returned
+        let producer = Process::start(|| {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut seq = 0;
+            while Instant::now() < deadline {
+                if q.put(Item::new(1, seq)).is_ok() {
+                    seq += 1;
+                    put_done.set(seq);
+                }
+            }
+        })
+        .unwrap();
+        let kill_after = 50 + rng.below(2_000) as u32;
+        let mut next = 0u32;
+        let receive = |item: Item, next: &mut u32| {
+            assert!(item.whole(), "run {run}: a torn item");
+            assert_eq!(item.seq, *next, "run {run}: out of order or duplicated");
+            *next += 1;
+        };
+        while next < kill_after {
+            match q.get_timeout(Duration::from_secs(5)) {
+                Ok(Some(item)) => receive(item, &mut next),
+                Ok(None) => panic!("run {run}: a live producer sent nothing for 5 s"),
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        producer.kill().unwrap();
+        assert_eq!(producer.join().unwrap(), -libc::SIGKILL);
+        let done = put_done.get();
+        loop {
+            match q.try_get() {
+                Ok(Some(item)) => receive(item, &mut next),
+                Ok(None) => break,
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        assert!(
+            next == done || next == done + 1,
+            "run {run}: received {next} items, {done} puts returned"
+        );
+    }
+}
