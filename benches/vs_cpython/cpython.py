@@ -6,6 +6,7 @@ of several repetitions.
 """
 import ctypes
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -247,6 +248,55 @@ def semaphore_acquire_release():
     emit("semaphore_acquire_release", median_ns_per_op(run, ops), "ns/op")
 
 
+def shm_numpy_read():
+    """Issue 20: numpy over the block the Rust side made with RawArray::<f64>::create_shm
+    (named in $SHAREDCTYPES_BENCH_SHM; 1M f64, a[i] = i). Per repetition: attach
+    (SharedMemory + np.ndarray over shm.buf, no copy), copy it out with np.copyto into a
+    buffer already touched (the first read after the attach takes the page faults), then
+    copy it again (the steady read)."""
+    name = os.environ.get("SHAREDCTYPES_BENCH_SHM")
+    if not name:
+        return
+    try:
+        import numpy as np
+        from multiprocessing.shared_memory import SharedMemory
+    except ImportError as e:
+        emit("shm_numpy_missing", f"{e.name} is not installed for {sys.executable}", "note")
+        return
+
+    def attach():
+        # Not handed to this process's resource tracker, which would unlink it at exit.
+        if sys.version_info >= (3, 13):
+            return SharedMemory(name, track=False)
+        from multiprocessing import resource_tracker
+
+        shm = SharedMemory(name)
+        resource_tracker.unregister(shm._name, "shared_memory")
+        return shm
+
+    attach().close()  # untimed: starts the resource tracker (before 3.13)
+    dst = np.ones(1_000_000)
+    attaches, firsts, reads = [], [], []
+    for _ in range(max(REPS, n(21))):
+        t0 = time.perf_counter_ns()
+        shm = attach()
+        a = np.ndarray((shm.size // 8,), dtype=np.float64, buffer=shm.buf)
+        t1 = time.perf_counter_ns()
+        np.copyto(dst, a)
+        t2 = time.perf_counter_ns()
+        np.copyto(dst, a)
+        t3 = time.perf_counter_ns()
+        del a
+        shm.close()
+        attaches.append(t1 - t0)
+        firsts.append(t2 - t0)
+        reads.append(t3 - t2)
+    assert dst[-1] == 999_999.0 and dst.sum() == 499_999_500_000.0, dst
+    emit("shm_numpy_attach", statistics.median(attaches) / 1000, "us")
+    emit("shm_numpy_first_read", dst.nbytes / statistics.median(firsts), "GB/s")
+    emit("shm_numpy_read", dst.nbytes / statistics.median(reads), "GB/s")
+
+
 def main():
     emit("python_version", sys.version.split()[0], "version")
     fork_modify_join()  # first, while the process is small (fork cost grows with its memory)
@@ -262,6 +312,7 @@ def main():
     condition_ping_pong()
     event_set_is_set()
     semaphore_acquire_release()
+    shm_numpy_read()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 //! `python3.1x` found, then `python3`).
 
 mod report;
+mod shm;
 mod workloads;
 
 use std::collections::HashMap;
@@ -51,11 +52,12 @@ fn python() -> Option<PathBuf> {
 }
 
 /// Runs the CPython side; `key -> (value, unit)`.
-fn run_cpython(python: &Path, scale: f64) -> HashMap<String, (String, String)> {
+fn run_cpython(python: &Path, scale: f64, shm_name: &str) -> HashMap<String, (String, String)> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/vs_cpython/cpython.py");
     let output = Command::new(python)
         .arg(script)
         .arg(scale.to_string())
+        .env(shm::ENV, shm_name)
         .output()
         .expect("python runs");
     eprint!("{}", String::from_utf8_lossy(&output.stderr));
@@ -78,16 +80,18 @@ fn main() -> sharedctypes::Result<()> {
     let n = |base: usize| ((base as f64 * scale) as usize).max(1);
 
     let py = python();
+    let shm_block = shm::block()?; // for CPython + numpy to attach to, by name
     let cpython = match &py {
         Some(p) => {
             eprintln!("running the CPython side with {}", p.display());
-            run_cpython(p, scale)
+            run_cpython(p, scale, shm_block.name())
         }
         None => {
             eprintln!("python3 not found: printing the Rust side only");
             HashMap::new()
         }
     };
+    drop(shm_block);
     let cp = |key: &str| cpython.get(key).and_then(|(v, _)| v.parse::<f64>().ok());
 
     eprintln!("running the Rust side");
@@ -321,6 +325,7 @@ fn main() -> sharedctypes::Result<()> {
             ),
         },
     ];
+    rows.push(shm::row(&cpython, copy.memcpy));
     if let Some(count) = cp("alloc_value_failed_after") {
         rows.push(Row {
             workload: "CPython: locked Values before the map limit",

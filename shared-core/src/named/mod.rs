@@ -75,6 +75,7 @@ use crate::heap::Block;
 use crate::os;
 use crate::share::{Importer, ObjectFile, Share};
 
+mod plain;
 
 /// The mode of a created object unless another is asked for: readable and writable by its
 /// owner only.
