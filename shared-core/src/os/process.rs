@@ -42,6 +42,11 @@ pub(crate) fn getpid() -> i32 {
     nix::unistd::getpid().as_raw()
 }
 
+/// This process's parent's id: 1 (or a subreaper's) once the parent has died.
+pub(crate) fn getppid() -> i32 {
+    nix::unistd::getppid().as_raw()
+}
+
 /// Waits for the child `pid` (retrying on `EINTR`) and returns CPython's `exitcode`: the
 /// exit status, or `-N` after signal `N`. With `block == false`, `None` while it runs.
 pub(crate) fn wait_child(pid: i32, block: bool) -> Result<Option<i32>> {

@@ -11,9 +11,9 @@
 //! All three give the same `Process`: `join`, `exitcode`, `terminate`, … and join on drop.
 
 mod command;
-mod failure;
+pub(crate) mod failure;
 mod result;
-mod spawn;
+pub(crate) mod spawn;
 
 use core::cell::Cell;
 use core::fmt;

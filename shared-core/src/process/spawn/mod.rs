@@ -118,14 +118,31 @@ tuples! {
 }
 
 /// What a spawned child's entry point receives.
-pub(super) struct Call<'a> {
+pub(crate) struct Call<'a> {
     tag: u64,
     args: Vec<Description>,
     from: Importer<'a>,
 }
 
+impl<'a> Call<'a> {
+    /// The type tag the parent sent, for the entry point to check against its own.
+    pub(crate) fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    /// The arguments' descriptions.
+    pub(crate) fn args(&self) -> &[Description] {
+        &self.args
+    }
+
+    /// The files the descriptions refer to.
+    pub(crate) fn from(&self) -> &Importer<'a> {
+        &self.from
+    }
+}
+
 /// The entry point of a spawned child, by address.
-type Entry = fn(&Call<'_>) -> i32;
+pub(crate) type Entry = fn(&Call<'_>) -> i32;
 
 /// The fixed point that entry points are sent relative to.
 #[inline(never)]
@@ -175,18 +192,94 @@ fn distance_from_anchor(addr: usize) -> Option<i64> {
     (os::image::object_base(addr)? == base).then(|| addr as i64 - anchor as i64)
 }
 
-/// The entry point at `distance` from [`anchor`] in this process, if that lies in the same
-/// loaded object as the anchor.
-fn entry_point(distance: i64) -> Option<Entry> {
+/// The distance from [`anchor`] of the code at `addr` (a function's address), to send to a
+/// fresh process of this executable; an error saying why if it does not lie in the
+/// executable's own code.
+pub(crate) fn distance_of(addr: usize) -> Result<i64> {
+    os::image::in_main_executable(addr).map_err(|(object, exe)| {
+        Error::spawn(
+            "spawn",
+            format!(
+                "the function lies in {object}, which is not the running executable ({exe}): sharedctypes is part of a shared library loaded into another program, whose fresh copy would not hold the function (start such children with Process::command)"
+            ),
+        )
+    })?;
+    distance_from_anchor(addr).ok_or_else(|| {
+        Error::spawn(
+            "spawn",
+            "the function is not in the executable's own code (is sharedctypes linked as a shared library?)".into(),
+        )
+    })
+}
+
+/// The address at `distance` from [`anchor`] in this process, if it lies in the same loaded
+/// object as the anchor (this executable's own code) and is not null.
+pub(crate) fn code_at(distance: i64) -> Option<usize> {
     let anchor = anchor as fn() as usize;
     let addr = (anchor as i64).checked_add(distance)? as usize;
     if os::image::object_base(addr)? != os::image::object_base(anchor)? || addr == 0 {
         return None;
     }
+    Some(addr)
+}
+
+/// The entry point at `distance` from [`anchor`] in this process, if that lies in the same
+/// loaded object as the anchor.
+fn entry_point(distance: i64) -> Option<Entry> {
+    let addr = code_at(distance)?;
     // SAFETY: this process runs the same executable file as the parent (the fork server
     // checked it), so the code at the same distance from `anchor` in the same loaded object
     // is the entry point the parent took the distance of: an `Entry` (a non-null `fn`).
     Some(unsafe { core::mem::transmute::<usize, Entry>(addr) })
+}
+
+/// The `Process` of a child [`start`] started: it holds no borrow (the child received its
+/// own copies of the objects' descriptions), so it may outlive any of them.
+pub(crate) fn process(pid: i32, report: std::os::fd::OwnedFd) -> Process<'static> {
+    Process::new(pid, super::Kind::Spawned, Some(report))
+}
+
+/// Starts a fresh process of this executable that runs `entry` (whose type tag is `tag`)
+/// with the arguments `sent`, whose files are in `out`; its pid and the read end of its
+/// failure report.
+pub(crate) fn start(
+    entry: Entry,
+    tag: u64,
+    out: Exporter,
+    sent: Vec<Description>,
+) -> Result<(i32, std::os::fd::OwnedFd)> {
+    // Keeps the fork server's entry in the executable: this function refers to it.
+    core::hint::black_box(&server::ENTER_IF_SERVER);
+    let distance = distance_of(entry as usize)?;
+    let held = heap::held_lifelines();
+    let request = wire::Request {
+        entry: distance,
+        tag,
+        held: held.len() as u32,
+        args: sent.iter().map(|d| d.to_header(0)).collect(),
+    };
+    let cwd = os::fd::working_directory()?;
+    let (status, theirs) = os::socket::seqpacket_pair()?;
+    // Blocks allocated until now are not reused while the child may map them.
+    let lifeline = heap::new_lifeline()
+        .ok_or_else(|| Error::spawn("spawn", "no descriptor left for a lifeline".into()))?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let (report, report_theirs) = os::fd::report_pipe()?;
+    let mut fds: Vec<BorrowedFd<'_>> = vec![
+        theirs.as_fd(),
+        lifeline.as_fd(),
+        stdin.as_fd(),
+        stdout.as_fd(),
+        stderr.as_fd(),
+        report_theirs.as_fd(),
+        cwd.as_fd(),
+    ];
+    fds.extend(held.iter().map(AsFd::as_fd));
+    fds.extend(out.fds().iter().map(AsFd::as_fd));
+    let pid = client::submit(&request.encode(), &fds, status.as_fd())?;
+    Ok((pid, report))
 }
 
 impl<'scope> Process<'scope> {
@@ -253,54 +346,9 @@ impl<'scope> Process<'scope> {
                 ),
             ));
         }
-        // Keeps the fork server's entry in the executable: this function refers to it.
-        core::hint::black_box(&server::ENTER_IF_SERVER);
-
-        let entry: Entry = entry::<F, A, R>;
-        os::image::in_main_executable(entry as usize).map_err(|(object, exe)| {
-            Error::spawn(
-                "spawn",
-                format!(
-                    "the function lies in {object}, which is not the running executable ({exe}): sharedctypes is part of a shared library loaded into another program, whose fresh copy would not hold the function (start such children with Process::command)"
-                ),
-            )
-        })?;
-        let distance = distance_from_anchor(entry as usize).ok_or_else(|| {
-            Error::spawn(
-                "spawn",
-                "the function is not in the executable's own code (is sharedctypes linked as a shared library?)".into(),
-            )
-        })?;
         let mut out = Exporter::new(Numbering::Slots);
         let sent = args.export(&mut out)?;
-        let held = heap::held_lifelines();
-        let request = wire::Request {
-            entry: distance,
-            tag: type_tag::<F, A, R>(),
-            held: held.len() as u32,
-            args: sent.iter().map(|d| d.to_header(0)).collect(),
-        };
-        let cwd = os::fd::working_directory()?;
-        let (status, theirs) = os::socket::seqpacket_pair()?;
-        // Blocks allocated until now are not reused while the child may map them.
-        let lifeline = heap::new_lifeline()
-            .ok_or_else(|| Error::spawn("spawn", "no descriptor left for a lifeline".into()))?;
-        let stdin = std::io::stdin();
-        let stdout = std::io::stdout();
-        let stderr = std::io::stderr();
-        let (report, report_theirs) = os::fd::report_pipe()?;
-        let mut fds: Vec<BorrowedFd<'_>> = vec![
-            theirs.as_fd(),
-            lifeline.as_fd(),
-            stdin.as_fd(),
-            stdout.as_fd(),
-            stderr.as_fd(),
-            report_theirs.as_fd(),
-            cwd.as_fd(),
-        ];
-        fds.extend(held.iter().map(AsFd::as_fd));
-        fds.extend(out.fds().iter().map(AsFd::as_fd));
-        let pid = client::submit(&request.encode(), &fds, status.as_fd())?;
+        let (pid, report) = start(entry::<F, A, R>, type_tag::<F, A, R>(), out, sent)?;
         Ok(Process::new(pid, super::Kind::Spawned, Some(report)))
     }
 }
