@@ -123,3 +123,23 @@ fn the_ring_buffer_delivers_every_record_in_order_to_every_reader() {
     );
     assert_eq!(String::from_utf8(run.stdout).unwrap(), expected);
 }
+
+#[test]
+fn a_rust_producer_feeds_the_python_consumer_example() {
+    let run = cargo(&["run", "--quiet", "--example", "python_queue_consumer"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = String::from_utf8(run.stdout).unwrap();
+    if out.contains("was not found") {
+        eprintln!("SKIPPED: {out}");
+        return;
+    }
+    assert_eq!(
+        out,
+        "rust: sent 100000 readings through a queue of 1024\n\
+         python: 100000 readings (Reading), in order, sum of values[0] = 2.49998e+09\n"
+    );
+}

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use sharedctypes::named::unlink_named;
 use sharedctypes::{
-    Array, Barrier, BoundedSemaphore, CChar, Condition, Error, Event, Lock, Process, RawArray,
-    RawValue, Semaphore, SharedLayout, Value,
+    Array, Barrier, BoundedSemaphore, BytesQueue, CChar, Condition, Error, Event, Lock, Process,
+    Queue, RawArray, RawValue, Semaphore, SharedLayout, Value,
 };
 
 mod common;
@@ -749,4 +749,83 @@ except sc.BrokenBarrierError:
     assert_eq!(out, "broken True\n");
     assert!(barrier.is_broken());
     assert_eq!(barrier.wait(), Err(Error::BrokenBarrier));
+}
+
+#[test]
+fn a_rust_producer_feeds_a_python_consumer_through_a_named_queue() {
+    let Some(py) = python() else { return };
+    let name = unique("queue-to-py");
+    // Eight slots for 3000 records: both sides wait for each other again and again.
+    let q = Queue::<Record>::create_named(&name, 8).unwrap();
+    let mut child = PyChild::spawn(
+        py,
+        r#"
+import sys, sharedctypes as sc
+q = sc.open_named(sys.argv[1])
+print(type(q).__name__, q.capacity, q.element_type.__name__, flush=True)
+n = 0
+bad = []
+for r in q:
+    ok = (r.id == n and bytes(r.tag) == b"abc" and r.at.x == n / 2 and r.at.y == -n
+          and list(r.history) == [n % 7, -1, 0, 2])
+    if not ok:
+        bad.append(n)
+    n += 1
+print(n, bad[:5], flush=True)
+"#,
+        &[&name],
+    );
+    assert_eq!(child.line(), "Queue 8 Record");
+    for n in 0..3000u32 {
+        let record = Record {
+            id: n,
+            tag: [CChar(b'a'), CChar(b'b'), CChar(b'c')],
+            at: Point {
+                x: f64::from(n) / 2.0,
+                y: -f64::from(n),
+            },
+            history: [(n % 7) as i16, -1, 0, 2],
+        };
+        q.put_timeout(record, Duration::from_secs(60)).unwrap();
+    }
+    q.close();
+    assert_eq!(child.line(), "3000 []");
+    assert_eq!(child.finish(), Some(0));
+    assert!(q.is_empty());
+}
+
+#[test]
+fn a_python_producer_feeds_a_rust_consumer_through_a_named_bytes_queue() {
+    let Some(py) = python() else { return };
+    let name = unique("bytes-from-py");
+    let q = BytesQueue::create_named(&name, 256).unwrap();
+    let mut child = PyChild::spawn(
+        py,
+        r#"
+import sys, sharedctypes as sc
+q = sc.open_named(sys.argv[1])
+print(type(q).__name__, q.capacity, flush=True)
+for i in range(2000):
+    q.put(bytes([i % 251]) * (i % 61), timeout=60)
+q.close()
+print("sent", flush=True)
+"#,
+        &[&name],
+    );
+    assert_eq!(child.line(), "BytesQueue 256");
+    let mut n = 0usize;
+    loop {
+        match q.get_timeout(Duration::from_secs(60)) {
+            Ok(Some(message)) => {
+                assert_eq!(message, vec![(n % 251) as u8; n % 61], "message {n}");
+                n += 1;
+            }
+            Ok(None) => panic!("no message for 60 s after {n}"),
+            Err(Error::Closed) => break,
+            Err(e) => panic!("after {n}: {e}"),
+        }
+    }
+    assert_eq!(n, 2000);
+    assert_eq!(child.line(), "sent");
+    assert_eq!(child.finish(), Some(0));
 }

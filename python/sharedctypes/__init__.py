@@ -75,6 +75,11 @@ __all__ = [
     "Condition",
     "Barrier",
     "BrokenBarrierError",
+    "Queue",
+    "BytesQueue",
+    "Closed",
+    "ParticipantDied",
+    "MessageTooLarge",
     "Description",
     "ElemType",
     "At",
@@ -118,6 +123,42 @@ class OtherOwner(PermissionError):
     """A named object whose file another user owns (opened only with
     ``allow_other_owner=True``): a process that can write an object's lock cell can make the
     lock code of every process using it write where it chooses."""
+
+
+class Closed(ValueError):
+    """An operation on a closed queue: a ``put`` after ``close()``, or a ``get`` once the
+    queue is closed and drained (CPython's ``multiprocessing.Queue`` raises ``ValueError``
+    too once closed). Rust's ``Error::Closed``."""
+
+    def __init__(self, message="the queue is closed"):
+        super().__init__(message)
+
+
+class ParticipantDied(RuntimeError):
+    """A process using the queue died in the middle of an operation (it held the queue's
+    lock): reported once, by the next operation, which did nothing; the queue is whole (at
+    most the item the dead process was moving is lost) and the next operation works as usual.
+    ``pid`` is the dead process's id, 0 if unknown. Rust's ``Error::ParticipantDied``."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        super().__init__(
+            "a process using the queue (%s) died in the middle of an operation: at most the item it was "
+            "moving is lost; nothing was done, try again" % ("pid %d" % pid if pid > 0 else "pid unknown")
+        )
+
+
+class MessageTooLarge(ValueError):
+    """A message longer than a ``BytesQueue`` could ever hold (its capacity less 8).
+    ``len`` and ``capacity`` are in bytes. Rust's ``Error::MessageTooLarge``."""
+
+    def __init__(self, length, capacity):
+        self.len = length
+        self.capacity = capacity
+        super().__init__(
+            "a message of %d bytes can never fit a queue of %d bytes (each message takes its length "
+            "rounded up to 8, plus 8)" % (length, capacity)
+        )
 
 
 from ._atomic import AtomicsUnavailable  # noqa: E402
@@ -972,6 +1013,8 @@ _KINDS = (
     ("bounded_semaphore", 7),
     ("barrier", 8),
     ("copy", 9),
+    ("queue", 10),
+    ("bytes_queue", 11),
 )
 _KIND_OF_CODE = {code: word for word, code in _KINDS}
 _KIND_CODES = dict(_KINDS)
@@ -984,6 +1027,20 @@ _STATES = {
     "barrier": (24, 4),
 }
 _LOCK_OF_CODE = {0: None, 1: "lock", 2: "rlock"}
+# A queue's state: 64 bytes at the start of its data part (docs/format.md section 6).
+_QUEUE_STATE = 64
+# The kinds whose descriptions carry a count: of elements, of slots or of bytes.
+_COUNTED = ("value", "array", "queue", "bytes_queue")
+
+
+def _queue_layout(elem, count):
+    """``(ring_at, len, align)`` of a queue's data part (docs/format.md section 1): a queue's
+    `count` slots of `elem` from ``max(64, align)``, aligned to ``max(8, align)``; a bytes
+    queue's `count` bytes (`elem` None) from 64, aligned to 8."""
+    if elem is None:
+        return _QUEUE_STATE, _QUEUE_STATE + count, 8
+    ring_at = max(_QUEUE_STATE, elem.align)
+    return ring_at, ring_at + count * elem.size, max(8, elem.align)
 
 
 class ElemType(collections.namedtuple("ElemType", "name size align fingerprint layout")):
@@ -1065,6 +1122,8 @@ class Description:
             "bounded_semaphore": "a BoundedSemaphore",
             "barrier": "a Barrier",
             "copy": "a copied value",
+            "queue": "a Queue",
+            "bytes_queue": "a BytesQueue",
         }[kind]
 
     # -- the checks of section 1 --
@@ -1078,7 +1137,7 @@ class Description:
         parts = []
         elem = self.elem
         what = self.what()
-        needs_elem = self.kind in ("value", "array", "copy")
+        needs_elem = self.kind in ("value", "array", "copy", "queue")
         if needs_elem != (elem is not None):
             raise InvalidHandle("%s %s an element type" % (what, "without" if needs_elem else "with"))
         if elem is not None:
@@ -1098,6 +1157,15 @@ class Description:
             if self.count * elem.size > _MAX_U64:
                 raise InvalidHandle("its %d elements of %d bytes overflow" % (self.count, elem.size))
             data = (self.count * elem.size, elem.align)
+        elif self.kind in ("queue", "bytes_queue"):
+            if self.count == 0:
+                raise InvalidHandle("%s of capacity 0" % what)
+            if self.kind == "bytes_queue" and self.count % 8:
+                raise InvalidHandle("a BytesQueue of %d bytes, not a multiple of 8" % self.count)
+            _, length, align = _queue_layout(elem, self.count)
+            if length > _MAX_U64:
+                raise InvalidHandle("%s of capacity %d overflows" % (what, self.count))
+            data = (length, align)
         else:
             data = _STATES.get(self.kind)
         if data is not None and self.data is not None:
@@ -1106,7 +1174,7 @@ class Description:
             raise InvalidHandle("%s without its data" % what)
         elif self.data is not None:
             raise InvalidHandle("%s with a data part" % what)
-        if self.kind in ("lock", "condition", "barrier"):
+        if self.kind in ("lock", "condition", "barrier", "queue", "bytes_queue"):
             needs_lock = True
         elif self.kind in ("value", "array"):
             needs_lock = None  # either way
@@ -1226,13 +1294,13 @@ class Description:
             if len(hexits) % 2 or not _HEX.match(hexits):
                 raise InvalidHandle("bytes= is not an even number of hex digits")
             data_bytes = bytes.fromhex(hexits)
-        if kind in ("value", "array"):
+        if kind in _COUNTED:
             if "count" not in fields:
                 raise InvalidHandle("%s without count=" % kind)
             count = _text_number("count", fields["count"])
         elif "count" in fields:
             raise InvalidHandle(
-                "count=%s, but only a value or an array has a count, not kind=%s" % (fields["count"], kind)
+                "count=%s, but only a value, an array or a queue has a count, not kind=%s" % (fields["count"], kind)
             )
         else:
             count = 0
@@ -1415,7 +1483,7 @@ def _elem_layout(elem, fail, prefix):
 def _build(d, mapping_of, cls, fail, prefix=""):
     """The object a checked description `d` describes: `mapping_of(file)` maps the file a
     part lies in; `fail(reason)` raises the refusal; `prefix` starts other messages."""
-    if cls is not None and d.kind not in ("value", "array", "copy"):
+    if cls is not None and d.kind not in ("value", "array", "copy", "queue"):
         raise LayoutMismatch("%sit holds %s, which has no element type: cls=%s does not apply" % (prefix, d.what(), _type_name(cls)))
     if d.kind == "copy":
         layout = _elem_layout(d.elem, fail, prefix)
@@ -1436,6 +1504,16 @@ def _build(d, mapping_of, cls, fail, prefix=""):
         return SharedObject(mapping_of(d.data.file), layout, d.data.offset, d.count, d.kind == "array", lock, cls)
     if d.kind == "lock":
         return lock
+    if d.kind in ("queue", "bytes_queue"):
+        if d.lock != "lock":
+            fail("%s's lock is an RLock, not a Lock" % d.what())
+        layout = _elem_layout(d.elem, fail, prefix) if d.kind == "queue" else None
+        try:
+            if d.kind == "queue":
+                return Queue(mapping_of(d.data.file), d.data.offset, layout, d.count, lock, cls)
+            return BytesQueue(mapping_of(d.data.file), d.data.offset, d.count, lock)
+        except InvalidHandle as e:
+            fail(str(e))
     mapping = mapping_of(d.data.file)
     address = mapping.address + d.data.offset
     try:
@@ -1632,3 +1710,6 @@ def inherited(name, cls=None):
     if handle is None:
         raise KeyError("no shared object named %r was passed to this process" % name)
     return from_handle(handle, cls)
+
+
+from ._queue import BytesQueue, Queue  # noqa: E402

@@ -3,13 +3,15 @@ docs/format.md section 8): every vector the .ini lists is read here as the Rust 
 it, and what the reader finds must be exactly what the .ini says (no field missing, none
 more), or the refusal must contain the phrase it gives. Each good header, copied to
 /dev/shm, opens with open_named as its kind's class, with the values it holds; each bad one
-is refused by open_named too.
+is refused by open_named too (the queues are also read and drained: their contents are
+exactly those the vectors hold).
 
 The vectors live in the repository (``python/../docs/format``), not in an installed copy of
 the package: there these tests are skipped, saying so.
 """
 
 import os
+import queue
 import unittest
 
 import sharedctypes as sc
@@ -122,9 +124,11 @@ class Vectors(unittest.TestCase):
                 "header-array-u16.bin": "SharedObject",
                 "header-barrier.bin": "Barrier",
                 "header-bounded-semaphore.bin": "BoundedSemaphore",
+                "header-bytes-queue.bin": "BytesQueue",
                 "header-condition.bin": "Condition",
                 "header-event.bin": "Event",
                 "header-lock.bin": "Lock",
+                "header-queue-u32.bin": "Queue",
                 "header-rlock.bin": "Lock",
                 "header-semaphore.bin": "Semaphore",
                 "header-value-point-rlock.bin": "SharedObject",
@@ -144,6 +148,20 @@ class Vectors(unittest.TestCase):
         self.assertEqual(opened["header-bounded-semaphore.bin"].get_value(), 2)
         barrier = opened["header-barrier.bin"]
         self.assertEqual((barrier.parties, barrier.n_waiting, barrier.broken), (3, 0, False))
+        # A queue of u32 holding 10 and 11 (9 was taken) in 4 slots; a closed bytes queue
+        # holding b"hi": drained, then closed.
+        q = opened["header-queue-u32.bin"]
+        self.assertEqual((q.capacity, q.qsize(), q.closed, q.layout.name), (4, 2, False, "u32"))
+        self.assertEqual([q.get_nowait(), q.get_nowait()], [10, 11])
+        with self.assertRaises(queue.Empty):
+            q.get_nowait()
+        b = opened["header-bytes-queue.bin"]
+        self.assertEqual((b.capacity, b.max_message, b.used_bytes(), b.qsize(), b.closed), (32, 24, 16, 1, True))
+        self.assertEqual(b.get(), b"hi")
+        with self.assertRaises(sc.Closed):
+            b.get()
+        with self.assertRaises(sc.Closed):
+            b.put(b"more")
 
     def test_every_bad_header_is_refused_by_name_with_its_reason(self):
         checked = 0

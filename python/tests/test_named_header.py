@@ -140,8 +140,8 @@ class RefusedHeaders(unittest.TestCase):
         )
 
     def test_unknown_kind(self):
-        name, _ = forge(self, "f64", kind=10)
-        self.assertRefused(name, "it holds an object of unknown kind 10")
+        name, _ = forge(self, "f64", kind=12)
+        self.assertRefused(name, "it holds an object of unknown kind 12")
 
     def test_kind_zero(self):
         name, _ = forge(self, "f64", kind=0)

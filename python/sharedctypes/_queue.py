@@ -1,0 +1,724 @@
+"""Queues from Python: the Rust ``Queue<T>`` (records) and ``BytesQueue`` (byte messages),
+taking part in exactly the protocol of the Rust crate's ``queue`` module
+(``docs/format.md`` section 6, "queue (``SQUE``) and bytes queue (``SBQU``)").
+
+Both are bounded rings in shared memory: a 64-byte state of atomic words, then the ring
+(slots of the element type, or bytes), behind a robust ``Lock``. Everything that moves an
+item happens under the lock, and an item becomes visible (or gone) by one store of ``tail``
+(or ``head``), so a process killed at any instruction leaves the ring consistent: the next
+operation reports the death once (``ParticipantDied``), doing nothing, and the queue goes on.
+
+The state (every word accessed through ``_atomic``, one sequentially consistent access each,
+as Rust accesses them):
+
+====== ==== =========================================================================
+offset size field
+====== ==== =========================================================================
+0      4    ``tag``: ``SQUE`` (a Queue) or ``SBQU`` (a BytesQueue)
+4      4    ``closed``: 1 once closed
+8      8    ``head``: units (slots, or bytes) taken out since creation
+16     8    ``tail``: units put in since creation; ``tail - head`` are in use
+24     4    ``items``: bumped after every put and by a close; getters sleep on it
+28     4    ``space``: bumped after every get and by a close; putters sleep on it
+32     4    ``getters``: threads asleep on ``items``
+36     4    ``putters``: threads asleep on ``space``
+40     8    ``capacity``: the description's ``count``
+48     16   reserved, zero
+====== ==== =========================================================================
+
+Waiting: read ``items`` (``space``) under the lock, unlock, count yourself in ``getters``
+(``putters``), sleep on the word while it is unchanged for at most 100 ms at a time (a
+wake-up may have gone to a process that died), uncount, look again under the lock; a
+waiter that gives up passes a wake-up on if what it waited for is there.
+"""
+
+import ctypes
+import errno as _errno
+import os
+import queue as _stdqueue
+import struct
+import time
+
+from . import (
+    Closed,
+    InvalidHandle,
+    MessageTooLarge,
+    ParticipantDied,
+    _Cell,
+    _check_ctype,
+    _libc,
+)
+from . import _atomic
+from ._atomic import deadline_after, futex_wake
+from ._sync import _wait_while_equal
+
+__all__ = ["Queue", "BytesQueue"]
+
+_TAG_QUEUE = int.from_bytes(b"SQUE", "little")
+_TAG_BYTES_QUEUE = int.from_bytes(b"SBQU", "little")
+
+# The state's words (docs/format.md section 6).
+_TAG, _CLOSED, _HEAD, _TAIL, _ITEMS, _SPACE, _GETTERS, _PUTTERS, _CAPACITY = 0, 4, 8, 16, 24, 28, 32, 36, 40
+_STATE = 64
+
+_U32 = 0xFFFFFFFF
+_U64 = (1 << 64) - 1
+_WAKE_ALL = (1 << 31) - 1
+# How long a sleeper sleeps at most before it looks again (Rust's ``RESCUE``).
+_RESCUE = 0.1
+# A bytes-queue message's length prefix.
+_PREFIX = 8
+
+# This process's pid, for the lock cell's ``holder`` (updated in a forked child).
+_pid = os.getpid()
+
+
+def _after_fork():
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+class _Ring:
+    """The ring both queues are built on: its state at `address` in `mapping` (checked: its
+    tag, and its capacity against `capacity`, the description's count), `capacity` units from
+    ``address + ring_at``, and its `lock` (a ``Lock``: the same cell, taken here on a lean path
+    that follows the cell protocol of docs/format.md section 5 exactly)."""
+
+    TAG = 0
+    WHAT = ""
+
+    def __init__(self, mapping, data_offset, ring_at, length, align, capacity, lock):
+        mapping.check(data_offset, length, align)
+        if lock is None or lock.recursive:
+            raise InvalidHandle("%s needs a Lock" % self.WHAT)
+        self._mapping = mapping
+        self._mm = mapping.mm
+        self._lock = lock
+        self._atomics = a = _atomic.backend()
+        self._address = address = mapping.address + data_offset
+        self._ring_offset = data_offset + ring_at  # in the mapping
+        tag = a.load32(address + _TAG)
+        if tag != self.TAG:
+            raise InvalidHandle("the handle names not %s (tag %#010x)" % (self.WHAT, tag))
+        found = a.load64(address + _CAPACITY)
+        if found != capacity:
+            raise InvalidHandle("its state says capacity %d, its description %d" % (found, capacity))
+        self._capacity = capacity
+        # Bound once: every operation is a handful of foreign calls.
+        self._load32, self._load64, self._add32, self._cas64 = a.load32, a.load64, a.add32, a.cas64
+        self._store32 = a.store32
+        self._closed_at = address + _CLOSED
+        self._head_at = address + _HEAD
+        self._tail_at = address + _TAIL
+        self._items_at = address + _ITEMS
+        self._space_at = address + _SPACE
+        self._getters_at = address + _GETTERS
+        self._putters_at = address + _PUTTERS
+        self._mutex = lock._addr
+        self._holder = ctypes.c_int32.from_address(lock._addr + _Cell.holder.offset)
+        self._depth = ctypes.c_uint32.from_address(lock._addr + _Cell.depth.offset)
+        self._died = ctypes.c_int32.from_address(lock._addr + _Cell.died.offset)
+        self._mutex_lock = _libc.pthread_mutex_lock
+        self._mutex_unlock = _libc.pthread_mutex_unlock
+
+    # -- the lock --------------------------------------------------------------------------
+
+    def _acquire(self):
+        """Takes the lock (docs/format.md section 5); a death recorded on it is reported and
+        cleared (the ring is consistent whatever instruction the dead process was at):
+        ``ParticipantDied``, with the lock released."""
+        rc = self._mutex_lock(self._mutex)
+        if rc != 0:
+            if rc != _errno.EOWNERDEAD:
+                raise OSError(rc, "pthread_mutex_lock on the queue's lock: %s" % os.strerror(rc))
+            dead = self._holder.value
+            if _libc.pthread_mutex_consistent(self._mutex) != 0:
+                self._mutex_unlock(self._mutex)
+                raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
+            self._died.value = dead if dead > 0 else -1
+            self._depth.value = 0
+        if self._depth.value == 0:
+            self._holder.value = _pid
+        self._depth.value += 1
+        died = self._died.value
+        if died != 0:
+            self._died.value = 0
+            self._release()
+            raise ParticipantDied(died if died > 0 else 0)
+
+    def _release(self):
+        depth = self._depth.value
+        depth = depth - 1 if depth > 0 else 0
+        self._depth.value = depth
+        if depth == 0:
+            self._holder.value = 0
+        rc = self._mutex_unlock(self._mutex)
+        if rc != 0:
+            raise RuntimeError("pthread_mutex_unlock of the queue's lock failed (%s)" % os.strerror(rc))
+
+    # -- the state -------------------------------------------------------------------------
+
+    def _ends(self):
+        """``(head, tail)`` under the lock, checked: ``InvalidHandle`` if another process
+        left them inconsistent."""
+        head = self._load64(self._head_at)
+        tail = self._load64(self._tail_at)
+        used = (tail - head) & _U64
+        if used > self._capacity:
+            raise InvalidHandle(
+                "the queue's state is corrupt: %d units in use (head %d, tail %d) in a capacity of %d"
+                % (used, head, tail, self._capacity)
+            )
+        return head, tail
+
+    def _store64(self, at, old, new, what):
+        """Stores `new` in the 64-bit word at `at`, which holds `old` (under the lock nobody
+        else changes it): one atomic compare-and-swap."""
+        seen = self._cas64(at, old, new & _U64)
+        if seen != old:
+            raise InvalidHandle(
+                "the queue's state is corrupt: its %s changed from %d to %d while this process held its lock"
+                % (what, old, seen)
+            )
+
+    def _used(self):
+        # `head` first: it only grows, so `tail` read after it is at least as far along.
+        head = self._load64(self._head_at)
+        tail = self._load64(self._tail_at)
+        return min((tail - head) & _U64, self._capacity)
+
+    def _is_closed(self):
+        return self._load32(self._closed_at) != 0
+
+    def _close(self):
+        # Under the lock when it can be had, so that no put is half-way through when close
+        # returns; a death stays recorded for the next operation to report.
+        try:
+            self._lock.acquire(warn=False)
+        except (OSError, RuntimeError):
+            locked = False
+        else:
+            locked = True
+        try:
+            self._store32(self._closed_at, 1)
+        finally:
+            if locked:
+                self._lock.release()
+        self._add32(self._items_at, 1)
+        self._add32(self._space_at, 1)
+        futex_wake(self._items_at, _WAKE_ALL)
+        futex_wake(self._space_at, _WAKE_ALL)
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def _sleep(self, word, seen, sleepers, deadline, done):
+        """Waits until ``done()`` or the deadline (``False`` then), sleeping at most
+        ``_RESCUE`` at a time; ``True`` also when a rescue look is due, for the caller to look
+        under the lock."""
+        until = time.monotonic() + _RESCUE
+        if deadline is not None and deadline < until:
+            until = deadline
+        if _wait_while_equal(self._atomics, word, seen, sleepers, until, done):
+            return True
+        return deadline is None or time.monotonic() < deadline
+
+    def _pass_on(self, word, sleepers, pending):
+        """Wakes one more sleeper on `word` if one is asleep and ``pending()``."""
+        if self._load32(sleepers) != 0 and pending():
+            futex_wake(word, 1)
+
+    def _put(self, need, write, block, timeout):
+        """Puts an item of `need` units (at most the capacity): ``write(tail)`` writes it
+        under the lock, then ``tail`` moves past it. ``queue.Full`` if there is no room in
+        time (at once if not `block`)."""
+        deadline = deadline_after(timeout) if block else None
+        load32 = self._load32
+        capacity = self._capacity
+        while True:
+            self._acquire()
+            try:
+                if load32(self._closed_at) != 0:
+                    raise Closed()
+                head, tail = self._ends()
+                if capacity - (tail - head) >= need:
+                    write(tail)
+                    self._store64(self._tail_at, tail, tail + need, "tail")
+                    seen = None
+                else:
+                    # Read under the lock: a get after this changes it.
+                    seen = load32(self._space_at)
+            finally:
+                self._release()
+            if seen is None:
+                self._add32(self._items_at, 1)
+                if load32(self._getters_at) != 0:
+                    futex_wake(self._items_at, 1)
+                return
+            if not block:
+                raise _stdqueue.Full
+            space_at = self._space_at
+
+            def room():
+                return load32(space_at) != seen or load32(self._closed_at) != 0
+
+            if not self._sleep(space_at, seen, self._putters_at, deadline, room):
+                # Leaving: a wake-up this putter took may have been meant for another.
+                self._pass_on(space_at, self._putters_at, lambda: capacity - self._used() >= need)
+                raise _stdqueue.Full
+
+    def _get(self, read, block, timeout):
+        """Takes what ``read(head, used)`` reads under the lock (it returns ``(result, units,
+        count)``: the units it took, and how many items), then ``head`` moves past them.
+        ``queue.Empty`` if nothing came in time (at once if not `block`), ``Closed`` once
+        closed and empty."""
+        deadline = deadline_after(timeout) if block else None
+        load32 = self._load32
+        while True:
+            self._acquire()
+            try:
+                head, tail = self._ends()
+                used = tail - head
+                if used > 0:
+                    result, took, count = read(head, used)
+                    self._store64(self._head_at, head, head + took, "head")
+                    seen = None
+                elif load32(self._closed_at) != 0:
+                    raise Closed()
+                else:
+                    seen = load32(self._items_at)
+            finally:
+                self._release()
+            if seen is None:
+                self._add32(self._space_at, 1)
+                if load32(self._putters_at) != 0:
+                    futex_wake(self._space_at, count)
+                return result
+            if not block:
+                raise _stdqueue.Empty
+            items_at = self._items_at
+
+            def item():
+                return load32(items_at) != seen or load32(self._closed_at) != 0
+
+            if not self._sleep(items_at, seen, self._getters_at, deadline, item):
+                self._pass_on(items_at, self._getters_at, lambda: self._used() > 0)
+                raise _stdqueue.Empty
+
+    # -- the API both queues share ----------------------------------------------------------
+
+    @property
+    def capacity(self):
+        """The queue's capacity: slots (a Queue) or bytes (a BytesQueue)."""
+        return self._capacity
+
+    def close(self):
+        """Closes the queue, for every process: later puts raise ``Closed``, gets drain what
+        is left and then raise ``Closed``, and everyone waiting is woken to see it. (Unlike
+        CPython's ``Queue.close()``, which only closes this process's end, this ends the
+        stream for every consumer, as Rust's ``close`` does.)"""
+        self._close()
+
+    def is_closed(self):
+        """True once closed (by any process)."""
+        return self._is_closed()
+
+    @property
+    def closed(self):
+        """True once closed (by any process)."""
+        return self._is_closed()
+
+    def put_nowait(self, item):
+        """``put(item, False)``: ``queue.Full`` unless there is room now."""
+        return self.put(item, False)
+
+    def get_nowait(self):
+        """``get(False)``: ``queue.Empty`` unless an item is there now."""
+        return self.get(False)
+
+    def __iter__(self):
+        """Gets until the queue is closed and drained, going on past a death report
+        (``ParticipantDied``); any other error is raised."""
+        while True:
+            try:
+                yield self.get()
+            except Closed:
+                return
+            except ParticipantDied:
+                continue
+
+
+class Queue(_Ring):
+    """A bounded FIFO of records in shared memory (``multiprocessing.Queue(maxsize)``): the
+    Rust ``Queue<T>``, opened with ``open_named``, ``inherited`` or ``from_handle``.
+
+    Items come out as the element type: a ``ctypes`` structure (or array) rebuilt from the
+    layout description the queue carries (or `cls`, checked against it), a copy in this
+    process's memory; or a Python scalar (``int``, ``float``, ``bytes`` of 1 for ``CChar``,
+    ``bool``, ``str`` of 1 for ``WChar``) for a scalar element type. ``put`` takes an instance
+    of that type (or of any ``ctypes`` class with the same layout), a scalar, a tuple or list
+    of the fields' values (nested structs and arrays as tuples or lists, a ``CChar`` array as
+    ``bytes``), or a dict of them by field name.
+
+    ``put(item, block=True, timeout=None)`` and ``get(block=True, timeout=None)`` raise
+    ``queue.Full`` and ``queue.Empty`` as CPython's queues do; ``Closed`` once closed (a
+    ``get`` drains what is left first); ``ParticipantDied`` (once) after a process died in
+    the middle of an operation, which then did nothing. ``get_many(n)`` takes up to `n`
+    items in one go, ``get_array(n)`` returns them as one ``ctypes`` array.
+    """
+
+    TAG = _TAG_QUEUE
+    WHAT = "a queue"
+
+    def __init__(self, mapping, data_offset, layout, capacity, lock, cls=None):
+        from . import _queue_layout
+
+        ctype = layout.ctype()
+        if cls is not None:
+            _check_ctype(cls, layout)
+            ctype = cls
+        self.layout = layout
+        self._ctype = ctype
+        self._scalar = layout.kind == "primitive"
+        self._size = size = layout.size
+        ring_at, length, align = _queue_layout(layout, capacity)
+        super().__init__(mapping, data_offset, ring_at, length, align, capacity, lock)
+        if size == 0:
+            raise InvalidHandle("a queue of an element type of 0 bytes")
+        self._fields = [(f[0], f[3]) for f in layout.fields] if layout.kind == "struct" else None
+
+    @property
+    def element_type(self):
+        """The ``ctypes`` type of the items."""
+        return self._ctype
+
+    # -- items in and out --
+
+    def _to_bytes(self, item):
+        """The bytes of `item` as an element (see the class docs); ``TypeError`` or
+        ``ValueError`` naming what does not fit."""
+        if type(item) is self._ctype and not self._scalar:
+            return bytes(item)
+        return _encode(self.layout, item)
+
+    def _slot(self, pos):
+        return self._ring_offset + (pos % self._capacity) * self._size
+
+    def put(self, item, block=True, timeout=None):
+        """Puts `item` at the back, waiting while the queue is full (at most `timeout`
+        seconds; not at all if not `block`): ``queue.Full`` if there was no room.
+        ``Closed`` once closed; ``ParticipantDied`` (once) after a process died in the middle
+        of an operation: `item` was not put."""
+        data = self._to_bytes(item)  # before the lock: a bad item changes nothing
+        mm = self._mm
+
+        def write(tail):
+            at = self._slot(tail)
+            mm[at : at + len(data)] = data
+
+        self._put(1, write, block, timeout)
+
+    def get(self, block=True, timeout=None):
+        """Takes the item at the front, waiting while the queue is empty (at most `timeout`
+        seconds; not at all if not `block`): ``queue.Empty`` if nothing came. ``Closed`` once
+        closed and drained; ``ParticipantDied`` (once) after a process died in the middle of
+        an operation: nothing was taken."""
+        ctype, mm = self._ctype, self._mm
+        if self._scalar:
+
+            def read(head, used):
+                return ctype.from_buffer_copy(mm, self._slot(head)).value, 1, 1
+
+        else:
+
+            def read(head, used):
+                return ctype.from_buffer_copy(mm, self._slot(head)), 1, 1
+
+        return self._get(read, block, timeout)
+
+    def _take(self, n, block, timeout):
+        """Up to `n` items (at least 1) as a ``ctypes`` array, in one operation."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError("get_many(n) needs n of at least 1, not %r" % (n,))
+        ctype, mm, size, capacity, ring = self._ctype, self._mm, self._size, self._capacity, self._ring_offset
+
+        def read(head, used):
+            k = min(n, used)
+            out = (ctype * k)()
+            first = head % capacity
+            upto = min(k, capacity - first)  # up to the end of the ring, then from its start
+            ctypes.memmove(out, self._mapping.address + ring + first * size, upto * size)
+            if upto < k:
+                ctypes.memmove(ctypes.addressof(out) + upto * size, self._mapping.address + ring, (k - upto) * size)
+            return out, k, k
+
+        return self._get(read, block, timeout)
+
+    def get_many(self, n, block=True, timeout=None):
+        """Takes up to `n` items at once: waits as ``get`` does for the first, then takes
+        every item there is, up to `n`, in one operation (one lock, one wake-up); a list of
+        at least one item. Much cheaper per item than ``get`` when items are waiting."""
+        return list(self._take(n, block, timeout))
+
+    def get_array(self, n, block=True, timeout=None):
+        """``get_many`` as one ``ctypes`` array of the items (``len()`` of 1 to `n`), a copy
+        in this process's memory: no Python object per item (numpy wraps it with
+        ``numpy.frombuffer(arr, dtype)`` or ``numpy.ctypeslib.as_array(arr)``)."""
+        return self._take(n, block, timeout)
+
+    def qsize(self):
+        """Items in the queue now (another process may change it at once)."""
+        return self._used()
+
+    def empty(self):
+        """True if the queue holds no item now."""
+        return self._used() == 0
+
+    def full(self):
+        """True if the queue is full now."""
+        return self._used() >= self._capacity
+
+    def __repr__(self):
+        return "<sharedctypes.Queue of %s: %d/%d items%s>" % (
+            self.layout.name,
+            self._used(),
+            self._capacity,
+            ", closed" if self._is_closed() else "",
+        )
+
+
+# Rust scalar name -> struct format (little-endian, standard sizes: these check ranges).
+_SCALAR_FORMATS = {
+    "i8": "<b",
+    "u8": "<B",
+    "i16": "<h",
+    "u16": "<H",
+    "i32": "<i",
+    "u32": "<I",
+    "i64": "<q",
+    "u64": "<Q",
+    "isize": "<q",
+    "usize": "<Q",
+    "f32": "<f",
+    "f64": "<d",
+    "CChar": "<c",
+    "CBool": "<?",
+}
+
+
+def _encode_scalar(name, value):
+    if name == "WChar":
+        if not isinstance(value, str) or len(value) != 1:
+            raise TypeError("a WChar is a str of one character, not %r" % (value,))
+        return ord(value).to_bytes(4, "little")
+    if name == "CChar" and isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 255:
+            raise ValueError("%d does not fit a CChar (0 to 255)" % value)
+        return bytes((value,))
+    if name not in ("f32", "f64", "CBool", "CChar") and not hasattr(value, "__index__"):
+        raise TypeError("a %s is an integer, not %s" % (name, type(value).__name__))
+    try:
+        return struct.pack(_SCALAR_FORMATS[name], value)
+    except (struct.error, OverflowError) as e:
+        raise ValueError("%r does not fit a %s (%s)" % (value, name, e)) from None
+
+
+def _encode(layout, value):
+    """The bytes of an element of `layout` from a Python value: a scalar, a sequence (fields
+    in order, or array elements), a dict of fields by name, ``bytes`` for a ``CChar`` array
+    (padded with zeros), or a ``ctypes`` instance of the same layout (checked).
+    ``TypeError`` or ``ValueError`` naming what does not fit."""
+    if isinstance(value, (ctypes.Structure, ctypes.Union, ctypes.Array, ctypes._SimpleCData)):
+        _check_ctype(type(value), layout)
+        return bytes(value)
+    if layout.kind == "primitive":
+        return _encode_scalar(layout.name, value)
+    if layout.kind == "array":
+        elem = layout.elem
+        if elem.kind == "primitive" and elem.name == "CChar" and isinstance(value, (bytes, bytearray, memoryview)):
+            data = bytes(value)
+            if len(data) > layout.length:
+                raise ValueError("%d bytes for an array of %d CChar" % (len(data), layout.length))
+            return data + bytes(layout.length - len(data))
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+            raise TypeError("an array of %d elements is a sequence, not %s" % (layout.length, type(value).__name__))
+        if len(value) != layout.length:
+            raise ValueError("%d values for an array of %d elements" % (len(value), layout.length))
+        return b"".join(_encode(elem, v) for v in value)
+    # A struct: fields by name (a dict) or in order (a sequence); holes are zero.
+    names = [f[0] for f in layout.fields]
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise TypeError("%s has no field %r" % (layout.name, unknown[0]))
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise ValueError("no value for the field %r of %s" % (missing[0], layout.name))
+        values = [value[n] for n in names]
+    else:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+            raise TypeError(
+                "a %s is a ctypes instance, a tuple or list of its %d fields (%s) or a dict of them, not %s"
+                % (layout.name, len(names), ", ".join(names), type(value).__name__)
+            )
+        if len(value) != len(names):
+            raise ValueError(
+                "%d values for the %d fields of %s (%s)" % (len(value), len(names), layout.name, ", ".join(names))
+            )
+        values = value
+    out = bytearray(layout.size)
+    for (_name, offset, _type_name, field), v in zip(layout.fields, values):
+        out[offset : offset + field.size] = _encode(field, v)
+    return bytes(out)
+
+
+def _footprint(length):
+    """The ring bytes a message of `length` bytes takes: its prefix, and itself rounded up
+    to 8."""
+    return _PREFIX + (length + 7) // 8 * 8
+
+
+class BytesQueue(_Ring):
+    """A bounded FIFO of byte messages in shared memory (``multiprocessing.Queue`` of
+    pickled objects): the Rust ``BytesQueue``, opened with ``open_named``, ``inherited`` or
+    ``from_handle``. Each message is any ``bytes``-like of up to ``max_message`` bytes
+    (``capacity - 8``); it takes its length rounded up to 8, plus 8, of the ring.
+
+    ``put(message, block=True, timeout=None)``, ``get(block=True, timeout=None) -> bytes``,
+    and the rest as for ``Queue``; ``MessageTooLarge`` (a ``ValueError``) for a message that
+    can never fit. To send objects, pickle them: ``q.put(pickle.dumps(obj))`` and
+    ``pickle.loads(q.get())`` (only from processes you trust, as always with pickle).
+    """
+
+    TAG = _TAG_BYTES_QUEUE
+    WHAT = "a BytesQueue"
+
+    def __init__(self, mapping, data_offset, capacity, lock):
+        from . import _queue_layout
+
+        if capacity < _PREFIX or capacity % 8:
+            raise InvalidHandle("a BytesQueue of %d bytes, not a non-zero multiple of 8" % capacity)
+        ring_at, length, align = _queue_layout(None, capacity)
+        super().__init__(mapping, data_offset, ring_at, length, align, capacity, lock)
+
+    @property
+    def max_message(self):
+        """The longest message the queue can hold: its capacity less 8."""
+        return self._capacity - _PREFIX
+
+    def put(self, message, block=True, timeout=None):
+        """Puts `message` (``bytes``, ``bytearray``, ``memoryview``...) at the back, waiting
+        while there is not room for it (at most `timeout` seconds; not at all if not
+        `block`): ``queue.Full`` if there was none. ``MessageTooLarge`` if it could never fit;
+        ``Closed`` once closed; ``ParticipantDied`` (once) after a process died in the middle
+        of an operation: the message was not put."""
+        data = bytes(memoryview(message).cast("B")) if not isinstance(message, bytes) else message
+        length = len(data)
+        need = _footprint(length)
+        capacity = self._capacity
+        if need > capacity:
+            raise MessageTooLarge(length, capacity)
+        padded = data + bytes(need - _PREFIX - length)
+        mm, ring = self._mm, self._ring_offset
+
+        def write(tail):
+            at = tail % capacity
+            if at % 8:
+                raise InvalidHandle(
+                    "the BytesQueue's state is corrupt: its next message goes at byte %d, not a multiple of 8" % tail
+                )
+            mm[ring + at : ring + at + _PREFIX] = length.to_bytes(8, "little")
+            at = (at + _PREFIX) % capacity
+            first = min(len(padded), capacity - at)
+            mm[ring + at : ring + at + first] = padded[:first]
+            if first < len(padded):
+                mm[ring : ring + len(padded) - first] = padded[first:]
+
+        self._put(need, write, block, timeout)
+
+    def _read(self, head, used):
+        """The message at `head` (`used` bytes in use) and the bytes it takes, checked."""
+        capacity, mm, ring = self._capacity, self._mm, self._ring_offset
+        if head % 8:
+            raise InvalidHandle(
+                "the BytesQueue's state is corrupt: its next message is at byte %d, not a multiple of 8" % head
+            )
+        at = head % capacity
+        length = int.from_bytes(mm[ring + at : ring + at + _PREFIX], "little")
+        took = _footprint(length)
+        if took > used:
+            raise InvalidHandle(
+                "the BytesQueue's state is corrupt: a message of %d bytes where %d bytes are in use" % (length, used)
+            )
+        at = (at + _PREFIX) % capacity
+        first = min(length, capacity - at)
+        data = mm[ring + at : ring + at + first]
+        if first < length:
+            data += mm[ring : ring + length - first]
+        return data, took
+
+    def get(self, block=True, timeout=None):
+        """Takes the message at the front (``bytes``), waiting while there is none (at most
+        `timeout` seconds; not at all if not `block`): ``queue.Empty`` if nothing came.
+        ``Closed`` once closed and drained; ``ParticipantDied`` (once) after a process died
+        in the middle of an operation: nothing was taken."""
+
+        def read(head, used):
+            data, took = self._read(head, used)
+            return data, took, 1
+
+        return self._get(read, block, timeout)
+
+    def get_many(self, n, block=True, timeout=None):
+        """Takes up to `n` messages at once: waits as ``get`` does for the first, then takes
+        every message there is, up to `n`, in one operation; a list of at least one."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError("get_many(n) needs n of at least 1, not %r" % (n,))
+
+        def read(head, used):
+            out = []
+            took = 0
+            while took < used and len(out) < n:
+                data, t = self._read(head + took, used - took)
+                out.append(data)
+                took += t
+            return out, took, len(out)
+
+        return self._get(read, block, timeout)
+
+    def used_bytes(self):
+        """Bytes of ring in use now (messages with their prefixes and padding)."""
+        return self._used()
+
+    def qsize(self):
+        """Messages in the queue now, counted under the lock (another process may change it
+        at once). Like every operation that takes the lock, reports a death once
+        (``ParticipantDied``)."""
+        self._acquire()
+        try:
+            head, tail = self._ends()
+            count = took = 0
+            used = tail - head
+            while took < used:
+                took += self._read(head + took, used - took)[1]
+                count += 1
+            return count
+        finally:
+            self._release()
+
+    def empty(self):
+        """True if no message is in the queue now."""
+        return self._used() == 0
+
+    def full(self):
+        """True if not even an empty message fits now (less than 8 bytes free)."""
+        return self._capacity - self._used() < _PREFIX
+
+    def __repr__(self):
+        return "<sharedctypes.BytesQueue: %d/%d bytes used%s>" % (
+            self._used(),
+            self._capacity,
+            ", closed" if self._is_closed() else "",
+        )

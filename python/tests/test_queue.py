@@ -1,0 +1,588 @@
+"""Queue and BytesQueue from Python (docs/format.md section 6, "queue (SQUE) and bytes queue
+(SBQU)"): named queues laid out as Rust's ``create_named`` lays them out (a real robust lock
+cell), used from threads and from forked processes, every word of their state checked after
+each step; records and messages of every shape and length, FIFO order, timeouts, close,
+validation of what shared memory holds, and processes that die in the middle of an
+operation.
+"""
+
+import ctypes
+import mmap
+import os
+import queue
+import random
+import signal
+import struct
+import threading
+import time
+import unittest
+
+import sharedctypes as sc
+
+from tests import support
+
+SQUE = support.tag(b"SQUE")
+SBQU = support.tag(b"SBQU")
+
+# A record with holes, a nested array and a CChar array: 32 bytes, align 8.
+REC = (
+    "Rec(32,8){id@0:u8=u8,at@4:i32=i32,vals@8:%5Bf32%3B%203%5D=[f32;3],"
+    "tag@20:%5BCChar%3B%204%5D=[CChar;4],ok@24:bool=CBool,big@26:u16=u16}"
+)
+# A record of 1 KiB: a kill lands inside an operation (copying it) often.
+BIG = "Big(1024,8){seq@0:u64=u64,words@8:%5Bu64%3B%20126%5D=[u64;126],check@1016:u64=u64}"
+
+
+def _round_up(n, m):
+    return (n + m - 1) // m * m
+
+
+class Forged:
+    """A named queue laid out as Rust's ``Queue::create_named`` / ``BytesQueue::create_named``
+    would (header, a Lock's cell at the next multiple of 64, the data part at the next
+    multiple of 64 or of the element alignment, whole pages), state words given; removed when
+    the test ends. ``state(...)`` reads the state back."""
+
+    def __init__(self, testcase, capacity, layout_text=None, recursive=False, closed=0, head=0, tail=0,
+                 state_capacity=None, tag=None, type_name="T"):
+        layout = sc.parse_layout(layout_text) if layout_text else None
+        kind = 10 if layout else 11
+        name_b = type_name.encode() if layout else b""
+        layout_b = layout_text.encode() if layout else b""
+        header_len = support.FIXED + len(name_b) + len(layout_b)
+        lock_offset = _round_up(header_len, 64)
+        align = max(8, layout.align) if layout else 8
+        self.data_offset = _round_up(lock_offset + support.LOCK_CELL, max(64, align))
+        self.ring_at = max(64, layout.align) if layout else 64
+        length = self.ring_at + capacity * (layout.size if layout else 1)
+        total = _round_up(self.data_offset + length, support.PAGE)
+        image = bytearray(total)
+        support.HEADER.pack_into(
+            image, 0, b"SHCTYPES", 2, 1, header_len, kind, 2 if recursive else 1, 0,
+            layout.fingerprint if layout else 0, layout.size if layout else 0, layout.align if layout else 0,
+            capacity, lock_offset, self.data_offset, total, len(name_b), len(layout_b), 0, 0,
+        )
+        image[support.FIXED : header_len] = name_b + layout_b
+        struct.pack_into(
+            "<IIQQIIIIQ", image, self.data_offset,
+            tag if tag is not None else (SQUE if layout else SBQU), closed, head, tail, 0, 0, 0, 0,
+            capacity if state_capacity is None else state_capacity,
+        )
+        self.name = support.plant(testcase, image, lock_offset, recursive)
+        self.path = os.path.join(support.SHM, self.name)
+        self.lock_offset = lock_offset
+
+    def read(self, at, n):
+        with open(self.path, "rb") as fh:
+            fh.seek(at)
+            return fh.read(n)
+
+    def state(self):
+        """``(closed, head, tail, items, space, getters, putters, capacity)``."""
+        return struct.unpack("<IQQIIIIQ", self.read(self.data_offset + 4, 44))
+
+    def ring(self, n):
+        """The first `n` bytes of the ring."""
+        return self.read(self.data_offset + self.ring_at, n)
+
+    def cell(self):
+        """``(owner tid, holder, depth, died, tag)`` of the lock cell."""
+        return struct.unpack("<i", self.read(self.lock_offset + 8, 4)) + struct.unpack(
+            "<iIiI", self.read(self.lock_offset + 40, 16)
+        )
+
+
+def in_thread(f, *args):
+    results = []
+
+    def run():
+        try:
+            results.append(f(*args))
+        except BaseException as e:  # noqa: B902 - reported to the test
+            results.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, results
+
+
+def fork(body):
+    """Runs ``body()`` in a forked child, which exits 0 if it returns, 1 (printing the
+    error) if it raises; the child's pid."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            body()
+            code = 0
+        except BaseException as e:  # noqa: B902
+            os.write(2, ("child: %s: %s\n" % (type(e).__name__, e)).encode())
+        finally:
+            os._exit(code)
+    return pid
+
+
+def reap(pid, timeout=30):
+    """The child's wait status, failing (after killing it) if it runs longer than `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("child %d did not end within %s s" % (pid, timeout))
+        time.sleep(0.001)
+
+
+class QueueOfScalars(unittest.TestCase):
+    def setUp(self):
+        self.f = Forged(self, 4, "u32")
+        self.q = sc.open_named(self.f.name)
+
+    def test_put_and_get_move_head_and_tail_and_bump_the_words(self):
+        q = self.q
+        self.assertIsInstance(q, sc.Queue)
+        self.assertEqual((q.capacity, q.qsize(), q.empty(), q.full(), q.closed), (4, 0, True, False, False))
+        for x in (7, 8, 0xFFFFFFFF):
+            q.put(x)
+        self.assertEqual(self.f.state(), (0, 0, 3, 3, 0, 0, 0, 4))
+        self.assertEqual(self.f.ring(16), struct.pack("<4I", 7, 8, 0xFFFFFFFF, 0))
+        self.assertEqual(q.get(), 7)
+        self.assertEqual(self.f.state(), (0, 1, 3, 3, 1, 0, 0, 4))
+        q.put_nowait(9)
+        q.put(10, timeout=1)
+        self.assertEqual((q.qsize(), q.full(), q.empty()), (4, True, False))
+        # The fifth unit went to slot 0 again.
+        self.assertEqual(self.f.ring(16), struct.pack("<4I", 10, 8, 0xFFFFFFFF, 9))
+        self.assertEqual([q.get_nowait() for _ in range(4)], [8, 0xFFFFFFFF, 9, 10])
+        self.assertEqual(self.f.state(), (0, 5, 5, 5, 5, 0, 0, 4))
+        self.assertEqual(repr(q), "<sharedctypes.Queue of u32: 0/4 items>")
+        # The lock is free and its cell as the protocol leaves it.
+        self.assertEqual(self.f.cell(), (0, 0, 0, 0, support.TAG_LOCK))
+
+    def test_fifo_order_holds_around_a_small_ring(self):
+        q = self.q
+        out = []
+        n = 0
+        for round_ in range(60):
+            for _ in range(round_ % 4 + 1):
+                if not q.full():  # one thread: a put on a full queue would wait for ever
+                    q.put(n)
+                    n += 1
+            for _ in range(round_ % 3 + 1):
+                if not q.empty():
+                    out.append(q.get())
+        while not q.empty():
+            out.append(q.get())
+        self.assertEqual(out, list(range(n)))
+        self.assertEqual(self.f.state()[1:3], (n, n))
+
+    def test_values_that_do_not_fit_are_refused_and_change_nothing(self):
+        q = self.q
+        for bad, error in ((-1, ValueError), (1 << 32, ValueError), (1.5, TypeError), ("7", TypeError)):
+            with self.subTest(bad=bad):
+                with self.assertRaises(error):
+                    q.put(bad)
+        self.assertEqual(self.f.state(), (0, 0, 0, 0, 0, 0, 0, 4))
+        q.put(ctypes.c_uint32(5))
+        with self.assertRaises(sc.LayoutMismatch):
+            q.put(ctypes.c_int32(5))  # a signed integer where the queue holds u32
+        self.assertEqual(q.get(), 5)
+
+    def test_timeouts_raise_empty_and_full_within_bounds(self):
+        q = self.q
+        for call in (lambda: q.get(timeout=0.05), lambda: q.get(True, 0.05)):
+            start = time.monotonic()
+            with self.assertRaises(queue.Empty):
+                call()
+            self.assertTrue(0.05 <= time.monotonic() - start < 1.0)
+        start = time.monotonic()
+        for call in (q.get_nowait, lambda: q.get(False), lambda: q.get(timeout=-1), lambda: q.get(False, 10)):
+            with self.assertRaises(queue.Empty):
+                call()
+        self.assertLess(time.monotonic() - start, 0.5)
+        for x in range(4):
+            q.put(x)
+        start = time.monotonic()
+        with self.assertRaises(queue.Full):
+            q.put(4, timeout=0.05)
+        self.assertTrue(0.05 <= time.monotonic() - start < 1.0)
+        with self.assertRaises(queue.Full):
+            q.put_nowait(4)
+        with self.assertRaises(queue.Full):
+            q.put(4, block=False)
+        # Nobody counted asleep any more; nothing changed.
+        self.assertEqual(self.f.state(), (0, 0, 4, 4, 0, 0, 0, 4))
+        self.assertEqual(q.get_many(10), [0, 1, 2, 3])
+
+    def test_a_waiting_getter_is_woken_by_a_put_and_a_waiting_putter_by_a_get(self):
+        q = self.q
+        thread, results = in_thread(q.get, True, 30)
+        self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 1))  # getters
+        q.put(42)
+        thread.join(30)
+        self.assertEqual(results, [42])
+        for x in range(4):
+            q.put(x)
+        thread, results = in_thread(q.put, 4, True, 30)
+        self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))  # putters
+        self.assertEqual(q.get(), 0)
+        thread.join(30)
+        self.assertEqual(results, [None])
+        self.assertEqual(q.get_many(8), [1, 2, 3, 4])
+        self.assertEqual(self.f.state()[5:7], (0, 0))
+
+    def test_close_refuses_puts_drains_gets_and_wakes_every_waiter(self):
+        q = self.q
+        getters = [in_thread(q.get, True, 30) for _ in range(2)]
+        self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 2))
+        start = time.monotonic()
+        q.close()
+        for thread, _ in getters:
+            thread.join(30)
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual([type(r[0]) for _, r in getters], [sc.Closed, sc.Closed])
+        self.assertEqual(str(getters[0][1][0]), "the queue is closed")
+        self.assertTrue(q.closed and q.is_closed())
+        self.assertEqual(self.f.state(), (1, 0, 0, 1, 1, 0, 0, 4))
+        with self.assertRaises(sc.Closed):
+            q.put(1)
+        with self.assertRaises(ValueError):  # as CPython's "Queue is closed"
+            q.put_nowait(1)
+
+    def test_close_wakes_a_waiting_putter_and_gets_drain_what_is_left(self):
+        q = self.q
+        for x in (1, 2, 3, 4):
+            q.put(x)
+        thread, results = in_thread(q.put, 5, True, 30)
+        self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))
+        q.close()
+        thread.join(30)
+        self.assertIsInstance(results[0], sc.Closed)
+        self.assertEqual(list(q), [1, 2, 3, 4])  # iteration drains, then ends
+        with self.assertRaises(sc.Closed):
+            q.get(timeout=5)
+        with self.assertRaises(sc.Closed):
+            q.get_nowait()
+        self.assertEqual(self.f.state(), (1, 4, 4, 5, 5, 0, 0, 4))
+
+    def test_get_many_and_get_array_take_what_is_there_around_the_end(self):
+        q = self.q
+        for x in (1, 2, 3):
+            q.put(x)
+        self.assertEqual(q.get_many(2), [1, 2])
+        for x in (4, 5, 6):
+            q.put(x)  # slots 3, 0, 1
+        arr = q.get_array(10)
+        self.assertEqual((type(arr._type_), len(arr), list(arr)), (type(ctypes.c_uint32), 4, [3, 4, 5, 6]))
+        self.assertEqual(self.f.state(), (0, 6, 6, 6, 2, 0, 0, 4))
+        with self.assertRaises(queue.Empty):
+            q.get_many(3, timeout=0.01)
+        for bad in (0, -1, 1.0, True):
+            with self.assertRaises(ValueError):
+                q.get_many(bad)
+
+
+class QueueOfRecords(unittest.TestCase):
+    def setUp(self):
+        self.f = Forged(self, 3, REC, type_name="Rec")
+        self.q = sc.open_named(self.f.name)
+
+    def test_records_go_in_as_tuples_dicts_or_instances_and_come_out_as_the_struct(self):
+        q = self.q
+        Rec = q.element_type
+        self.assertEqual((Rec.__name__, ctypes.sizeof(Rec)), ("Rec", 32))
+        q.put((200, -5, (1.5, 2.5, -3.0), b"ab", True, 65535))
+        q.put({"id": 1, "at": 2, "vals": [0.0, 0.0, 0.25], "tag": [97, 98, 99, 100], "ok": False, "big": 3})
+        r = Rec()
+        r.id, r.at, r.tag, r.big = 9, 7, b"wxyz", 12
+        q.put(r)
+        got = [q.get() for _ in range(3)]
+        self.assertEqual(
+            [(g.id, g.at, list(g.vals), g.tag, g.ok, g.big) for g in got],
+            [
+                (200, -5, [1.5, 2.5, -3.0], b"ab", True, 65535),
+                (1, 2, [0.0, 0.0, 0.25], b"abcd", False, 3),
+                (9, 7, [0.0, 0.0, 0.0], b"wxyz", False, 12),
+            ],
+        )
+        self.assertIs(type(got[0]), Rec)
+        # The bytes in the ring are the C layout's: holes zero.
+        self.assertEqual(
+            self.f.ring(32),
+            struct.pack("<B3xi3f4s?xH4x", 200, -5, 1.5, 2.5, -3.0, b"ab\0\0", True, 65535),
+        )
+        # A copy: changing it changes nothing in shared memory.
+        got[0].id = 1
+        self.assertEqual(self.f.ring(1), b"\xc8")
+
+    def test_records_that_do_not_fit_are_refused_naming_why(self):
+        q = self.q
+        cases = [
+            ((1, 2, 3), ValueError, "3 values for the 6 fields of Rec (id, at, vals, tag, ok, big)"),
+            ((256, 0, (0, 0, 0), b"", 0, 0), ValueError, "256 does not fit a u8"),
+            ((1, 0, (0, 0), b"", 0, 0), ValueError, "2 values for an array of 3 elements"),
+            ((1, 0, (0, 0, 0), b"abcde", 0, 0), ValueError, "5 bytes for an array of 4 CChar"),
+            ({"id": 1, "nope": 2}, TypeError, "Rec has no field 'nope'"),
+            ({"id": 1}, ValueError, "no value for the field 'at' of Rec"),
+            ("text", TypeError, "a Rec is a ctypes instance, a tuple or list of its 6 fields"),
+            (ctypes.c_double(1), sc.LayoutMismatch, "c_double has 8 bytes, the shared object's type 32"),
+        ]
+        for item, error, message in cases:
+            with self.subTest(item=item):
+                with self.assertRaises(error) as caught:
+                    q.put(item)
+                self.assertIn(message, str(caught.exception))
+        self.assertEqual(self.f.state(), (0, 0, 0, 0, 0, 0, 0, 3))
+
+    def test_get_many_of_records_is_a_list_of_structs(self):
+        q = self.q
+        for i in range(3):
+            q.put((i, -i, (i, i, i), b"r%d" % i, i % 2 == 1, i * 1000))
+        got = q.get_many(5)
+        self.assertEqual([(g.id, g.at, g.tag, g.big) for g in got], [(0, 0, b"r0", 0), (1, -1, b"r1", 1000), (2, -2, b"r2", 2000)])
+        self.assertEqual(self.f.state(), (0, 3, 3, 3, 1, 0, 0, 3))
+
+
+class BytesQueues(unittest.TestCase):
+    def setUp(self):
+        self.f = Forged(self, 320)
+        self.q = sc.open_named(self.f.name)
+
+    def test_a_message_is_its_length_then_its_bytes_padded_to_8(self):
+        q = self.q
+        self.assertIsInstance(q, sc.BytesQueue)
+        self.assertEqual((q.capacity, q.max_message, q.used_bytes(), q.qsize(), q.empty()), (320, 312, 0, 0, True))
+        q.put(b"hello")
+        q.put(b"")
+        q.put(bytearray(b"12345678"))
+        self.assertEqual(
+            self.f.ring(48),
+            struct.pack("<Q", 5) + b"hello\0\0\0" + struct.pack("<Q", 0) + struct.pack("<Q", 8) + b"12345678" + bytes(8),
+        )
+        self.assertEqual(self.f.state(), (0, 0, 40, 3, 0, 0, 0, 320))
+        self.assertEqual((q.used_bytes(), q.qsize()), (40, 3))
+        self.assertEqual([q.get(), q.get(), q.get()], [b"hello", b"", b"12345678"])
+        self.assertEqual(self.f.state(), (0, 40, 40, 3, 3, 0, 0, 320))
+
+    def test_messages_of_every_length_arrive_whole_around_a_small_ring(self):
+        q = self.q
+        rng = random.Random(7)
+        sent = []
+        got = []
+        for n in range(0, 301):
+            message = bytes(rng.getrandbits(8) for _ in range(n))
+            sent.append(message)
+            while True:
+                try:
+                    q.put_nowait(message)
+                    break
+                except queue.Full:
+                    got.append(q.get_nowait())
+        while not q.empty():
+            got.extend(q.get_many(3))
+        self.assertEqual(len(got), 301)
+        for n, (a, b) in enumerate(zip(sent, got)):
+            self.assertEqual(a, b, "message of %d bytes" % n)
+        used = sum(8 + (n + 7) // 8 * 8 for n in range(301))
+        self.assertEqual(self.f.state()[1:3], (used, used))
+        self.assertGreater(used, 100 * 320)  # round the ring many times
+
+    def test_a_message_that_can_never_fit_is_refused_naming_its_size(self):
+        q = self.q
+        q.put(bytes(312))  # fills it exactly
+        self.assertTrue(q.full())
+        with self.assertRaises(sc.MessageTooLarge) as caught:
+            q.put(bytes(313))
+        self.assertIsInstance(caught.exception, ValueError)
+        self.assertEqual((caught.exception.len, caught.exception.capacity), (313, 320))
+        self.assertEqual(
+            str(caught.exception),
+            "a message of 313 bytes can never fit a queue of 320 bytes (each message takes its length rounded up to 8, plus 8)",
+        )
+        with self.assertRaises(queue.Full):
+            q.put(b"", timeout=0.01)
+        self.assertEqual(q.get(), bytes(312))
+
+    def test_close_and_iteration(self):
+        q = self.q
+        for m in (b"a", b"bc", b"def"):
+            q.put(m)
+        q.close()
+        with self.assertRaises(sc.Closed):
+            q.put(b"x")
+        self.assertEqual(list(q), [b"a", b"bc", b"def"])
+        with self.assertRaises(sc.Closed):
+            q.get_many(2)
+        self.assertEqual(repr(q), "<sharedctypes.BytesQueue: 0/320 bytes used, closed>")
+
+
+class WhatSharedMemoryHoldsIsChecked(unittest.TestCase):
+    def refused(self, forged, error, message):
+        with self.assertRaises(error) as caught:
+            sc.open_named(forged.name)
+        self.assertEqual(str(caught.exception), "%r: %s" % (forged.name, message))
+
+    def test_a_state_that_disagrees_with_the_description_is_refused(self):
+        self.refused(Forged(self, 4, "u32", state_capacity=5), sc.NotSharedctypesObject,
+                     "its state says capacity 5, its description 4")
+        self.refused(Forged(self, 4, "u32", tag=SBQU), sc.NotSharedctypesObject,
+                     "the handle names not a queue (tag 0x55514253)")
+        self.refused(Forged(self, 16, tag=SQUE), sc.NotSharedctypesObject,
+                     "the handle names not a BytesQueue (tag 0x45555153)")
+        self.refused(Forged(self, 4, "u32", recursive=True), sc.NotSharedctypesObject,
+                     "a Queue's lock is an RLock, not a Lock")
+        self.refused(Forged(self, 12), sc.NotSharedctypesObject, "a BytesQueue of 12 bytes, not a multiple of 8")
+
+    def test_corrupt_ends_and_lengths_are_refused_under_the_lock_and_released(self):
+        f = Forged(self, 4, "u32", head=3, tail=9)
+        q = sc.open_named(f.name)
+        for op in (q.get_nowait, lambda: q.put_nowait(1)):
+            with self.assertRaises(sc.InvalidHandle) as caught:
+                op()
+            self.assertEqual(
+                str(caught.exception),
+                "the queue's state is corrupt: 6 units in use (head 3, tail 9) in a capacity of 4",
+            )
+        self.assertEqual(f.cell(), (0, 0, 0, 0, support.TAG_LOCK))  # released
+        self.assertEqual(q.qsize(), 4)  # clamped to the capacity
+        b = Forged(self, 32, tail=16)
+        with open(b.path, "r+b") as fh:  # a message of 9 bytes where 16 are in use
+            fh.seek(b.data_offset + b.ring_at)
+            fh.write(struct.pack("<Q", 9))
+        bq = sc.open_named(b.name)
+        with self.assertRaises(sc.InvalidHandle) as caught:
+            bq.get()
+        self.assertEqual(
+            str(caught.exception), "the BytesQueue's state is corrupt: a message of 9 bytes where 16 bytes are in use"
+        )
+        self.assertEqual(b.state()[1:3], (0, 16))
+
+
+class Processes(unittest.TestCase):
+    def test_a_forked_producer_sends_exactly_0_to_n_in_order(self):
+        f = Forged(self, 16, "u64")
+        q = sc.open_named(f.name)
+        n = 3000
+
+        def produce():
+            q2 = sc.open_named(f.name)  # by name too, beside the inherited mapping
+            for i in range(n):
+                (q if i % 2 else q2).put(i)
+            q.close()
+
+        pid = fork(produce)
+        got = []
+        while True:
+            try:
+                got.extend(q.get_many(7, timeout=30))
+            except sc.Closed:
+                break
+        self.assertEqual(os.WEXITSTATUS(reap(pid)), 0)
+        self.assertEqual(got, list(range(n)))
+        self.assertEqual(f.state()[:3], (1, n, n))
+        self.assertEqual(f.state()[5:7], (0, 0))
+
+    def test_a_holder_that_dies_is_reported_once_by_the_next_operation_which_does_nothing(self):
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        q.put(1)
+        pid = fork(lambda: q._lock.acquire(warn=False))  # exits holding the lock
+        self.assertEqual(os.WEXITSTATUS(reap(pid)), 0)
+        with self.assertRaises(sc.ParticipantDied) as caught:
+            q.put(2)
+        self.assertEqual(caught.exception.pid, pid)
+        self.assertEqual(
+            str(caught.exception),
+            "a process using the queue (pid %d) died in the middle of an operation: at most the item it was "
+            "moving is lost; nothing was done, try again" % pid,
+        )
+        self.assertEqual(f.state()[1:3], (0, 1))  # the put did nothing
+        self.assertEqual(f.cell(), (0, 0, 0, 0, support.TAG_LOCK))  # reported, cleared, released
+        q.put(2)
+        # close() keeps a death for the next operation; iteration goes on past it.
+        pid = fork(lambda: q._lock.acquire(warn=False))
+        reap(pid)
+        q.close()
+        self.assertEqual(f.cell()[3], pid)
+        with self.assertRaises(sc.ParticipantDied):
+            q.get()
+        q2 = sc.open_named(f.name)
+        pid = fork(lambda: q2._lock.acquire(warn=False))
+        reap(pid)
+        self.assertEqual(list(q), [1, 2])
+
+    def test_a_process_killed_inside_a_put_loop_is_reported_at_most_once_and_the_queue_stays_whole(self):
+        f = Forged(self, 4, BIG, type_name="Big")
+        q = sc.open_named(f.name)
+        Big = q.element_type
+        # Shared with the child (an anonymous MAP_SHARED page): the seq of its last put that
+        # returned.
+        last_put = ctypes.c_uint64.from_buffer(mmap.mmap(-1, 8))
+
+        def big(seq):
+            b = Big()
+            b.seq = seq
+            b.check = seq ^ 0xFFFFFFFFFFFFFFFF
+            for i in range(126):
+                b.words[i] = (seq * (i + 1)) & 0xFFFFFFFFFFFFFFFF
+            return b
+
+        def whole(b):
+            return b.check == b.seq ^ 0xFFFFFFFFFFFFFFFF and all(
+                b.words[i] == (b.seq * (i + 1)) & 0xFFFFFFFFFFFFFFFF for i in range(126)
+            )
+
+        items = [big(s) for s in range(1, 400)]
+
+        def loop():
+            # Puts items[0], takes it back, puts items[1], ... (seq 1, 2, ... 399, 1, ...).
+            i = 0
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                q.put(items[i])
+                last_put.value = i + 1
+                q.get()
+                i = (i + 1) % len(items)
+
+        rng = random.Random(11)
+        reported = 0
+        runs = 12
+        for run in range(runs):
+            last_put.value = 0
+            pid = fork(loop)
+            while last_put.value < 3:
+                time.sleep(0.0002)
+            time.sleep(rng.random() * 0.003)
+            os.kill(pid, signal.SIGKILL)
+            status = reap(pid)
+            self.assertTrue(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status)
+            last = last_put.value
+            try:
+                got = q.get_many(8, block=False)
+            except sc.ParticipantDied as e:
+                self.assertIn(e.pid, (pid, 0), "run %d" % run)
+                reported += 1
+                try:
+                    got = q.get_many(8, block=False)
+                except sc.ParticipantDied:
+                    self.fail("run %d: the death was reported twice" % run)
+                except queue.Empty:
+                    got = []
+            except queue.Empty:
+                got = []
+            self.assertLessEqual(len(got), 1, "run %d: more than one item" % run)
+            for item in got:
+                self.assertTrue(whole(item), "run %d: a torn item (seq %d)" % (run, item.seq))
+                # The last put that returned, or the one after it (killed once it was visible).
+                self.assertIn(item.seq, (last, last % len(items) + 1), "run %d: item %d after the put of %d" % (run, item.seq, last))
+            self.assertEqual(f.cell()[1:4], (0, 0, 0), "run %d: the lock is left as the protocol says" % run)
+            q.put(items[0])
+            self.assertTrue(whole(q.get()))
+        self.assertGreater(reported, 0, "no kill landed inside an operation in %d runs" % runs)
+
+
+if __name__ == "__main__":
+    unittest.main()
