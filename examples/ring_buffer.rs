@@ -1,7 +1,10 @@
 //! A bounded ring buffer between processes: one writer and three readers, each reader
-//! reading every record in order, coordinated by two `Condition`s over one `Lock` (the shape
-//! of the classic Python ring buffers built on `multiprocessing.Condition`). The writer and
-//! the readers are spawned processes that receive the ring's parts as arguments.
+//! reading every record in order (the shape of the classic Python ring buffers built on
+//! `multiprocessing.Condition`, and of a `multiprocessing.Queue` per reader). Each reader has
+//! a 16-slot [`Queue`] of its own; the writer puts every record on each, waiting whenever a
+//! reader is a ring behind, and closes them when done; a reader takes records until its queue
+//! is closed and drained. The writer and the readers are spawned processes that receive the
+//! queues as arguments.
 //!
 //! ```console
 //! $ cargo run --example ring_buffer
@@ -11,11 +14,9 @@
 //! reader 2: checksum 0x95d3a5dff961e450
 //! ```
 
-use sharedctypes::{
-    CChar, Condition, Lock, Process, RawArray, RawValue, Result, SharedLayout, Value,
-};
+use sharedctypes::{CChar, Process, Queue, RawValue, Result, SharedLayout};
 
-const CAPACITY: u64 = 16;
+const CAPACITY: usize = 16;
 const READERS: usize = 3;
 const RECORDS: u64 = 10_000;
 
@@ -50,79 +51,45 @@ fn checksum(sum: u64, r: &Record) -> u64 {
     h
 }
 
-/// The writer: the ring's parts arrive as arguments (the slots, how many records were
-/// written, how many each reader has read, and the two conditions over the ring's lock).
-fn writer(
-    slots: RawArray<Record>,
-    written: Value<u64, Lock>,
-    read: RawArray<u64>,
-    filled: Condition<Lock>,
-    freed: Condition<Lock>,
-) -> Result<()> {
+/// The writer: every record to every reader's queue, in order, then closes them.
+fn writer(a: Queue<Record>, b: Queue<Record>, c: Queue<Record>) -> Result<()> {
     for i in 0..RECORDS {
-        let guard = freed.acquire()?;
-        // Wait for a free slot: the slowest reader is less than a ring behind.
-        let (guard, _) = freed.wait_for(
-            guard,
-            || i - read.iter().min().unwrap_or(i) < CAPACITY,
-            None,
-        )?;
-        slots.set((i % CAPACITY) as usize, record(i))?;
-        written.get_obj().set(i + 1);
-        filled.notify_all();
-        drop(guard);
+        let r = record(i);
+        for q in [&a, &b, &c] {
+            q.put(r)?; // waits while that reader is a ring behind
+        }
+    }
+    for q in [&a, &b, &c] {
+        q.close(); // the readers drain what is left, then stop
     }
     Ok(())
 }
 
-fn reader(
-    id: u32,
-    slots: RawArray<Record>,
-    written: Value<u64, Lock>,
-    read: RawArray<u64>,
-    filled: Condition<Lock>,
-    freed: Condition<Lock>,
-    sum: RawValue<u64>,
-) -> Result<()> {
-    let id = id as usize;
+fn reader(queue: Queue<Record>, sum: RawValue<u64>) -> Result<()> {
     let mut checks = 0;
-    for i in 0..RECORDS {
-        let guard = filled.acquire()?;
-        let (guard, _) = filled.wait_for(guard, || written.get_obj().get() > i, None)?;
-        let r = slots.get((i % CAPACITY) as usize).expect("in the ring");
-        read.set(id, i + 1)?;
-        freed.notify(1);
-        drop(guard);
-        assert_eq!(r.seq, i, "reader {id} read out of order");
+    let mut expected = 0;
+    for r in queue.iter() {
+        assert_eq!(r.seq, expected, "a reader read out of order");
         checks = checksum(checks, &r);
+        expected += 1;
     }
+    assert_eq!(expected, RECORDS, "a reader missed records");
     sum.set(checks);
     Ok(())
 }
 
 fn main() -> Result<()> {
-    let lock = Lock::new()?;
-    let slots = RawArray::<Record>::zeroed(CAPACITY as usize)?;
-    let written = Value::with_lock(0u64, lock.clone())?;
-    let read = RawArray::<u64>::zeroed(READERS)?;
-    let filled = Condition::new(lock.clone())?;
-    let freed = Condition::new(lock)?;
+    let queues = (0..READERS)
+        .map(|_| Queue::<Record>::new(CAPACITY))
+        .collect::<Result<Vec<_>>>()?;
     let sums = (0..READERS)
         .map(|_| RawValue::new(0u64))
         .collect::<Result<Vec<_>>>()?;
-    let ids: Vec<u32> = (0..READERS as u32).collect(); // copied into the readers
 
     let readers = (0..READERS)
-        .map(|id| {
-            Process::spawn(
-                reader,
-                (
-                    &ids[id], &slots, &written, &read, &filled, &freed, &sums[id],
-                ),
-            )
-        })
+        .map(|id| Process::spawn(reader, (&queues[id], &sums[id])))
         .collect::<Result<Vec<_>>>()?;
-    let w = Process::spawn(writer, (&slots, &written, &read, &filled, &freed))?;
+    let w = Process::spawn(writer, (&queues[0], &queues[1], &queues[2]))?;
     assert_eq!(w.join()?, 0, "the writer failed");
     for r in &readers {
         assert_eq!(r.join()?, 0, "a reader failed");

@@ -143,3 +143,80 @@ fn a_rust_producer_feeds_the_python_consumer_example() {
          python: 100000 readings (Reading), in order, sum of values[0] = 2.49998e+09\n"
     );
 }
+
+fn run_example(name: &str) -> String {
+    let run = cargo(&["run", "--quiet", "--example", name]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8(run.stdout).unwrap()
+}
+
+#[test]
+fn the_pool_sums_every_row_of_the_shared_matrix() {
+    // Row r holds 500r .. 500r+499: its sum is 500 * 500r + 124750.
+    assert_eq!(
+        run_example("pool_row_sums"),
+        "2000 rows of 500 summed by 4 workers: row 0 = 124750, row 1999 = 499874750, total = 499999500000\n"
+    );
+}
+
+#[test]
+fn structured_messages_cross_a_bytes_queue_with_serde() {
+    let out = run_example("bytes_queue_serde");
+    let mut lines: Vec<&str> = out.lines().collect();
+    let last = lines.pop();
+    lines.sort_unstable(); // the workers start in any order
+    assert_eq!(
+        lines,
+        [
+            "worker 0 started: \"primes below 10000\"",
+            "worker 1 started: \"primes below 20000\"",
+            "worker 2 started: \"primes below 30000\""
+        ]
+    );
+    assert_eq!(
+        last,
+        Some("3 workers, 8 progress reports, results: [1229, 2262, 3245]")
+    );
+}
+
+#[test]
+fn two_programs_meet_at_a_named_queue() {
+    let built = cargo(&["build", "--quiet", "--example", "named_queue"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let exe = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples/named_queue");
+    let name = format!("sharedctypes-test-example-jobs-{}", std::process::id());
+    // The producer may start first: it waits for the consumer's queue to appear.
+    let producer = Command::new(&exe)
+        .args(["produce", "50000", &name])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let consumer = Command::new(&exe)
+        .args(["consume", &name])
+        .output()
+        .unwrap();
+    let producer = producer.wait_with_output().unwrap();
+    assert!(consumer.status.success() && producer.status.success());
+    assert_eq!(
+        String::from_utf8(producer.stdout).unwrap(),
+        "produced 50000 jobs\n"
+    );
+    assert_eq!(
+        String::from_utf8(consumer.stdout).unwrap(),
+        "consumed 50000 jobs in order, sum of sizes 1249975000\n"
+    );
+    assert!(!std::path::Path::new(&format!("/dev/shm/{name}")).exists());
+}

@@ -32,9 +32,9 @@ fn footprint(len: usize) -> Option<u64> {
 /// forms, [`close`](Self::close), sharing every way, and robustness to a process killed at
 /// any instruction ([`Error::ParticipantDied`]).
 ///
-/// To send structured messages, serialise them: with serde and a format such as `bincode`
-/// or `postcard`, `q.put(&postcard::to_allocvec(&msg)?)?` and
-/// `postcard::from_bytes(&q.get()?)`; the `bytes_queue_serde` example shows it.
+/// To send structured messages, serialise them: with serde and a format such as
+/// `serde_json`, `postcard` or `bincode`, `q.put(&serde_json::to_vec(&msg)?)?` and
+/// `serde_json::from_slice(&q.get()?)?`; the `bytes_queue_serde` example shows it.
 ///
 /// ```
 /// use sharedctypes::{BytesQueue, Process};
