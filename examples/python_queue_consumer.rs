@@ -53,21 +53,27 @@ fn main() -> sharedctypes::Result<()> {
         .expect("python runs");
 
     let n = 100_000u64;
-    for seq in 0..n {
-        let x = seq as f64 / 2.0;
-        readings.put(Reading {
-            seq,
-            sensor: (seq % 4) as u32,
-            flags: 0,
-            values: [x, x + 1.0, x + 2.0, x + 3.0, x + 4.0, x + 5.0],
-        })?; // waits while the queue is full
+    let sent = (|| -> sharedctypes::Result<()> {
+        for seq in 0..n {
+            let x = seq as f64 / 2.0;
+            readings.put(Reading {
+                seq,
+                sensor: (seq % 4) as u32,
+                flags: 0,
+                values: [x, x + 1.0, x + 2.0, x + 3.0, x + 4.0, x + 5.0],
+            })?; // waits while the queue is full
+        }
+        Ok(())
+    })();
+    if sent.is_ok() {
+        println!(
+            "rust: sent {n} readings through a queue of {}",
+            readings.capacity()
+        );
     }
-    println!(
-        "rust: sent {n} readings through a queue of {}",
-        readings.capacity()
-    );
     done.set();
     let status = consumer.wait().expect("python ends");
+    sent?;
     if !status.success() {
         eprintln!("the Python consumer failed ({status})");
         std::process::exit(1);
