@@ -297,6 +297,62 @@ def shm_numpy_read():
     emit("shm_numpy_read", dst.nbytes / statistics.median(reads), "GB/s")
 
 
+def _produce(q, count):
+    record = bytes(64)
+    for _ in range(count):
+        q.put(record)
+
+
+def _consume(q, count):
+    for _ in range(count):
+        q.get()
+
+
+def queue_1p1c():
+    """One producer process, the consumer in this one: multiprocessing.Queue of 64-byte
+    bytes objects (pickled, through a pipe)."""
+    count = n(50_000)
+    samples = []
+    for _ in range(3):
+        q = ctx.Queue(1024)
+        p = ctx.Process(target=_produce, args=(q, count))
+        t0 = time.perf_counter_ns()
+        p.start()
+        _consume(q, count)
+        p.join()
+        samples.append((time.perf_counter_ns() - t0) / count)
+    emit("queue_1p1c", statistics.median(samples), "ns/op")
+
+
+def queue_4p4c():
+    count = n(50_000) // 4 * 4
+    samples = []
+    for _ in range(3):
+        q = ctx.Queue(1024)
+        procs = [ctx.Process(target=_produce, args=(q, count // 4)) for _ in range(4)]
+        procs += [ctx.Process(target=_consume, args=(q, count // 4)) for _ in range(4)]
+        t0 = time.perf_counter_ns()
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        samples.append((time.perf_counter_ns() - t0) / count)
+    emit("queue_4p4c", statistics.median(samples), "ns/op")
+
+
+def _square(x):
+    return x * x
+
+
+def pool_map():
+    """Pool(2).map of 100k cheap items, the pool started beforehand (as on the Rust side)."""
+    count = n(100_000)
+    xs = list(range(count))
+    with ctx.Pool(2) as pool:
+        pool.map(_square, xs[:1000])
+        emit("pool_map", median_ns_per_op(lambda: pool.map(_square, xs), count, reps=3), "ns/op")
+
+
 def main():
     emit("python_version", sys.version.split()[0], "version")
     fork_modify_join()  # first, while the process is small (fork cost grows with its memory)
@@ -313,6 +369,9 @@ def main():
     event_set_is_set()
     semaphore_acquire_release()
     shm_numpy_read()
+    queue_1p1c()
+    queue_4p4c()
+    pool_map()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 //! `SHAREDCTYPES_PYTHON=/path/to/python3` chooses the interpreter (default: the newest
 //! `python3.1x` found, then `python3`).
 
+mod queues;
 mod report;
 mod shm;
 mod workloads;
@@ -113,6 +114,18 @@ fn main() -> sharedctypes::Result<()> {
     let event = workloads::event_set_is_set(n(5_000_000))?;
     let semaphore = workloads::semaphore_acquire_release(n(5_000_000))?;
     let (store_load, cas_add) = workloads::bare_atomics(n(5_000_000))?;
+    let q_1p1c = queues::queue_1p1c(n(1_000_000) as u64)?;
+    let ring = queues::spsc_ring_1p1c(n(1_000_000) as u64)?;
+    let q_4p4c = queues::queue_4p4c(n(1_000_000) as u64)?;
+    let put_get = queues::put_get_uncontended(n(2_000_000) as u64)?;
+    let pool = queues::pool_map(n(100_000) as u64, 2)?;
+    let (to_python, to_python_batch) = match &py {
+        Some(p) => (
+            queues::rust_to_python(p, n(200_000) as u64, false)?,
+            queues::rust_to_python(p, n(1_000_000) as u64, true)?,
+        ),
+        None => (None, None),
+    };
 
     let faster = |rust: f64, key: &str| cp(key).map(|c| c / rust);
     let target = |text: String, met: bool| Some((text, met));
@@ -326,6 +339,75 @@ fn main() -> sharedctypes::Result<()> {
         },
     ];
     rows.push(shm::row(&cpython, copy.memcpy));
+    rows.extend([
+        Row {
+            workload: "Queue, 1 producer -> 1 consumer process, 64-byte records",
+            unit: "ns/op",
+            rust: q_1p1c,
+            cpython: cp("queue_1p1c"),
+            ratio: faster(q_1p1c, "queue_1p1c"),
+            target: faster(q_1p1c, "queue_1p1c")
+                .map(|r| (">= 100x CPython Queue".to_string(), r >= 100.0)),
+        },
+        Row {
+            workload: "Queue 1 -> 1 vs a hand-written SPSC ring (spinning)",
+            unit: "ns/op",
+            rust: q_1p1c,
+            cpython: None,
+            ratio: None,
+            target: target(
+                format!("<= 2x the ring ({ring:.1} ns): {:.2}x", q_1p1c / ring),
+                q_1p1c <= 2.0 * ring,
+            ),
+        },
+        Row {
+            workload: "Queue, 4 producers -> 4 consumers, 64-byte records",
+            unit: "ns/op",
+            rust: q_4p4c,
+            cpython: cp("queue_4p4c"),
+            ratio: faster(q_4p4c, "queue_4p4c"),
+            target: faster(q_4p4c, "queue_4p4c")
+                .map(|r| (">= 50x CPython Queue".to_string(), r >= 50.0)),
+        },
+        Row {
+            workload: "Queue put + get, one process, uncontended",
+            unit: "ns/op",
+            rust: put_get,
+            cpython: None,
+            ratio: None,
+            target: target("<= 50 ns".into(), put_get <= 50.0),
+        },
+        Row {
+            workload: "Pool(2).map of 100k cheap items (per item)",
+            unit: "ns/op",
+            rust: pool,
+            cpython: cp("pool_map"),
+            ratio: faster(pool, "pool_map"),
+            target: faster(pool, "pool_map")
+                .map(|r| (">= 20x CPython Pool.map".to_string(), r >= 20.0)),
+        },
+    ]);
+    if let Some(py_get) = to_python {
+        rows.push(Row {
+            workload: "Rust -> Python Queue, 64-byte records, one get() each, vs CPython Queue",
+            unit: "ns/op",
+            rust: py_get,
+            cpython: cp("queue_1p1c"),
+            ratio: faster(py_get, "queue_1p1c"),
+            target: None,
+        });
+    }
+    if let Some(py_batch) = to_python_batch {
+        rows.push(Row {
+            workload: "Rust -> Python Queue, 64-byte records, get_array(1024), vs CPython Queue",
+            unit: "ns/op",
+            rust: py_batch,
+            cpython: cp("queue_1p1c"),
+            ratio: faster(py_batch, "queue_1p1c"),
+            target: faster(py_batch, "queue_1p1c")
+                .map(|r| (">= 10x CPython Queue".to_string(), r >= 10.0)),
+        });
+    }
     if let Some(count) = cp("alloc_value_failed_after") {
         rows.push(Row {
             workload: "CPython: locked Values before the map limit",

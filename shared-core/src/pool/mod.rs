@@ -39,6 +39,7 @@ use std::collections::VecDeque;
 
 use crate::access::SharedLayout;
 use crate::error::{Error, Result};
+use crate::os;
 use crate::process::SpawnArgs;
 use crate::process::spawn;
 use crate::share::{Exporter, Numbering};
@@ -77,8 +78,12 @@ fn plain_fn<F>() -> Result<()> {
 }
 
 /// Python's default chunk size: the items over four chunks per worker, rounded up.
-fn default_chunk(len: usize, workers: usize) -> usize {
-    len.div_ceil(4 * workers.max(1)).max(1)
+fn default_chunk(len: usize, workers: usize, item_bytes: usize) -> usize {
+    // A quarter of each worker's share, but no more than 32 KiB of items: bigger chunks
+    // cost fresh pages in every copy and leave workers idle at the end (measured: 12,500
+    // items of 8 bytes took 27 ns an item, 4,096 took 13-15).
+    let most = (32 << 10) / item_bytes.max(1);
+    len.div_ceil(4 * workers.max(1)).min(most).max(1)
 }
 
 impl Pool {
@@ -106,7 +111,11 @@ impl Pool {
             n,
             Box::new(|crew: &Crew<'static>, slot: u64| {
                 let mut out = Exporter::new(Numbering::Slots);
-                let sent = channels(crew, &slot).export(&mut out)?;
+                let sent = channels(
+                    crew,
+                    &[slot, u64::from(os::process::getpid().unsigned_abs())],
+                )
+                .export(&mut out)?;
                 let (pid, report) =
                     spawn::start(worker::any_function, worker::any_function_tag(), out, sent)?;
                 Ok(spawn::process(pid, report))
@@ -175,7 +184,9 @@ impl Pool {
             .crew
             .max_chunk(core::mem::size_of::<T>(), core::mem::size_of::<R>())?;
         let chunk = chunk
-            .unwrap_or_else(|| default_chunk(xs.len(), self.size()))
+            .unwrap_or_else(|| {
+                default_chunk(xs.len(), self.size(), size_of::<T>().max(size_of::<R>()))
+            })
             .clamp(1, most);
         Ok(Job::new(
             &self.crew,
@@ -322,21 +333,27 @@ impl Pool {
             self.size(),
             Box::new(move |crew: &Crew<'_>, slot: u64| {
                 let mut out = Exporter::new(Numbering::Slots);
-                let mut sent = channels(crew, &slot).export(&mut out)?;
+                let mut sent = channels(
+                    crew,
+                    &[slot, u64::from(os::process::getpid().unsigned_abs())],
+                )
+                .export(&mut out)?;
                 sent.extend(args.export(&mut out)?);
                 let (pid, report) = spawn::start(worker::with_args::<F, A, T, R>, tag, out, sent)?;
                 Ok(spawn::process(pid, report))
             }),
         )?;
         let most = crew.max_chunk(core::mem::size_of::<T>(), core::mem::size_of::<R>())?;
-        let chunk = default_chunk(xs.len(), self.size()).clamp(1, most);
+        let chunk =
+            default_chunk(xs.len(), self.size(), size_of::<T>().max(size_of::<R>())).clamp(1, most);
         collect(Job::new(&crew, 1, 0, tag, xs, chunk), xs.len())
     }
 }
 
 /// A crew's channels, as a worker receives them first.
-fn channels<'c>(crew: &'c Crew<'_>, slot: &'c u64) -> Channels<'c> {
-    (&crew.tasks, &crew.results, &crew.status, slot)
+/// What a worker receives first; `who` is its slot and the pool's process's id.
+fn channels<'c>(crew: &'c Crew<'_>, who: &'c [u64; 2]) -> Channels<'c> {
+    (&crew.tasks, &crew.results, &crew.status, who)
 }
 
 /// Runs `job` to its end; the outputs in input order, or the first item's failure.

@@ -22,11 +22,16 @@ use crate::{BytesQueue, RawArray};
 /// Words of a worker's slot in the status array: the job, and the item it runs plus one.
 pub(crate) const STATUS_WORDS: usize = 2;
 
-/// What every worker receives first: the tasks and results queues, the status array and
-/// its slot.
-pub(crate) type Channels<'a> = (&'a BytesQueue, &'a BytesQueue, &'a RawArray<u64>, &'a u64);
+/// What every worker receives first: the tasks and results queues, the status array, and
+/// its slot with the pool's process's id.
+pub(crate) type Channels<'a> = (
+    &'a BytesQueue,
+    &'a BytesQueue,
+    &'a RawArray<u64>,
+    &'a [u64; 2],
+);
 /// The same, received.
-type Received = (BytesQueue, BytesQueue, RawArray<u64>, u64);
+type Received = (BytesQueue, BytesQueue, RawArray<u64>, [u64; 2]);
 
 /// The hash of `X`'s type id: tags what a message or a spawned worker is for.
 pub(crate) fn tag_of<X: 'static>() -> u64 {
@@ -116,14 +121,15 @@ const OWNER_CHECK: Duration = Duration::from_millis(500);
 /// (killed, or aborted), the worker is re-parented and sees it within [`OWNER_CHECK`], and
 /// exits instead of waiting for ever.
 fn serve(
-    (tasks, results, status, slot): &Received,
+    (tasks, results, status, [slot, owner]): &Received,
     run: impl Fn(&Chunk<'_>) -> core::result::Result<Vec<u8>, String>,
 ) -> i32 {
     let Ok(slot) = usize::try_from(*slot) else {
         return failure::fail("a worker slot out of range");
     };
-    let owner = os::process::getppid();
-    let orphaned = || os::process::getppid() != owner;
+    // The pool's process, as it said when it started this worker: the worker's parent
+    // until it dies (a worker that reads its parent only now could find it already gone).
+    let orphaned = || u64::from(os::process::getppid().unsigned_abs()) != *owner;
     loop {
         let message = match tasks.get_timeout(OWNER_CHECK) {
             Ok(Some(message)) => message,

@@ -92,15 +92,18 @@ impl BytesQueue {
             })
     }
 
-    /// The ring's 64-bit word `index` (taken modulo the ring's length in words).
-    fn word(&self, index: u64) -> &AtomicU64 {
-        let index = (index % (self.ring.capacity() / 8)) as usize;
-        let ptr = self.ring.ring_ptr().wrapping_add(index * 8).cast::<u64>();
-        // SAFETY: `index` is below the ring's length in words, and the ring holds
-        // `capacity` bytes (a multiple of 8; its data part was laid out, and checked on
-        // receipt, for them) from an offset of 64 in a block aligned to 8; the block lives
-        // as long as `self`, and every access to it is atomic.
-        unsafe { AtomicU64::from_ptr(ptr) }
+    /// The ring's `n` 64-bit words from word `first` (taken modulo the ring's length in
+    /// words), wrapping around its end at most once (`n` is at most that length).
+    fn words(&self, first: u64, n: usize) -> impl Iterator<Item = &AtomicU64> {
+        let total = (self.ring.capacity() / 8) as usize;
+        let ptr = self.ring.ring_ptr().cast::<AtomicU64>();
+        // SAFETY: the ring holds `capacity` bytes (a multiple of 8; its data part was laid
+        // out, and checked on receipt, for them) from an offset of 64 in a block aligned to
+        // 8, so `total` words from `ptr` lie in the block, aligned; the block lives as long
+        // as `self`, and every access to it is atomic (`AtomicU64` has `u64`'s layout).
+        let ring = unsafe { core::slice::from_raw_parts(ptr.cast_const(), total) };
+        let start = (first % total as u64) as usize;
+        ring[start..].iter().chain(&ring[..start]).take(n)
     }
 
     fn put_wait(&self, message: &[u8], wait: Wait) -> Result<bool> {
@@ -111,14 +114,22 @@ impl BytesQueue {
                 capacity: self.ring.capacity() as usize,
             })?;
         self.ring.put(need, wait, |_, at: At| {
-            let first = at.pos / 8;
-            self.word(first)
-                .store(message.len() as u64, Ordering::Relaxed);
-            for (i, chunk) in message.chunks(8).enumerate() {
-                let mut word = [0u8; 8];
-                word[..chunk.len()].copy_from_slice(chunk);
-                self.word(first + 1 + i as u64)
-                    .store(u64::from_le_bytes(word), Ordering::Relaxed);
+            let mut words = self.words(at.pos / 8, 1 + message.len().div_ceil(8));
+            if let Some(length) = words.next() {
+                length.store(message.len() as u64, Ordering::Relaxed);
+            }
+            let mut chunks = message.chunks_exact(8);
+            // `chunks` first: `zip` asks it first, so the word after the last whole chunk
+            // is not taken (and lost) when the chunks run out.
+            for (chunk, word) in (&mut chunks).zip(&mut words) {
+                let bytes: [u8; 8] = chunk.try_into().unwrap_or_default();
+                word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+            }
+            if let Some(word) = words.next() {
+                let tail = chunks.remainder();
+                let mut bytes = [0u8; 8];
+                bytes[..tail.len()].copy_from_slice(tail);
+                word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
             }
             Ok(())
         })
@@ -136,7 +147,10 @@ impl BytesQueue {
                 )));
             }
             let first = at.pos / 8;
-            let len = self.word(first).load(Ordering::Relaxed);
+            let len = self
+                .words(first, 1)
+                .next()
+                .map_or(0, |w| w.load(Ordering::Relaxed));
             let took = usize::try_from(len)
                 .ok()
                 .and_then(footprint)
@@ -148,14 +162,11 @@ impl BytesQueue {
                     ))
                 })?;
             let len = len as usize;
-            let mut out = Vec::with_capacity(len);
-            for i in 0..len.div_ceil(8) {
-                let word = self
-                    .word(first + 1 + i as u64)
-                    .load(Ordering::Relaxed)
-                    .to_le_bytes();
-                let n = (len - out.len()).min(8);
-                out.extend_from_slice(&word[..n]);
+            let mut out = vec![0u8; len];
+            let words = self.words(first + 1, len.div_ceil(8));
+            for (chunk, word) in out.chunks_mut(8).zip(words) {
+                let bytes = word.load(Ordering::Relaxed).to_le_bytes();
+                chunk.copy_from_slice(&bytes[..chunk.len()]);
             }
             Ok((out, took))
         })

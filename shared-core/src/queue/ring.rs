@@ -207,8 +207,8 @@ impl Ring {
     pub(crate) fn used(&self) -> u64 {
         let s = self.state();
         // `head` first: it only grows, so `tail` read after it is at least as far along.
-        let head = s.head.load(Ordering::SeqCst);
-        let tail = s.tail.load(Ordering::SeqCst);
+        let head = s.head.load(Ordering::Acquire);
+        let tail = s.tail.load(Ordering::Acquire);
         tail.wrapping_sub(head).min(self.capacity)
     }
 
@@ -284,7 +284,7 @@ impl Ring {
             if self.capacity - used >= need {
                 let write = write.take().expect("written once");
                 write(self, At { pos: tail, used })?;
-                s.tail.store(tail.wrapping_add(need), Ordering::SeqCst);
+                s.tail.store(tail.wrapping_add(need), Ordering::Release);
                 drop(guard);
                 s.items.fetch_add(1, Ordering::SeqCst);
                 if s.getters.load(Ordering::SeqCst) != 0 {
@@ -327,7 +327,7 @@ impl Ring {
                 let read = read.take().expect("read once");
                 let (item, took) = read(self, At { pos: head, used })?;
                 debug_assert!(took > 0 && took <= used);
-                s.head.store(head.wrapping_add(took), Ordering::SeqCst);
+                s.head.store(head.wrapping_add(took), Ordering::Release);
                 drop(guard);
                 s.space.fetch_add(1, Ordering::SeqCst);
                 if s.putters.load(Ordering::SeqCst) != 0 {
