@@ -632,7 +632,7 @@ fn forged_truncated_and_out_of_range_handles_are_refused() {
     assert!(invalid(&with("sharedctypes/2", "sharedctypes/9")).contains("another format version"));
     assert_eq!(
         invalid(&with("kind=value", "kind=event")),
-        "count=1, but only a value or an array has a count, not kind=event"
+        "count=1, but only a value, an array or a queue has a count, not kind=event"
     );
     assert_eq!(
         invalid(&good[..good.find(" data=").unwrap()]),
