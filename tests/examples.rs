@@ -13,41 +13,48 @@ fn cargo(args: &[&str]) -> std::process::Output {
         .expect("cargo runs")
 }
 
-#[test]
-fn the_worker_pool_shares_objects_with_another_program() {
-    let built = cargo(&["build", "--quiet", "--example", "worker"]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let run = cargo(&["run", "--quiet", "--example", "worker_pool"]);
+/// `cargo run`s example `name` and gives its standard output, failing on a failed run.
+fn run_example(name: &str) -> String {
+    let run = cargo(&["run", "--quiet", "--example", name]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert_eq!(
-        String::from_utf8(run.stdout).unwrap(),
-        "results: [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]\ndone: 8 (worker 0: 4, worker 1: 4)\n"
-    );
+    String::from_utf8(run.stdout).unwrap()
 }
 
-#[test]
-fn two_runs_of_named_counter_count_into_one_object() {
-    let built = cargo(&["build", "--quiet", "--example", "named_counter"]);
+/// Builds example `name` and gives the path of its executable.
+fn build_example(name: &str) -> std::path::PathBuf {
+    let built = cargo(&["build", "--quiet", "--example", name]);
     assert!(
         built.status.success(),
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
     // This test is <target>/debug/deps/examples-<hash>; the example, <target>/debug/examples/.
-    let exe = std::env::current_exe()
+    std::env::current_exe()
         .unwrap()
         .parent()
         .and_then(|deps| deps.parent())
         .unwrap()
-        .join("examples/named_counter");
+        .join("examples")
+        .join(name)
+}
+
+#[test]
+fn the_worker_pool_shares_objects_with_another_program() {
+    build_example("worker");
+    let out = run_example("worker_pool");
+    assert_eq!(
+        out,
+        "results: [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]\ndone: 8 (worker 0: 4, worker 1: 4)\n"
+    );
+}
+
+#[test]
+fn two_runs_of_named_counter_count_into_one_object() {
+    let exe = build_example("named_counter");
     // A name of this run's own: other runs on the machine, or one that was cancelled and
     // left its object behind, do not count into it.
     let name = format!(
@@ -84,14 +91,9 @@ fn python_squares_the_points_of_a_rust_array_under_its_lock() {
         eprintln!("SKIPPED: python3 is not installed: the Python interop example needs it");
         return;
     }
-    let run = cargo(&["run", "--quiet", "--example", "python_points"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let out = run_example("python_points");
     assert_eq!(
-        String::from_utf8(run.stdout).unwrap(),
+        out,
         "[(3.515625, 39.0625), (33.0625, 4.0), (5.640625, 90.25)]\n"
     );
 }
@@ -109,30 +111,19 @@ fn the_ring_buffer_delivers_every_record_in_order_to_every_reader() {
             sum = sum.wrapping_mul(0x0000_0100_0000_01b3) ^ u64::from(b);
         }
     }
-    let run = cargo(&["run", "--quiet", "--example", "ring_buffer"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let out = run_example("ring_buffer");
     let expected = format!(
         "10000 records through 16 slots to 3 readers\n{}",
         (0..3)
             .map(|r| format!("reader {r}: checksum {sum:#018x}\n"))
             .collect::<String>()
     );
-    assert_eq!(String::from_utf8(run.stdout).unwrap(), expected);
+    assert_eq!(out, expected);
 }
 
 #[test]
 fn a_rust_producer_feeds_the_python_consumer_example() {
-    let run = cargo(&["run", "--quiet", "--example", "python_queue_consumer"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let out = String::from_utf8(run.stdout).unwrap();
+    let out = run_example("python_queue_consumer");
     if out.contains("was not found") {
         eprintln!("SKIPPED: {out}");
         return;
@@ -142,16 +133,6 @@ fn a_rust_producer_feeds_the_python_consumer_example() {
         "rust: sent 100000 readings through a queue of 1024\n\
          python: 100000 readings (Reading), in order, sum of values[0] = 2.49998e+09\n"
     );
-}
-
-fn run_example(name: &str) -> String {
-    let run = cargo(&["run", "--quiet", "--example", name]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    String::from_utf8(run.stdout).unwrap()
 }
 
 #[test]
@@ -185,18 +166,7 @@ fn structured_messages_cross_a_bytes_queue_with_serde() {
 
 #[test]
 fn two_programs_meet_at_a_named_queue() {
-    let built = cargo(&["build", "--quiet", "--example", "named_queue"]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let exe = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .join("examples/named_queue");
+    let exe = build_example("named_queue");
     let name = format!("sharedctypes-test-example-jobs-{}", std::process::id());
     // The producer may start first: it waits for the consumer's queue to appear.
     let producer = Command::new(&exe)

@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import sharedctypes as sc
@@ -336,3 +337,19 @@ def wait_until(predicate, timeout=20.0):
             return False
         time.sleep(0.001)
     return True
+
+
+def in_thread(f, *args):
+    """Runs ``f(*args)`` in a thread; ``(thread, results)``: the result (or exception) is
+    appended to `results`."""
+    results = []
+
+    def run():
+        try:
+            results.append(f(*args))
+        except BaseException as e:  # noqa: B902 - reported to the test
+            results.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, results

@@ -13,7 +13,6 @@ import queue
 import random
 import signal
 import struct
-import threading
 import time
 import unittest
 
@@ -90,20 +89,6 @@ class Forged:
         return struct.unpack("<i", self.read(self.lock_offset + 8, 4)) + struct.unpack(
             "<iIiI", self.read(self.lock_offset + 40, 16)
         )
-
-
-def in_thread(f, *args):
-    results = []
-
-    def run():
-        try:
-            results.append(f(*args))
-        except BaseException as e:  # noqa: B902 - reported to the test
-            results.append(e)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, results
 
 
 def fork(body):
@@ -219,14 +204,14 @@ class QueueOfScalars(unittest.TestCase):
 
     def test_a_waiting_getter_is_woken_by_a_put_and_a_waiting_putter_by_a_get(self):
         q = self.q
-        thread, results = in_thread(q.get, True, 30)
+        thread, results = support.in_thread(q.get, True, 30)
         self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 1))  # getters
         q.put(42)
         thread.join(30)
         self.assertEqual(results, [42])
         for x in range(4):
             q.put(x)
-        thread, results = in_thread(q.put, 4, True, 30)
+        thread, results = support.in_thread(q.put, 4, True, 30)
         self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))  # putters
         self.assertEqual(q.get(), 0)
         thread.join(30)
@@ -236,7 +221,7 @@ class QueueOfScalars(unittest.TestCase):
 
     def test_close_refuses_puts_drains_gets_and_wakes_every_waiter(self):
         q = self.q
-        getters = [in_thread(q.get, True, 30) for _ in range(2)]
+        getters = [support.in_thread(q.get, True, 30) for _ in range(2)]
         self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 2))
         start = time.monotonic()
         q.close()
@@ -256,7 +241,7 @@ class QueueOfScalars(unittest.TestCase):
         q = self.q
         for x in (1, 2, 3, 4):
             q.put(x)
-        thread, results = in_thread(q.put, 5, True, 30)
+        thread, results = support.in_thread(q.put, 5, True, 30)
         self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))
         q.close()
         thread.join(30)

@@ -19,22 +19,6 @@ SEVT, SSEM, SCND, SBAR = tag(b"SEVT"), tag(b"SSEM"), tag(b"SCND"), tag(b"SBAR")
 UNBOUNDED = 0xFFFFFFFF
 
 
-def in_thread(f, *args):
-    """Runs ``f(*args)`` in a thread; ``(thread, results)``: the result (or exception) is
-    appended to `results`."""
-    results = []
-
-    def run():
-        try:
-            results.append(f(*args))
-        except BaseException as e:  # noqa: B902 - reported to the test
-            results.append(e)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, results
-
-
 def spawn(testcase, code, *args):
     """Starts `code` in a separate interpreter (importing the package); the Popen, killed
     and reaped when the test ends."""
@@ -86,7 +70,7 @@ class EventTests(unittest.TestCase):
         self.assertEqual(state_words(self.event, 4), [SEVT, 0b11, 0, 0])
 
     def test_a_sleeping_thread_is_woken_by_set(self):
-        thread, results = in_thread(self.event.wait, 30)
+        thread, results = support.in_thread(self.event.wait, 30)
         self.assertTrue(wait_until(lambda: state_words(self.event, 4)[2] == 1))  # asleep
         self.event.set()
         thread.join(30)
@@ -94,7 +78,7 @@ class EventTests(unittest.TestCase):
         self.assertEqual(state_words(self.event, 4), [SEVT, 0b11, 0, 0])
 
     def test_a_pulse_releases_every_waiter_even_if_cleared_at_once(self):
-        waiters = [in_thread(self.event.wait, 30) for _ in range(3)]
+        waiters = [support.in_thread(self.event.wait, 30) for _ in range(3)]
         self.assertTrue(wait_until(lambda: state_words(self.event, 4)[2] == 3))
         self.event.set()
         self.event.clear()
@@ -174,7 +158,7 @@ class SemaphoreTests(unittest.TestCase):
 
     def test_a_waiter_is_woken_by_a_release(self):
         s = sc.open_named(new_primitive(self, "semaphore", 0, 0, UNBOUNDED))
-        thread, results = in_thread(s.acquire, True, 30)
+        thread, results = support.in_thread(s.acquire, True, 30)
         self.assertTrue(wait_until(lambda: state_words(s, 4)[2] == 1))
         s.release()
         thread.join(30)
@@ -277,7 +261,7 @@ class ConditionTests(unittest.TestCase):
             with self.cond:
                 return self.cond.wait(30)
 
-        thread, results = in_thread(wait)
+        thread, results = support.in_thread(wait)
         self.assertTrue(wait_until(lambda: self.counts() == (1, 0)))
         self.assertTrue(self.cond.acquire(timeout=10))  # released by the waiter
         self.cond.notify()
@@ -295,7 +279,7 @@ class ConditionTests(unittest.TestCase):
             with self.cond:
                 return self.cond.wait(30)
 
-        waiters = [in_thread(wait) for _ in range(2)]
+        waiters = [support.in_thread(wait) for _ in range(2)]
         self.assertTrue(wait_until(lambda: self.counts() == (2, 0)))
         with self.cond:
             self.cond.notify(1)
@@ -315,7 +299,7 @@ class ConditionTests(unittest.TestCase):
             with self.cond:
                 return self.cond.wait(30)
 
-        waiters = [in_thread(wait) for _ in range(3)]
+        waiters = [support.in_thread(wait) for _ in range(3)]
         self.assertTrue(wait_until(lambda: self.counts() == (3, 0)))
         with self.cond:
             self.cond.notify_all()
@@ -366,7 +350,7 @@ class ConditionTests(unittest.TestCase):
             with self.cond:
                 return self.cond.wait(30)
 
-        thread, results = in_thread(wait)
+        thread, results = support.in_thread(wait)
         self.assertTrue(wait_until(lambda: self.counts() == (2, 0)))  # the dead one still counted
         with self.cond:
             self.cond.notify(1)
@@ -383,7 +367,7 @@ class BarrierTests(unittest.TestCase):
 
     def test_three_parties_pass_together_with_different_indices(self):
         for round_ in range(2):
-            waiters = [in_thread(self.barrier.wait, 30) for _ in range(2)]
+            waiters = [support.in_thread(self.barrier.wait, 30) for _ in range(2)]
             self.assertTrue(wait_until(lambda: self.barrier.n_waiting == 2))
             mine = self.barrier.wait(30)
             for thread, _ in waiters:
@@ -393,7 +377,7 @@ class BarrierTests(unittest.TestCase):
             self.assertEqual(state_words(self.barrier, 6), [SBAR, 3, 0, round_ + 1, 0, UNBOUNDED])
 
     def test_a_timeout_breaks_it_for_everyone_until_reset(self):
-        waiter, results = in_thread(self.barrier.wait, 30)
+        waiter, results = support.in_thread(self.barrier.wait, 30)
         self.assertTrue(wait_until(lambda: self.barrier.n_waiting == 1))
         with self.assertRaises(sc.BrokenBarrierError):
             self.barrier.wait(0.05)
@@ -405,7 +389,7 @@ class BarrierTests(unittest.TestCase):
             self.barrier.wait(30)  # at once: broken
         self.barrier.reset()
         self.assertEqual(state_words(self.barrier, 6), [SBAR, 3, 0, 1, 0, 0])
-        waiters = [in_thread(self.barrier.wait, 30) for _ in range(2)]
+        waiters = [support.in_thread(self.barrier.wait, 30) for _ in range(2)]
         self.assertTrue(wait_until(lambda: self.barrier.n_waiting == 2))
         self.assertIn(self.barrier.wait(30), (0, 1, 2))
         for thread, _ in waiters:
@@ -413,7 +397,7 @@ class BarrierTests(unittest.TestCase):
         self.assertEqual(self.barrier.broken, False)
 
     def test_abort_sends_the_waiters_away(self):
-        waiter, results = in_thread(self.barrier.wait)
+        waiter, results = support.in_thread(self.barrier.wait)
         self.assertTrue(wait_until(lambda: self.barrier.n_waiting == 1))
         self.barrier.abort()
         waiter.join(30)
