@@ -3,13 +3,10 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
-use core::ops::RangeBounds;
+use core::ops::Deref;
 use core::ptr::NonNull;
 
-use crate::access::{
-    Iter, Place, SharedAtomic, SharedLayout, SharedSlice, Views, value_bytes, value_from_bytes,
-};
-use crate::ctypes::{CChar, WChar};
+use crate::access::{Iter, Place, SharedLayout, SharedSlice, value_bytes, value_from_bytes};
 use crate::description::Kind;
 use crate::description::{Description, ElemType};
 use crate::error::{Error, Result};
@@ -21,10 +18,11 @@ use crate::share::{Exporter, Importer};
 /// A fixed-length array of `T` in shared memory, without a lock (Python's
 /// `sharedctypes.RawArray`).
 ///
-/// Elements are read and written by copy; see [`SharedSlice`] for the full set of element
-/// operations ([`as_slice`](Self::as_slice)), the most common of which are repeated here.
-/// `CChar` arrays (typecode `'c'`) also have CPython's `value`/`raw` string methods, `WChar`
-/// arrays (`'u'`) `value` as a `String`.
+/// It dereferences to [`SharedSlice`], as a `Vec` does to a slice, so the element operations
+/// are [`SharedSlice`]'s: `len`, `get`/`set`/`update`, `at`/`try_at` (field accessors of
+/// derived structs), `get_range`/`set_range`, `slice`, `to_vec`, `fill`, `iter`, `views`,
+/// `atomic`, and for `CChar` arrays (typecode `'c'`) CPython's `value`/`raw` string methods,
+/// for `WChar` arrays (`'u'`) `value` as a `String`. Elements are read and written by copy.
 ///
 /// ```
 /// use sharedctypes::{Process, RawArray};
@@ -146,454 +144,23 @@ impl<T: SharedLayout> RawArray<T> {
     /// ```
     #[inline]
     #[must_use]
-    pub fn as_slice(&self) -> SharedSlice<'_, T> {
+    pub fn as_slice(&self) -> &SharedSlice<T> {
         let ptr: NonNull<T> = self.block.as_non_null().cast();
         // SAFETY: the block is aligned for T and holds `len` initialised elements (zeroed on
         // allocation, then only written through places); it stays allocated while `self` is
         // borrowed, and this type never creates references to its contents.
         unsafe { SharedSlice::from_raw_parts(ptr, self.len) }
     }
-
-    /// Number of elements (Python's `len(arr)`).
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// assert_eq!(RawArray::<i16>::zeroed(7)?.len(), 7);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True for an array of length 0.
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// assert_eq!(RawArray::<u8>::zeroed(0)?.is_empty(), true);
-    /// assert_eq!(RawArray::<u8>::zeroed(1)?.is_empty(), false);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// A copy of element `index`, or `None` past the end (Python's `arr[i]`).
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// let arr = RawArray::from_slice(&[10u16, 20])?;
-    /// assert_eq!((arr.get(1), arr.get(2)), (Some(20), None));
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[inline]
-    #[must_use]
-    pub fn get(&self, index: usize) -> Option<T> {
-        self.as_slice().get(index)
-    }
-
-    /// Writes element `index` (Python's `arr[i] = v`).
-    ///
-    /// # Errors
-    /// [`Error::IndexOutOfRange`] past the end.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray};
-    /// let arr = RawArray::<i64>::zeroed(2)?;
-    /// arr.set(0, -1)?;
-    /// assert_eq!(arr.to_vec(), [-1, 0]);
-    /// assert_eq!(arr.set(2, 5), Err(Error::IndexOutOfRange { index: 2, len: 2 }));
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[inline]
-    pub fn set(&self, index: usize, value: T) -> Result<()> {
-        self.as_slice().set(index, value)
-    }
-
-    /// Stores `f(old)` into element `index` and returns it (load then store; not atomic
-    /// without a lock).
-    ///
-    /// # Errors
-    /// [`Error::IndexOutOfRange`] past the end.
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// let arr = RawArray::from_slice(&[1.5f64, 2.5])?;
-    /// assert_eq!(arr.update(1, |x| x * 2.0)?, 5.0);
-    /// assert_eq!(arr.to_vec(), [1.5, 5.0]);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn update(&self, index: usize, f: impl FnOnce(T) -> T) -> Result<T> {
-        self.as_slice().update(index, f)
-    }
-
-    /// The place of element `index`, or `None` past the end.
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// let arr = RawArray::from_slice(&[1u32, 2, 3])?;
-    /// let last = arr.place(2).unwrap();
-    /// last.store(30);
-    /// assert_eq!(arr.to_vec(), [1, 2, 30]);
-    /// assert!(arr.place(3).is_none());
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn place(&self, index: usize) -> Option<Place<'_, T>> {
-        self.as_slice().place(index)
-    }
-
-    /// The accessor view of element `index`: for derived structs, `arr.at(i).set_x(..)`.
-    ///
-    /// # Panics
-    /// If `index` is out of bounds, like slice indexing; [`try_at`](Self::try_at) returns an
-    /// error instead.
-    ///
-    /// ```
-    /// use sharedctypes::{RawArray, SharedLayout};
-    ///
-    /// #[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
-    /// #[repr(C)]
-    /// struct Particle {
-    ///     mass: f64,
-    ///     charge: i32,
-    /// }
-    ///
-    /// let arr = RawArray::<Particle>::zeroed(2)?;
-    /// arr.at(1).set_charge(-1); // one field, without copying the whole struct
-    /// assert_eq!(arr.at(1).charge(), -1);
-    /// assert_eq!(arr.get(1), Some(Particle { mass: 0.0, charge: -1 }));
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn at(&self, index: usize) -> T::View<'_> {
-        self.as_slice().at(index)
-    }
-
-    /// The accessor view of element `index`.
-    ///
-    /// # Errors
-    /// [`Error::IndexOutOfRange`] past the end.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray};
-    /// let grid = RawArray::from_slice(&[[1u8, 2], [3, 4]])?;
-    /// grid.try_at(1)?.set(0, 30)?; // the view of a `[u8; 2]` is a SharedSlice
-    /// assert_eq!(grid.to_vec(), [[1, 2], [30, 4]]);
-    /// assert_eq!(grid.try_at(2).unwrap_err(), Error::IndexOutOfRange { index: 2, len: 2 });
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn try_at(&self, index: usize) -> Result<T::View<'_>> {
-        self.as_slice().try_at(index)
-    }
-
-    /// Copies of the elements in `range` (Python's `arr[2:7]`).
-    ///
-    /// # Errors
-    /// [`Error::RangeOutOfBounds`] if the range is not inside the array.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray};
-    /// let arr = RawArray::from_iter(0..10)?;
-    /// assert_eq!(arr.get_range(2..7)?, [2, 3, 4, 5, 6]);
-    /// assert_eq!(arr.get_range(8..)?, [8, 9]);
-    /// assert_eq!(arr.get_range(5..11), Err(Error::RangeOutOfBounds { start: 5, end: 11, len: 10 }));
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn get_range(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>> {
-        self.as_slice().get_range(range)
-    }
-
-    /// Writes `values` over the elements in `range` (Python's `arr[4:8] = [1, 2, 3, 4]`).
-    ///
-    /// # Errors
-    /// [`Error::RangeOutOfBounds`], or [`Error::LengthMismatch`] if `values` is not as long
-    /// as the range.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray};
-    /// let arr = RawArray::<i32>::zeroed(8)?;
-    /// arr.set_range(4..8, &[1, 2, 3, 4])?;
-    /// assert_eq!(arr.to_vec(), [0, 0, 0, 0, 1, 2, 3, 4]);
-    /// assert_eq!(arr.set_range(..2, &[7]), Err(Error::LengthMismatch { expected: 2, actual: 1 }));
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn set_range(&self, range: impl RangeBounds<usize>, values: &[T]) -> Result<()> {
-        self.as_slice().set_range(range, values)
-    }
-
-    /// Copies every element into a new `Vec` (Python's `arr[:]`).
-    ///
-    /// ```
-    /// use sharedctypes::{Process, RawArray};
-    /// let arr = RawArray::<u8>::zeroed(3)?;
-    /// Process::start(|| arr.fill(7))?.join()?;
-    /// assert_eq!(arr.to_vec(), vec![7, 7, 7]);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn to_vec(&self) -> Vec<T> {
-        self.as_slice().to_vec()
-    }
-
-    /// Copies every element into `dst`.
-    ///
-    /// # Errors
-    /// [`Error::LengthMismatch`] unless `dst.len() == self.len()`.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray};
-    /// let arr = RawArray::from_slice(&[4u16, 5, 6])?;
-    /// let mut buf = [0u16; 3];
-    /// arr.copy_to_slice(&mut buf)?;
-    /// assert_eq!(buf, [4, 5, 6]);
-    /// assert_eq!(
-    ///     arr.copy_to_slice(&mut [0; 2]),
-    ///     Err(Error::LengthMismatch { expected: 3, actual: 2 })
-    /// );
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn copy_to_slice(&self, dst: &mut [T]) -> Result<()> {
-        self.as_slice().copy_to_slice(dst)
-    }
-
-    /// Writes `src` over every element (Python's `arr[:] = ...`).
-    ///
-    /// # Errors
-    /// [`Error::LengthMismatch`] unless `src.len() == self.len()`.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray};
-    /// let arr = RawArray::<f32>::zeroed(2)?;
-    /// arr.copy_from_slice(&[0.25, 0.75])?;
-    /// assert_eq!(arr.to_vec(), [0.25, 0.75]);
-    /// assert_eq!(
-    ///     arr.copy_from_slice(&[1.0; 3]),
-    ///     Err(Error::LengthMismatch { expected: 2, actual: 3 })
-    /// );
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn copy_from_slice(&self, src: &[T]) -> Result<()> {
-        self.as_slice().copy_from_slice(src)
-    }
-
-    /// Writes `value` into every element.
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// let arr = RawArray::from_slice(&[1i8, 2, 3])?;
-    /// arr.fill(-1);
-    /// assert_eq!(arr.to_vec(), [-1, -1, -1]);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn fill(&self, value: T) {
-        self.as_slice().fill(value)
-    }
-
-    /// An iterator over copies of the elements (Python's `list(arr)`).
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// let arr = RawArray::from_slice(&[3u32, 1, 4, 1, 5])?;
-    /// assert_eq!(arr.iter().max(), Some(5));
-    /// assert_eq!(arr.iter().filter(|&x| x == 1).count(), 2);
-    /// let mut sum = 0;
-    /// for x in &arr {
-    ///     sum += x;
-    /// }
-    /// assert_eq!(sum, 14);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn iter(&self) -> Iter<'_, T> {
-        self.as_slice().iter()
-    }
-
-    /// Iterator over the elements' accessor views (Python's `for p in arr:`, whose `p` of a
-    /// `Structure` writes through to the array): [`at(i)`](Self::at) for each `i`. For a
-    /// scalar element type the view is the value.
-    ///
-    /// ```
-    /// use sharedctypes::{RawArray, SharedLayout};
-    ///
-    /// #[derive(Clone, Copy, SharedLayout)]
-    /// #[repr(C)]
-    /// struct Particle {
-    ///     pos: f32,
-    ///     vel: f32,
-    /// }
-    ///
-    /// let ps = RawArray::from_slice(&[Particle { pos: 0.0, vel: 1.5 }; 3])?;
-    /// for p in ps.views() {
-    ///     p.update_pos(|x| x + p.vel()); // one step
-    /// }
-    /// assert_eq!(ps.iter().map(|p| p.pos).sum::<f32>(), 4.5);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn views(&self) -> Views<'_, T> {
-        self.as_slice().views()
-    }
-
-    /// Pointer to the first element, for C code that shares the array.
-    ///
-    /// ```
-    /// use sharedctypes::RawArray;
-    /// let arr = RawArray::<i32>::zeroed(4)?;
-    /// let ptr = arr.as_ptr();
-    /// // SAFETY: `ptr` points to 4 live, aligned elements, and nothing else accesses the third one
-    /// // meanwhile (this is what C code handed the pointer would do).
-    /// unsafe { ptr.add(2).write(9) };
-    /// assert_eq!(arr.to_vec(), [0, 0, 9, 0]);
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn as_ptr(&self) -> *mut T {
-        self.block.as_ptr().cast()
-    }
 }
 
-impl RawArray<CChar> {
-    /// The bytes up to the first NUL (Python's `arr.value`); see [`SharedSlice::value`].
-    ///
-    /// ```
-    /// use sharedctypes::{RawArray, tc};
-    /// let s = RawArray::<tc!('c')>::zeroed(10)?;
-    /// s.set_raw(b"spam\0eggs")?;
-    /// assert_eq!(s.value(), b"spam");
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn value(&self) -> Vec<u8> {
-        self.as_slice().value()
-    }
+impl<T: SharedLayout> Deref for RawArray<T> {
+    type Target = SharedSlice<T>;
 
-    /// Every byte (Python's `arr.raw`).
-    ///
-    /// ```
-    /// use sharedctypes::{CChar, RawArray};
-    /// let s = RawArray::<CChar>::zeroed(6)?;
-    /// s.set_value(b"ab")?;
-    /// assert_eq!(s.raw(), b"ab\0\0\0\0");
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn raw(&self) -> Vec<u8> {
-        self.as_slice().raw()
-    }
-
-    /// Stores `value`, NUL-terminated if shorter than the array (Python's `arr.value = ...`).
-    ///
-    /// # Errors
-    /// [`Error::TooLong`] if `value` is longer than the array.
-    ///
-    /// ```
-    /// use sharedctypes::{CChar, Error, RawArray};
-    /// let s = RawArray::<CChar>::zeroed(4)?;
-    /// s.set_value(b"abcd")?;
-    /// s.set_value(b"xy")?; // "xy" and a NUL; the rest is left as it was
-    /// assert_eq!((s.value(), s.raw()), (b"xy".to_vec(), b"xy\0d".to_vec()));
-    /// assert_eq!(
-    ///     s.set_value(b"abcde"),
-    ///     Err(Error::TooLong { what: "byte string", len: 5, capacity: 4 })
-    /// );
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn set_value(&self, value: &[u8]) -> Result<()> {
-        self.as_slice().set_value(value)
-    }
-
-    /// Overwrites the first `raw.len()` bytes (Python's `arr.raw = ...`).
-    ///
-    /// # Errors
-    /// [`Error::TooLong`] if `raw` is longer than the array.
-    ///
-    /// ```
-    /// use sharedctypes::{CChar, RawArray};
-    /// let s = RawArray::<CChar>::from_slice(&[CChar(b'.'); 5])?;
-    /// s.set_raw(b"ab")?; // no NUL is added
-    /// assert_eq!(s.raw(), b"ab...");
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn set_raw(&self, raw: &[u8]) -> Result<()> {
-        self.as_slice().set_raw(raw)
-    }
-}
-
-impl RawArray<WChar> {
-    /// The characters up to the first NUL (Python's `arr.value`); see
-    /// [`SharedSlice::<WChar>::value`](SharedSlice::value).
-    ///
-    /// ```
-    /// use sharedctypes::{RawArray, tc};
-    /// let s = RawArray::<tc!('u')>::zeroed(8)?;
-    /// s.set_value("naïve")?;
-    /// assert_eq!(s.value(), "naïve");
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn value(&self) -> String {
-        self.as_slice().value()
-    }
-
-    /// The characters up to the first NUL.
-    ///
-    /// # Errors
-    /// [`Error::InvalidWideChar`] for a `wchar_t` that is not a Unicode scalar value.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray, WChar};
-    /// let s = RawArray::from_slice(&[WChar::from('o'), WChar::from('k'), WChar(0)])?;
-    /// assert_eq!(s.try_value()?, "ok");
-    /// s.set(1, WChar(0xD800))?; // a lone surrogate, as C code might write
-    /// assert_eq!(s.try_value(), Err(Error::InvalidWideChar { index: 1, value: 0xD800 }));
-    /// assert_eq!(s.value(), "o\u{FFFD}");
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn try_value(&self) -> Result<String> {
-        self.as_slice().try_value()
-    }
-
-    /// Stores `value`, NUL-terminated if shorter than the array.
-    ///
-    /// # Errors
-    /// [`Error::TooLong`] if `value` has more characters than the array.
-    ///
-    /// ```
-    /// use sharedctypes::{Error, RawArray, WChar};
-    /// let s = RawArray::<WChar>::zeroed(3)?;
-    /// s.set_value("日本語")?; // three characters fill three wchar_t, whatever their UTF-8 length
-    /// assert_eq!(s.value(), "日本語");
-    /// assert_eq!(
-    ///     s.set_value("abcd"),
-    ///     Err(Error::TooLong { what: "string", len: 4, capacity: 3 })
-    /// );
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    pub fn set_value(&self, value: &str) -> Result<()> {
-        self.as_slice().set_value(value)
-    }
-}
-
-impl<T: SharedAtomic> RawArray<T> {
-    /// Element `index` as a lock-free atomic, or `None` past the end.
-    ///
-    /// ```
-    /// use std::sync::atomic::Ordering::Relaxed;
-    /// use sharedctypes::RawArray;
-    /// let counts = RawArray::<i32>::zeroed(4)?;
-    /// counts.atomic(2).unwrap().fetch_sub(5, Relaxed);
-    /// assert_eq!(counts.to_vec(), [0, 0, -5, 0]);
-    /// assert!(counts.atomic(4).is_none());
-    /// # Ok::<(), sharedctypes::Error>(())
-    /// ```
-    #[must_use]
-    pub fn atomic(&self, index: usize) -> Option<&T::Atomic> {
-        self.as_slice().atomic(index)
+    /// The elements, as a `Vec` dereferences to its slice: every [`SharedSlice`] method is
+    /// a method of the array.
+    #[inline]
+    fn deref(&self) -> &SharedSlice<T> {
+        self.as_slice()
     }
 }
 
@@ -601,7 +168,7 @@ impl<'a, T: SharedLayout> IntoIterator for &'a RawArray<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
     fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
+        self.as_slice().iter()
     }
 }
 
@@ -809,7 +376,7 @@ impl RawArray<u8> {
 
     /// The accessor view of the `T` at byte `offset` (Python's
     /// `Record.from_buffer(buf, offset)`): the same field accessors as
-    /// [`at(i)`](RawArray::at) of a `RawArray<T>`, over slots whose size is known only at run
+    /// [`at(i)`](SharedSlice::at) of a `RawArray<T>`, over slots whose size is known only at run
     /// time.
     ///
     /// It borrows the array mutably: while the view lives, this handle cannot access the same

@@ -164,7 +164,7 @@ impl<T: SharedLayout> RawValue<T> {
     /// ```
     /// use sharedctypes::RawValue;
     /// let v = RawValue::new([1i32, 2, 3])?;
-    /// let elems = v.view(); // a SharedSlice<i32>
+    /// let elems = v.view(); // a &SharedSlice<i32>
     /// elems.set(1, 20)?;
     /// assert_eq!(v.get(), [1, 20, 3]);
     /// # Ok::<(), sharedctypes::Error>(())

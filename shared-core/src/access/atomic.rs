@@ -76,7 +76,7 @@ impl<'a, T: SharedAtomic> Place<'a, T> {
     }
 }
 
-impl<'a, T: SharedAtomic> SharedSlice<'a, T> {
+impl<T: SharedAtomic> SharedSlice<T> {
     /// Element `index` as a lock-free atomic, or `None` past the end.
     ///
     /// ```
@@ -90,7 +90,7 @@ impl<'a, T: SharedAtomic> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[must_use]
-    pub fn atomic(&self, index: usize) -> Option<&'a T::Atomic> {
+    pub fn atomic(&self, index: usize) -> Option<&T::Atomic> {
         self.place(index).map(Place::as_atomic)
     }
 }

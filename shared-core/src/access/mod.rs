@@ -11,7 +11,7 @@
 //! use sharedctypes::access::{Place, SharedSlice};
 //!
 //! let arr = RawArray::from_slice(&[1u32, 2, 3])?;
-//! let all: SharedSlice<'_, u32> = arr.as_slice();
+//! let all: &SharedSlice<u32> = &arr; // what the array dereferences to
 //! let last: Place<'_, u32> = all.place(2).unwrap();
 //! last.update(|x| x * 10);
 //! assert_eq!(all.to_vec(), [1, 2, 30]);
@@ -99,7 +99,7 @@ pub unsafe trait SharedLayout: Copy + Send + Sync + 'static {
     /// use sharedctypes::{RawValue, SharedLayout, access::SharedSlice};
     /// let v = RawValue::new([1u8, 2, 3])?;
     /// let view: <[u8; 3] as SharedLayout>::View<'_> = v.view();
-    /// let _: SharedSlice<'_, u8> = view; // arrays: a SharedSlice of their elements
+    /// let _: &SharedSlice<u8> = view; // arrays: a SharedSlice of their elements
     /// assert_eq!(view.get(2), Some(3));
     /// let x: <f64 as SharedLayout>::View<'_> = RawValue::new(2.5f64)?.view(); // scalars: an f64
     /// assert_eq!(x, 2.5);

@@ -223,7 +223,7 @@ impl<'a, T: SharedLayout, const N: usize> Place<'a, [T; N]> {
     /// ```
     #[inline]
     #[must_use]
-    pub fn elements(self) -> SharedSlice<'a, T> {
+    pub fn elements(self) -> &'a SharedSlice<T> {
         // SAFETY: a `[T; N]` is N contiguous `T`s, so this place's guarantees cover each of
         // them for the same lifetime.
         unsafe { SharedSlice::from_raw_parts(self.ptr.cast::<T>(), N) }

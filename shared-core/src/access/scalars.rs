@@ -111,7 +111,7 @@ scalars! {
 // the array's bytes.
 unsafe impl<T: SharedLayout, const N: usize> SharedLayout for [T; N] {
     const LAYOUT: Layout = Layout::array(&T::LAYOUT, N, size_of::<[T; N]>(), align_of::<[T; N]>());
-    type View<'a> = SharedSlice<'a, T>;
+    type View<'a> = &'a SharedSlice<T>;
     type Synced<S> = NoFields<S>;
 
     #[inline]
@@ -129,7 +129,7 @@ unsafe impl<T: SharedLayout, const N: usize> SharedLayout for [T; N] {
     }
 
     #[inline]
-    fn view(place: Place<'_, Self>) -> SharedSlice<'_, T> {
+    fn view(place: Place<'_, Self>) -> &SharedSlice<T> {
         place.elements()
     }
 }

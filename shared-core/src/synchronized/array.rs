@@ -183,7 +183,7 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawArray<T>, L> {
     /// # Errors
     /// As there, and [`Error::OwnerDied`] (see [`Synchronized::locked`]).
     pub fn to_vec(&self) -> Result<Vec<T>> {
-        self.locked(RawArray::to_vec)
+        self.locked(|a| a.to_vec())
     }
 
     /// [`SharedSlice::copy_to_slice`] under the lock.
@@ -354,7 +354,7 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     /// # Errors
     /// [`Error::OwnerDied`] (see [`Synchronized::locked`]).
     pub fn value(&self) -> Result<Vec<u8>> {
-        self.locked(RawArray::<CChar>::value)
+        self.locked(|a| a.value())
     }
 
     /// [`SharedSlice::raw`] under the lock (Python's `s.raw`).
@@ -362,7 +362,7 @@ impl<L: SharedLock> Synchronized<RawArray<CChar>, L> {
     /// # Errors
     /// As for [`value`](Self::value).
     pub fn raw(&self) -> Result<Vec<u8>> {
-        self.locked(RawArray::<CChar>::raw)
+        self.locked(|a| a.raw())
     }
 
     /// [`SharedSlice::set_value`] under the lock (Python's `s.value = ...`).
@@ -389,7 +389,7 @@ impl<L: SharedLock> Synchronized<RawArray<WChar>, L> {
     /// # Errors
     /// [`Error::OwnerDied`].
     pub fn value(&self) -> Result<String> {
-        self.locked(RawArray::<WChar>::value)
+        self.locked(|a| a.value())
     }
 
     /// [`SharedSlice::<WChar>::set_value`](SharedSlice::set_value) under the lock.

@@ -10,7 +10,7 @@ use super::SharedSlice;
 use crate::ctypes::{CChar, WChar};
 use crate::error::{Error, Result};
 
-impl SharedSlice<'_, CChar> {
+impl SharedSlice<CChar> {
     /// The bytes up to (not including) the first NUL, or all of them if there is none
     /// (Python's `arr.value`).
     ///
@@ -101,7 +101,7 @@ impl SharedSlice<'_, CChar> {
     }
 }
 
-impl SharedSlice<'_, WChar> {
+impl SharedSlice<WChar> {
     /// The characters up to the first NUL (Python's `arr.value`); a `wchar_t` that is not a
     /// Unicode scalar value reads as U+FFFD (use [`try_value`](Self::try_value) to get an
     /// error instead).
@@ -179,7 +179,7 @@ impl SharedSlice<'_, WChar> {
     }
 }
 
-impl<T: crate::access::SharedLayout> SharedSlice<'_, T> {
+impl<T: crate::access::SharedLayout> SharedSlice<T> {
     fn check_fits(&self, what: &'static str, len: usize) -> Result<()> {
         if len > self.len() {
             Err(Error::TooLong {

@@ -15,13 +15,13 @@ use crate::access::{Place, SharedLayout};
 /// ```
 #[derive(Clone)]
 pub struct Iter<'a, T> {
-    slice: SharedSlice<'a, T>,
+    slice: &'a SharedSlice<T>,
     front: usize,
     back: usize,
 }
 
 impl<'a, T: SharedLayout> Iter<'a, T> {
-    pub(super) fn new(slice: SharedSlice<'a, T>) -> Self {
+    pub(super) fn new(slice: &'a SharedSlice<T>) -> Self {
         Iter {
             front: 0,
             back: slice.len(),
@@ -110,7 +110,7 @@ pub struct Views<'a, T> {
 }
 
 impl<'a, T: SharedLayout> Views<'a, T> {
-    pub(super) fn new(slice: SharedSlice<'a, T>) -> Self {
+    pub(super) fn new(slice: &'a SharedSlice<T>) -> Self {
         Views {
             inner: Iter::new(slice),
         }

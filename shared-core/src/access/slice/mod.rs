@@ -5,8 +5,8 @@
 mod chars;
 mod iter;
 
+use core::cell::UnsafeCell;
 use core::fmt;
-use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ops::{Bound, RangeBounds};
 use core::ptr::NonNull;
@@ -16,49 +16,45 @@ pub use iter::{Iter, Views};
 use super::{Place, SharedLayout};
 use crate::error::{Error, Result};
 
-/// `len` elements of `T` in shared memory, valid for `'a`.
+/// A run of elements of `T` in shared memory, reached by reference: `&SharedSlice<T>` is to
+/// shared memory what `&[T]` is to ordinary memory.
 ///
-/// Reached through [`RawArray::as_slice`](crate::RawArray::as_slice), a locked array's guard,
-/// or an array field of a derived struct (`view.samples()`). Like [`Place`], it hands out
-/// copies, never references: another process may write the elements at any moment.
+/// [`RawArray`](crate::RawArray) dereferences to it (as a `Vec` does to a slice), so every
+/// method here is a method of the array; a locked array's guard, and an array field of a
+/// derived struct (`view.samples()`), reach it too. Like [`Place`], it hands out copies, never
+/// a `&T`: another process may write the elements at any moment, so each element is a cell
+/// that is only read and written by copy, one scalar at a time with atomic operations.
 ///
 /// ```
 /// use sharedctypes::RawArray;
+/// use sharedctypes::access::SharedSlice;
 ///
 /// let arr = RawArray::from_slice(&[680, 626, 934, 821, 150])?;
-/// let s = arr.as_slice();
+/// let s: &SharedSlice<i32> = &arr;
 /// assert_eq!(s.get(3), Some(821));
 /// assert_eq!(s.get_range(1..3)?, vec![626, 934]);
 /// s.set_range(3.., &[1, 2])?;
-/// assert_eq!(s.to_vec(), vec![680, 626, 934, 1, 2]);
+/// assert_eq!(arr.to_vec(), vec![680, 626, 934, 1, 2]);
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
-pub struct SharedSlice<'a, T> {
-    ptr: NonNull<T>,
-    len: usize,
-    _life: PhantomData<&'a T>,
+#[repr(transparent)]
+pub struct SharedSlice<T> {
+    cells: [UnsafeCell<MaybeUninit<T>>],
 }
 
-impl<T> Clone for SharedSlice<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for SharedSlice<'_, T> {}
-
-// SAFETY: like `Place`, a `SharedSlice` is a pointer into shared memory accessed only
-// atomically, so it can move between threads.
-unsafe impl<T: Sync> Send for SharedSlice<'_, T> {}
+// SAFETY: like `Place`, a `SharedSlice` is a run of cells in shared memory accessed only
+// atomically (one scalar at a time, by copy), so references to it can move between threads.
+unsafe impl<T: Sync> Send for SharedSlice<T> {}
 // SAFETY: as above.
-unsafe impl<T: Sync> Sync for SharedSlice<'_, T> {}
+unsafe impl<T: Sync> Sync for SharedSlice<T> {}
 
-impl<'a, T: SharedLayout> SharedSlice<'a, T> {
-    /// Wraps `len` elements starting at `ptr`.
+impl<T: SharedLayout> SharedSlice<T> {
+    /// The `len` elements starting at `ptr`, for `'a`.
     ///
     /// # Safety
     ///
-    /// Every element must satisfy the requirements of [`Place::new`] for `'a`.
+    /// Every element must satisfy the requirements of [`Place::new`] for `'a`, and the
+    /// `len` elements must lie in one allocation (so their size fits in an `isize`).
     ///
     /// ```
     /// use core::ptr::NonNull;
@@ -73,26 +69,35 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
-    pub const unsafe fn from_raw_parts(ptr: NonNull<T>, len: usize) -> Self {
-        SharedSlice {
-            ptr,
-            len,
-            _life: PhantomData,
-        }
+    pub const unsafe fn from_raw_parts<'a>(ptr: NonNull<T>, len: usize) -> &'a Self {
+        let cells = ptr.as_ptr().cast::<UnsafeCell<MaybeUninit<T>>>();
+        let slice = core::ptr::slice_from_raw_parts(cells, len) as *const Self;
+        // SAFETY: `SharedSlice` is a transparent wrapper of `[UnsafeCell<MaybeUninit<T>>]`,
+        // which has `T`'s layout, so the pointer covers exactly the `len` elements; the caller
+        // keeps them allocated, aligned and inside one allocation for `'a`. `MaybeUninit`
+        // asks nothing of the bytes and `UnsafeCell` lets them change behind the reference,
+        // which is what other processes (and this one, through places) do.
+        unsafe { &*slice }
     }
 
-    /// Number of elements.
+    /// Pointer to the first element, from which places are made.
+    #[inline]
+    fn first(&self) -> NonNull<T> {
+        NonNull::from(&self.cells).cast::<T>()
+    }
+
+    /// Number of elements (Python's `len(arr)`).
     ///
     /// ```
     /// use sharedctypes::RawArray;
     /// let arr = RawArray::<u8>::zeroed(10)?;
-    /// assert_eq!(arr.as_slice().slice(3..)?.len(), 7);
+    /// assert_eq!((arr.len(), arr.slice(3..)?.len()), (10, 7));
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.cells.len()
     }
 
     /// True if there are no elements.
@@ -100,29 +105,32 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// ```
     /// use sharedctypes::RawArray;
     /// let arr = RawArray::<u8>::zeroed(4)?;
-    /// let s = arr.as_slice();
-    /// assert_eq!((s.is_empty(), s.slice(4..)?.is_empty()), (false, true));
+    /// assert_eq!((arr.is_empty(), arr.slice(4..)?.is_empty()), (false, true));
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.cells.is_empty()
     }
 
-    /// Pointer to the first element (for FFI).
+    /// Pointer to the first element, for C code that shares the elements.
     ///
     /// ```
     /// use sharedctypes::RawArray;
-    /// let arr = RawArray::<u32>::zeroed(6)?;
-    /// let tail = arr.as_slice().slice(2..)?;
-    /// assert_eq!(tail.as_ptr(), arr.as_ptr().wrapping_add(2));
+    /// let arr = RawArray::<i32>::zeroed(6)?;
+    /// let ptr = arr.as_ptr();
+    /// // SAFETY: `ptr` points to 6 live, aligned elements, and nothing else accesses the
+    /// // third one meanwhile (this is what C code handed the pointer would do).
+    /// unsafe { ptr.add(2).write(9) };
+    /// assert_eq!(arr.to_vec(), [0, 0, 9, 0, 0, 0]);
+    /// assert_eq!(arr.slice(2..)?.as_ptr(), ptr.wrapping_add(2));
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[inline]
     #[must_use]
     pub fn as_ptr(&self) -> *mut T {
-        self.ptr.as_ptr()
+        self.first().as_ptr()
     }
 
     /// The place of element `index`, or `None` past the end.
@@ -138,34 +146,34 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// ```
     #[inline]
     #[must_use]
-    pub fn place(&self, index: usize) -> Option<Place<'a, T>> {
+    pub fn place(&self, index: usize) -> Option<Place<'_, T>> {
         // SAFETY: just checked that the index is in bounds.
-        (index < self.len).then(|| unsafe { self.place_unchecked(index) })
+        (index < self.len()).then(|| unsafe { self.place_unchecked(index) })
     }
 
     /// The place of element `index`, which must be in bounds.
     #[inline]
-    pub(crate) fn nth(&self, index: usize) -> Place<'a, T> {
-        assert!(index < self.len, "element {index} of {}", self.len);
+    pub(crate) fn nth(&self, index: usize) -> Place<'_, T> {
+        assert!(index < self.len(), "element {index} of {}", self.len());
         // SAFETY: just checked that the index is in bounds.
         unsafe { self.place_unchecked(index) }
     }
 
     /// # Safety
-    /// `index < self.len`.
+    /// `index < self.len()`.
     #[inline]
-    unsafe fn place_unchecked(&self, index: usize) -> Place<'a, T> {
+    unsafe fn place_unchecked(&self, index: usize) -> Place<'_, T> {
         // SAFETY: the caller keeps `index` in bounds, so the pointer stays inside the
         // elements this slice covers.
-        let ptr = unsafe { self.ptr.add(index) };
+        let ptr = unsafe { self.first().add(index) };
         // SAFETY: every element satisfies `Place::new`'s requirements (constructor contract).
         unsafe { Place::new(ptr) }
     }
 
-    fn check_index(&self, index: usize) -> Result<Place<'a, T>> {
+    fn check_index(&self, index: usize) -> Result<Place<'_, T>> {
         self.place(index).ok_or(Error::IndexOutOfRange {
             index,
-            len: self.len,
+            len: self.len(),
         })
     }
 
@@ -250,14 +258,14 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// ```
     #[inline]
     #[track_caller]
-    pub fn at(&self, index: usize) -> T::View<'a> {
+    pub fn at(&self, index: usize) -> T::View<'_> {
         match self.place(index) {
             Some(place) => place.view(),
             None => panic!(
                 "{}",
                 Error::IndexOutOfRange {
                     index,
-                    len: self.len
+                    len: self.len()
                 }
             ),
         }
@@ -276,7 +284,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// assert_eq!(m.view().try_at(5).unwrap_err(), Error::IndexOutOfRange { index: 5, len: 2 });
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
-    pub fn try_at(&self, index: usize) -> Result<T::View<'a>> {
+    pub fn try_at(&self, index: usize) -> Result<T::View<'_>> {
         Ok(self.check_index(index)?.view())
     }
 
@@ -298,11 +306,11 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// );
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
-    pub fn slice(&self, range: impl RangeBounds<usize>) -> Result<SharedSlice<'a, T>> {
+    pub fn slice(&self, range: impl RangeBounds<usize>) -> Result<&SharedSlice<T>> {
         let (start, end) = self.bounds(&range)?;
         // SAFETY: `start <= end <= len`, so the pointer stays inside (or one past) the
         // elements this slice covers.
-        let ptr = unsafe { self.ptr.add(start) };
+        let ptr = unsafe { self.first().add(start) };
         // SAFETY: `start..end` lies inside this slice, so the sub-slice's elements are
         // elements of this one.
         Ok(unsafe { SharedSlice::from_raw_parts(ptr, end - start) })
@@ -317,14 +325,14 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
         let end = match range.end_bound() {
             Bound::Included(&e) => e.checked_add(1),
             Bound::Excluded(&e) => Some(e),
-            Bound::Unbounded => Some(self.len),
+            Bound::Unbounded => Some(self.len()),
         };
         match (start, end) {
-            (Some(start), Some(end)) if start <= end && end <= self.len => Ok((start, end)),
+            (Some(start), Some(end)) if start <= end && end <= self.len() => Ok((start, end)),
             (start, end) => Err(Error::RangeOutOfBounds {
                 start: start.unwrap_or(usize::MAX),
                 end: end.unwrap_or(usize::MAX),
-                len: self.len,
+                len: self.len(),
             }),
         }
     }
@@ -377,10 +385,10 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// ```
     #[must_use]
     pub fn to_vec(&self) -> Vec<T> {
-        let mut out = Vec::with_capacity(self.len);
-        self.read_into(&mut out.spare_capacity_mut()[..self.len]);
+        let mut out = Vec::with_capacity(self.len());
+        self.read_into(&mut out.spare_capacity_mut()[..self.len()]);
         // SAFETY: `read_into` initialised the first `len` elements of the spare capacity.
-        unsafe { out.set_len(self.len) };
+        unsafe { out.set_len(self.len()) };
         out
     }
 
@@ -442,7 +450,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn fill(&self, value: T) {
-        for i in 0..self.len {
+        for i in 0..self.len() {
             // SAFETY: `i < self.len`.
             unsafe { self.place_unchecked(i) }.store(value);
         }
@@ -458,8 +466,8 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[must_use]
-    pub fn iter(&self) -> Iter<'a, T> {
-        Iter::new(*self)
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter::new(self)
     }
 
     /// Iterator over the elements' accessor views ([`at(i)`](Self::at) for each `i`): field
@@ -475,23 +483,23 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     #[must_use]
-    pub fn views(&self) -> Views<'a, T> {
-        Views::new(*self)
+    pub fn views(&self) -> Views<'_, T> {
+        Views::new(self)
     }
 
     fn check_len(&self, actual: usize) -> Result<()> {
-        if actual == self.len {
+        if actual == self.len() {
             Ok(())
         } else {
             Err(Error::LengthMismatch {
-                expected: self.len,
+                expected: self.len(),
                 actual,
             })
         }
     }
 
     fn read_into(&self, dst: &mut [MaybeUninit<T>]) {
-        debug_assert_eq!(dst.len(), self.len);
+        debug_assert_eq!(dst.len(), self.len());
         for (i, out) in dst.iter_mut().enumerate() {
             // SAFETY: `i < dst.len() == self.len`.
             out.write(unsafe { self.place_unchecked(i) }.load());
@@ -499,7 +507,7 @@ impl<'a, T: SharedLayout> SharedSlice<'a, T> {
     }
 }
 
-impl<'a, T: SharedLayout> IntoIterator for SharedSlice<'a, T> {
+impl<'a, T: SharedLayout> IntoIterator for &'a SharedSlice<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
     fn into_iter(self) -> Iter<'a, T> {
@@ -507,7 +515,7 @@ impl<'a, T: SharedLayout> IntoIterator for SharedSlice<'a, T> {
     }
 }
 
-impl<T: SharedLayout + fmt::Debug> fmt::Debug for SharedSlice<'_, T> {
+impl<T: SharedLayout + fmt::Debug> fmt::Debug for SharedSlice<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
