@@ -26,9 +26,11 @@
 //! [`unlink_named`] removes a persisted one. The memory itself lives on while any process
 //! maps it. A creator that crashes before dropping its handle leaves the name behind (it
 //! reopens fine): remove it with `unlink_named(name)` or `rm /dev/shm/<name>`. A creator that
-//! crashes *while creating* leaves only a hidden `/dev/shm/.sctmp-<random>` (never a
-//! half-built object under the name), which `rm` removes; its random name never collides
-//! with a later creation.
+//! crashes *while creating* leaves nothing: the object is built in an unnamed file
+//! (`O_TMPFILE`) and named only once complete, so no half-built object ever appears under the
+//! name. (Where the kernel has no unnamed files or `/proc` is not mounted, it is built under a
+//! hidden `/dev/shm/.sctmp-<random>` instead, which such a crash leaves behind for `rm`; its
+//! random name never collides with a later creation.)
 //!
 //! # The trust model
 //!
@@ -386,6 +388,18 @@ pub(crate) fn create<X>(
     plan: Plan,
     init: impl FnOnce(&mut Parts) -> Result<X>,
 ) -> Result<Named<X>> {
+    create_with(name, mode, plan, init, os::shm::create_unnamed)
+}
+
+/// [`create`], with `unnamed` making the unnamed file to build in (`None`: build under a
+/// hidden name).
+fn create_with<X>(
+    name: &str,
+    mode: u32,
+    plan: Plan,
+    init: impl FnOnce(&mut Parts) -> Result<X>,
+    unnamed: fn(u32) -> Result<Option<OwnedFd>>,
+) -> Result<Named<X>> {
     check_name(name)?;
     check_mode(mode)?;
     let mut d = Description::new(plan.kind);
@@ -414,10 +428,10 @@ pub(crate) fn create<X>(
             elem_size: 0,
         })?;
 
-    // Built under a hidden name, published under `name` only once complete. The hidden name
-    // is unpredictable, so a planted or stale file cannot make the creation fail (and
-    // another attempt is made if one is there anyway).
-    let (tmp, fd) = create_hidden(mode)?;
+    // Built without a name (or under a hidden one), published under `name` only once
+    // complete. A hidden name is unpredictable, so a planted or stale file cannot make the
+    // creation fail (and another attempt is made if one is there anyway).
+    let (tmp, fd) = new_file(mode, unnamed(mode)?)?;
     let built = (|| {
         // Exactly `mode`: the umask may have taken bits away (only then is it set again).
         let stat = os::memory::stat_of(fd.as_fd())?;
@@ -440,10 +454,16 @@ pub(crate) fn create<X>(
         };
         let obj = init(&mut parts)?;
         Access::new(&head).write(&d.to_header(total as u64));
-        os::shm::publish(&tmp, name).map_err(|e| map_os(name, e))?;
+        match &tmp {
+            None => os::shm::publish_unnamed(fd.as_fd(), name),
+            Some(tmp) => os::shm::publish(tmp, name),
+        }
+        .map_err(|e| map_os(name, e))?;
         Ok(Named::new(obj, name, stat.key, true))
     })();
-    let _ = os::shm::unlink(&tmp);
+    if let Some(tmp) = tmp {
+        let _ = os::shm::unlink(&tmp);
+    }
     built
 }
 
@@ -458,6 +478,15 @@ fn check_mode(mode: u32) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The file a creation builds its object in: `unnamed` (no name to remove afterwards) if
+/// the system could make one, else a new hidden object and its name.
+fn new_file(mode: u32, unnamed: Option<OwnedFd>) -> Result<(Option<String>, OwnedFd)> {
+    match unnamed {
+        Some(fd) => Ok((None, fd)),
+        None => create_hidden(mode).map(|(tmp, fd)| (Some(tmp), fd)),
+    }
 }
 
 /// Creates a new hidden object `.sctmp-<random>` (exclusive), trying other names if one
@@ -616,3 +645,57 @@ macro_rules! open_named_methods {
     };
 }
 pub(crate) use open_named_methods;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RawValue;
+
+    fn hidden_files() -> usize {
+        std::fs::read_dir("/dev/shm")
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".sctmp-"))
+            })
+            .count()
+    }
+
+    /// Where the system has no unnamed files, the object is built under a hidden name and
+    /// published whole, and the hidden name is gone afterwards.
+    #[test]
+    fn without_unnamed_files_an_object_is_built_under_a_hidden_name() {
+        let name = format!("sharedctypes-unit-hidden-{}", std::process::id());
+        let before = hidden_files();
+        let plan = Plan::elements::<u64>(Kind::Value, 1, None).unwrap();
+        let created = create_with(
+            &name,
+            0o600,
+            plan,
+            |p| {
+                let v = RawValue::<u64>::from_block(p.data());
+                v.set(0x5eed_cafe);
+                Ok(v)
+            },
+            |_| Ok(None),
+        )
+        .unwrap();
+        assert_eq!(created.get(), 0x5eed_cafe);
+        let opened = RawValue::<u64>::open_named(&name).unwrap();
+        assert_eq!(opened.get(), 0x5eed_cafe);
+        opened.set(7);
+        assert_eq!(created.get(), 7);
+        assert_eq!(hidden_files(), before);
+        drop(created);
+        assert!(!std::path::Path::new(&format!("/dev/shm/{name}")).exists());
+    }
+
+    /// Where it has them, nothing but the object's own name appears in `/dev/shm`.
+    #[test]
+    fn an_object_is_built_without_a_name_where_the_system_allows() {
+        assert!(
+            os::shm::create_unnamed(0o600).unwrap().is_some(),
+            "this machine has O_TMPFILE on /dev/shm and /proc"
+        );
+    }
+}

@@ -1,8 +1,10 @@
 //! POSIX shared-memory objects (`shm_open`), for objects that unrelated processes find by
 //! name. On Linux they are files of the tmpfs at `/dev/shm`.
 
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::OnceLock;
 
+use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, AtFlags, OFlag};
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{Mode, fchmod};
@@ -58,6 +60,43 @@ pub(crate) fn publish(tmp: &str, name: &str) -> Result<()> {
         AT_FDCWD,
         format!("{SHM_DIR}/{name}").as_str(),
         AtFlags::empty(),
+    )
+    .map_err(err("link (publish a shared-memory object)"))
+}
+
+/// Creates a shared-memory object with no name yet (`O_TMPFILE` in `/dev/shm`), with the
+/// permissions `mode` less the umask's; [`publish_unnamed`] names it. `None` where that is not
+/// possible (a kernel or file system without unnamed files, or no `/proc` to name one by):
+/// the caller then builds the object under a hidden name instead. A process that dies before
+/// naming it leaves nothing behind.
+pub(crate) fn create_unnamed(mode: u32) -> Result<Option<OwnedFd>> {
+    static PROC_FDS: OnceLock<bool> = OnceLock::new();
+    if !*PROC_FDS.get_or_init(|| {
+        nix::unistd::access("/proc/self/fd", nix::unistd::AccessFlags::F_OK).is_ok()
+    }) {
+        return Ok(None);
+    }
+    match nix::fcntl::open(
+        SHM_DIR,
+        OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(mode),
+    ) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL | Errno::ENOENT) => Ok(None),
+        Err(e) => Err(err("open (an unnamed object in /dev/shm)")(e)),
+    }
+}
+
+/// Gives the unnamed object open at `fd` (made by [`create_unnamed`]) the name `name`,
+/// atomically, failing with `EEXIST` if `name` exists: an opener sees either nothing under
+/// `name` or the complete object.
+pub(crate) fn publish_unnamed(fd: BorrowedFd<'_>, name: &str) -> Result<()> {
+    nix::unistd::linkat(
+        AT_FDCWD,
+        format!("/proc/self/fd/{}", fd.as_raw_fd()).as_str(),
+        AT_FDCWD,
+        format!("{SHM_DIR}/{name}").as_str(),
+        AtFlags::AT_SYMLINK_FOLLOW,
     )
     .map_err(err("link (publish a shared-memory object)"))
 }
