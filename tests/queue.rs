@@ -339,9 +339,10 @@ impl Big {
 }
 
 /// A child puts and gets on one queue in a loop and is killed at a random moment, `runs()`
-/// times. Each time the parent's next operation either works or reports the death (once),
-/// the one after works, and whatever is in the queue is whole: the item the child last put
-/// and had not yet taken back, at most.
+/// times. Each time the parent's next get and next put (each side has its own lock) either
+/// work or report the death (once, on the side it died in: never on both), the ones after
+/// work, and whatever is in the queue is whole: the item the child last put and had not yet
+/// taken back, at most.
 #[test]
 fn a_process_killed_inside_a_put_or_get_is_reported_once_and_leaves_the_queue_whole() {
     let q = Queue::<Big>::new(4).unwrap();
@@ -371,6 +372,7 @@ fn a_process_killed_inside_a_put_or_get_is_reported_once_and_leaves_the_queue_wh
         assert_eq!(child.join().unwrap(), -libc::SIGKILL);
         let last = put_done.get();
         let first = q.try_get();
+        let died_getting = matches!(first, Err(Error::ParticipantDied { .. }));
         let got = match first {
             Err(Error::ParticipantDied { pid }) => {
                 // Its pid, or 0 if it died in the instants around taking or releasing the
@@ -396,7 +398,17 @@ fn a_process_killed_inside_a_put_or_get_is_reported_once_and_leaves_the_queue_wh
             Ok(false),
             "run {run}: more than one item"
         );
-        q.put(Big::new(0)).unwrap();
+        match q.put(Big::new(0)) {
+            Ok(()) => {}
+            Err(Error::ParticipantDied { pid }) => {
+                assert!(!died_getting, "run {run}: reported by a get and a put");
+                assert!(pid == child.pid() || pid == 0, "run {run}: pid {pid}");
+                reported += 1;
+                q.put(Big::new(0))
+                    .unwrap_or_else(|e| panic!("run {run}: reported twice: {e}"));
+            }
+            Err(e) => panic!("run {run}: {e}"),
+        }
         assert!(q.get().unwrap().whole());
     }
     assert!(

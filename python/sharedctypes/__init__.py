@@ -1027,20 +1027,20 @@ _STATES = {
     "barrier": (24, 4),
 }
 _LOCK_OF_CODE = {0: None, 1: "lock", 2: "rlock"}
-# A queue's state: 64 bytes at the start of its data part (docs/format.md section 6).
-_QUEUE_STATE = 64
+# A queue's state: 256 bytes at the start of its data part (docs/format.md section 6).
+_QUEUE_STATE = 256
 # The kinds whose descriptions carry a count: of elements, of slots or of bytes.
 _COUNTED = ("value", "array", "queue", "bytes_queue")
 
 
 def _queue_layout(elem, count):
     """``(ring_at, len, align)`` of a queue's data part (docs/format.md section 1): a queue's
-    `count` slots of `elem` from ``max(64, align)``, aligned to ``max(8, align)``; a bytes
-    queue's `count` bytes (`elem` None) from 64, aligned to 8."""
+    `count` slots of `elem` from ``max(256, align)``, aligned to ``max(64, align)``; a bytes
+    queue's `count` bytes (`elem` None) from 256, aligned to 64."""
     if elem is None:
-        return _QUEUE_STATE, _QUEUE_STATE + count, 8
+        return _QUEUE_STATE, _QUEUE_STATE + count, 64
     ring_at = max(_QUEUE_STATE, elem.align)
-    return ring_at, ring_at + count * elem.size, max(8, elem.align)
+    return ring_at, ring_at + count * elem.size, max(64, elem.align)
 
 
 class ElemType(collections.namedtuple("ElemType", "name size align fingerprint layout")):

@@ -1,12 +1,14 @@
 """Queues from Python: the Rust ``Queue<T>`` (records) and ``BytesQueue`` (byte messages),
 taking part in exactly the protocol of the Rust crate's ``queue`` module
-(``docs/format.md`` section 6, "queue (``SQUE``) and bytes queue (``SBQU``)").
+(``docs/format.md`` section 6, "queue (``SQU2``) and bytes queue (``SBQ2``)").
 
-Both are bounded rings in shared memory: a 64-byte state of atomic words, then the ring
-(slots of the element type, or bytes), behind a robust ``Lock``. Everything that moves an
-item happens under the lock, and an item becomes visible (or gone) by one store of ``tail``
-(or ``head``), so a process killed at any instruction leaves the ring consistent: the next
-operation reports the death once (``ParticipantDied``), doing nothing, and the queue goes on.
+Both are bounded rings in shared memory: a 256-byte state of atomic words (three cache
+lines, then a second lock cell), then the ring (slots of the element type, or bytes).
+Putters take the queue's ``Lock`` (its lock part); getters take the lock cell at offset 192
+of the state. Everything that moves an item happens under its side's lock, and an item
+becomes visible (or gone) by one store of ``tail`` (or ``head``), so a process killed at any
+instruction leaves the ring consistent: the next operation on that side reports the death
+once (``ParticipantDied``), doing nothing, and the queue goes on.
 
 The state (every word accessed through ``_atomic``, one sequentially consistent access each,
 as Rust accesses them):
@@ -14,22 +16,26 @@ as Rust accesses them):
 ====== ==== =========================================================================
 offset size field
 ====== ==== =========================================================================
-0      4    ``tag``: ``SQUE`` (a Queue) or ``SBQU`` (a BytesQueue)
+0      4    ``tag``: ``SQU2`` (a Queue) or ``SBQ2`` (a BytesQueue)
 4      4    ``closed``: 1 once closed
-8      8    ``head``: units (slots, or bytes) taken out since creation
-16     8    ``tail``: units put in since creation; ``tail - head`` are in use
-24     4    ``items``: bumped after every put and by a close; getters sleep on it
-28     4    ``space``: bumped after every get and by a close; putters sleep on it
-32     4    ``getters``: threads asleep on ``items``
-36     4    ``putters``: threads asleep on ``space``
-40     8    ``capacity``: the description's ``count``
-48     16   reserved, zero
+8      8    ``capacity``: the description's ``count``
+16     4    ``getters``: threads asleep on ``items``
+20     4    ``putters``: threads asleep on ``space``
+64     8    ``tail``: units put in since creation (under the put lock)
+72     4    ``items``: bumped by a put that sees ``getters`` not 0, and by a close
+80     8    ``head_seen``: ``head`` as a putter last read it (under the put lock)
+128    8    ``head``: units taken out since creation (under the get lock)
+136    4    ``space``: bumped by a get that sees ``putters`` not 0, and by a close
+144    8    ``tail_seen``: ``tail`` as a getter last read it (under the get lock)
+192    56   the getters' lock cell (a ``Lock``, docs/format.md section 5)
 ====== ==== =========================================================================
 
-Waiting: read ``items`` (``space``) under the lock, unlock, count yourself in ``getters``
-(``putters``), sleep on the word while it is unchanged for at most 100 ms at a time (a
-wake-up may have gone to a process that died), uncount, look again under the lock; a
-waiter that gives up passes a wake-up on if what it waited for is there.
+Waiting: count yourself in ``getters`` (``putters``), read ``items`` (``space``), look once
+more whether an item (room) is there, sleep on the word while it is unchanged for at most
+100 ms at a time (a wake-up may have gone to a process that died), uncount, look again under
+the lock; a waiter that gives up passes a wake-up on if what it waited for is there. A put
+stores ``tail``, then reads ``getters``: either the getter sees the new ``tail`` or the put
+sees the getter and changes ``items`` under it.
 """
 
 import ctypes
@@ -49,21 +55,24 @@ from . import (
     _libc,
 )
 from . import _atomic
-from ._atomic import deadline_after, futex_wake
-from ._sync import _wait_while_equal
+from ._atomic import deadline_after, futex_wait, futex_wake
 
 __all__ = ["Queue", "BytesQueue"]
 
-_TAG_QUEUE = int.from_bytes(b"SQUE", "little")
-_TAG_BYTES_QUEUE = int.from_bytes(b"SBQU", "little")
+_TAG_QUEUE = int.from_bytes(b"SQU2", "little")
+_TAG_BYTES_QUEUE = int.from_bytes(b"SBQ2", "little")
 
 # The state's words (docs/format.md section 6).
-_TAG, _CLOSED, _HEAD, _TAIL, _ITEMS, _SPACE, _GETTERS, _PUTTERS, _CAPACITY = 0, 4, 8, 16, 24, 28, 32, 36, 40
-_STATE = 64
+_TAG, _CLOSED, _CAPACITY, _GETTERS, _PUTTERS = 0, 4, 8, 16, 20
+_TAIL, _ITEMS, _HEAD_SEEN = 64, 72, 80
+_HEAD, _SPACE, _TAIL_SEEN = 128, 136, 144
+_GET_LOCK = 192
+_STATE = 256
 
 _U32 = 0xFFFFFFFF
 _U64 = (1 << 64) - 1
 _WAKE_ALL = (1 << 31) - 1
+_MINUS_ONE = _U32  # adding it to a 32-bit word subtracts 1
 # How long a sleeper sleeps at most before it looks again (Rust's ``RESCUE``).
 _RESCUE = 0.1
 # A bytes-queue message's length prefix.
@@ -81,16 +90,65 @@ def _after_fork():
 os.register_at_fork(after_in_child=_after_fork)
 
 
+class _LeanLock:
+    """A ``Lock`` cell at `address`, taken on a lean path that follows the cell protocol of
+    docs/format.md section 5 exactly, a death recorded on it reported once."""
+
+    def __init__(self, address, what):
+        self._what = what
+        self._mutex = address
+        self._holder = ctypes.c_int32.from_address(address + _Cell.holder.offset)
+        self._depth = ctypes.c_uint32.from_address(address + _Cell.depth.offset)
+        self._died = ctypes.c_int32.from_address(address + _Cell.died.offset)
+        self._lock = _libc.pthread_mutex_lock
+        self._unlock = _libc.pthread_mutex_unlock
+
+    def acquire(self):
+        """Takes the lock; a death recorded on it is reported and cleared (the ring is
+        consistent whatever instruction the dead process was at): ``ParticipantDied``, with
+        the lock released."""
+        rc = self._lock(self._mutex)
+        if rc != 0:
+            if rc != _errno.EOWNERDEAD:
+                raise OSError(rc, "pthread_mutex_lock on the %s: %s" % (self._what, os.strerror(rc)))
+            dead = self._holder.value
+            if _libc.pthread_mutex_consistent(self._mutex) != 0:
+                self._unlock(self._mutex)
+                raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
+            self._died.value = dead if dead > 0 else -1
+            self._depth.value = 0
+        if self._depth.value == 0:
+            self._holder.value = _pid
+        self._depth.value += 1
+        died = self._died.value
+        if died != 0:
+            self._died.value = 0
+            self.release()
+            raise ParticipantDied(died if died > 0 else 0)
+
+    def release(self):
+        depth = self._depth.value
+        depth = depth - 1 if depth > 0 else 0
+        self._depth.value = depth
+        if depth == 0:
+            self._holder.value = 0
+        rc = self._unlock(self._mutex)
+        if rc != 0:
+            raise RuntimeError("pthread_mutex_unlock of the %s failed (%s)" % (self._what, os.strerror(rc)))
+
+
 class _Ring:
     """The ring both queues are built on: its state at `address` in `mapping` (checked: its
-    tag, and its capacity against `capacity`, the description's count), `capacity` units from
-    ``address + ring_at``, and its `lock` (a ``Lock``: the same cell, taken here on a lean path
-    that follows the cell protocol of docs/format.md section 5 exactly)."""
+    tag, its capacity against `capacity`, the description's count, and the getters' lock
+    cell), `capacity` units from ``address + ring_at``, the putters' `lock` (a ``Lock``) and
+    the getters' lock in the state."""
 
     TAG = 0
     WHAT = ""
 
     def __init__(self, mapping, data_offset, ring_at, length, align, capacity, lock):
+        from . import _TAG_LOCK
+
         mapping.check(data_offset, length, align)
         if lock is None or lock.recursive:
             raise InvalidHandle("%s needs a Lock" % self.WHAT)
@@ -106,73 +164,37 @@ class _Ring:
         found = a.load64(address + _CAPACITY)
         if found != capacity:
             raise InvalidHandle("its state says capacity %d, its description %d" % (found, capacity))
+        cell = a.load32(address + _GET_LOCK + _Cell.tag.offset)
+        if cell != _TAG_LOCK:
+            raise InvalidHandle("its getters' lock cell is not a Lock (tag %#010x)" % cell)
         self._capacity = capacity
         # Bound once: every operation is a handful of foreign calls.
         self._load32, self._load64, self._add32, self._cas64 = a.load32, a.load64, a.add32, a.cas64
         self._store32 = a.store32
         self._closed_at = address + _CLOSED
-        self._head_at = address + _HEAD
-        self._tail_at = address + _TAIL
-        self._items_at = address + _ITEMS
-        self._space_at = address + _SPACE
         self._getters_at = address + _GETTERS
         self._putters_at = address + _PUTTERS
-        self._mutex = lock._addr
-        self._holder = ctypes.c_int32.from_address(lock._addr + _Cell.holder.offset)
-        self._depth = ctypes.c_uint32.from_address(lock._addr + _Cell.depth.offset)
-        self._died = ctypes.c_int32.from_address(lock._addr + _Cell.died.offset)
-        self._mutex_lock = _libc.pthread_mutex_lock
-        self._mutex_unlock = _libc.pthread_mutex_unlock
-
-    # -- the lock --------------------------------------------------------------------------
-
-    def _acquire(self):
-        """Takes the lock (docs/format.md section 5); a death recorded on it is reported and
-        cleared (the ring is consistent whatever instruction the dead process was at):
-        ``ParticipantDied``, with the lock released."""
-        rc = self._mutex_lock(self._mutex)
-        if rc != 0:
-            if rc != _errno.EOWNERDEAD:
-                raise OSError(rc, "pthread_mutex_lock on the queue's lock: %s" % os.strerror(rc))
-            dead = self._holder.value
-            if _libc.pthread_mutex_consistent(self._mutex) != 0:
-                self._mutex_unlock(self._mutex)
-                raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
-            self._died.value = dead if dead > 0 else -1
-            self._depth.value = 0
-        if self._depth.value == 0:
-            self._holder.value = _pid
-        self._depth.value += 1
-        died = self._died.value
-        if died != 0:
-            self._died.value = 0
-            self._release()
-            raise ParticipantDied(died if died > 0 else 0)
-
-    def _release(self):
-        depth = self._depth.value
-        depth = depth - 1 if depth > 0 else 0
-        self._depth.value = depth
-        if depth == 0:
-            self._holder.value = 0
-        rc = self._mutex_unlock(self._mutex)
-        if rc != 0:
-            raise RuntimeError("pthread_mutex_unlock of the queue's lock failed (%s)" % os.strerror(rc))
+        self._tail_at = address + _TAIL
+        self._items_at = address + _ITEMS
+        self._head_seen_at = address + _HEAD_SEEN
+        self._head_at = address + _HEAD
+        self._space_at = address + _SPACE
+        self._tail_seen_at = address + _TAIL_SEEN
+        self._putters_lock = _LeanLock(lock._addr, "queue's lock")
+        self._getters_lock = _LeanLock(address + _GET_LOCK, "queue's getters' lock")
 
     # -- the state -------------------------------------------------------------------------
 
-    def _ends(self):
-        """``(head, tail)`` under the lock, checked: ``InvalidHandle`` if another process
-        left them inconsistent."""
-        head = self._load64(self._head_at)
-        tail = self._load64(self._tail_at)
+    def _in_use(self, head, tail):
+        """The units in use between `head` and `tail`, checked: ``InvalidHandle`` if another
+        process left them inconsistent."""
         used = (tail - head) & _U64
         if used > self._capacity:
             raise InvalidHandle(
                 "the queue's state is corrupt: %d units in use (head %d, tail %d) in a capacity of %d"
                 % (used, head, tail, self._capacity)
             )
-        return head, tail
+        return used
 
     def _store64(self, at, old, new, what):
         """Stores `new` in the 64-bit word at `at`, which holds `old` (under the lock nobody
@@ -194,8 +216,8 @@ class _Ring:
         return self._load32(self._closed_at) != 0
 
     def _close(self):
-        # Under the lock when it can be had, so that no put is half-way through when close
-        # returns; a death stays recorded for the next operation to report.
+        # Under the putters' lock when it can be had, so that no put is half-way through when
+        # close returns; a death stays recorded for the next put to report.
         try:
             self._lock.acquire(warn=False)
         except (OSError, RuntimeError):
@@ -214,97 +236,134 @@ class _Ring:
 
     # -- waiting ---------------------------------------------------------------------------
 
-    def _sleep(self, word, seen, sleepers, deadline, done):
-        """Waits until ``done()`` or the deadline (``False`` then), sleeping at most
-        ``_RESCUE`` at a time; ``True`` also when a rescue look is due, for the caller to look
-        under the lock."""
+    def _bump_and_wake(self, word, n):
+        self._add32(word, 1)
+        futex_wake(word, n)
+
+    def _sleep(self, word, sleepers, deadline, ready):
+        """Waits until ``ready()`` or the deadline (``False`` then), sleeping on `word` at
+        most ``_RESCUE`` at a time, counted in `sleepers` (first count, then read the word,
+        then look once more: see the module docs); ``True`` also when a rescue look is due,
+        for the caller to look under the lock."""
         until = time.monotonic() + _RESCUE
         if deadline is not None and deadline < until:
             until = deadline
-        if _wait_while_equal(self._atomics, word, seen, sleepers, until, done):
+        load32, add32 = self._load32, self._add32
+        while not ready():
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            add32(sleepers, 1)
+            try:
+                seen = load32(word)
+                if ready():
+                    return True
+                woke = futex_wait(word, seen, left)
+            finally:
+                add32(sleepers, _MINUS_ONE)
+            if not woke:
+                break
+        if ready():
             return True
         return deadline is None or time.monotonic() < deadline
 
     def _pass_on(self, word, sleepers, pending):
         """Wakes one more sleeper on `word` if one is asleep and ``pending()``."""
         if self._load32(sleepers) != 0 and pending():
-            futex_wake(word, 1)
+            self._bump_and_wake(word, 1)
 
     def _put(self, need, write, block, timeout):
         """Puts an item of `need` units (at most the capacity): ``write(tail)`` writes it
-        under the lock, then ``tail`` moves past it. ``queue.Full`` if there is no room in
-        time (at once if not `block`)."""
+        under the putters' lock, then ``tail`` moves past it. ``queue.Full`` if there is no
+        room in time (at once if not `block`)."""
         deadline = deadline_after(timeout) if block else None
-        load32 = self._load32
+        load32, load64 = self._load32, self._load64
         capacity = self._capacity
+        lock = self._putters_lock
         while True:
-            self._acquire()
+            lock.acquire()
             try:
                 if load32(self._closed_at) != 0:
                     raise Closed()
-                head, tail = self._ends()
-                if capacity - (tail - head) >= need:
+                tail = load64(self._tail_at)
+                # The last look at `head` first: only when it says there is no room, a new one.
+                head_seen = load64(self._head_seen_at)
+                used = (tail - head_seen) & _U64
+                if used > capacity or capacity - used < need:
+                    head = load64(self._head_at)
+                    used = self._in_use(head, tail)
+                    # Only putters write it, under this lock: a store (as a compare-and-swap).
+                    self._cas64(self._head_seen_at, head_seen, head)
+                done = capacity - used >= need
+                if done:
                     write(tail)
                     self._store64(self._tail_at, tail, tail + need, "tail")
-                    seen = None
-                else:
-                    # Read under the lock: a get after this changes it.
-                    seen = load32(self._space_at)
             finally:
-                self._release()
-            if seen is None:
-                self._add32(self._items_at, 1)
+                lock.release()
+            if done:
                 if load32(self._getters_at) != 0:
-                    futex_wake(self._items_at, 1)
+                    self._bump_and_wake(self._items_at, 1)
                 return
             if not block:
                 raise _stdqueue.Full
-            space_at = self._space_at
 
             def room():
-                return load32(space_at) != seen or load32(self._closed_at) != 0
+                return capacity - self._used() >= need or load32(self._closed_at) != 0
 
-            if not self._sleep(space_at, seen, self._putters_at, deadline, room):
+            if not self._sleep(self._space_at, self._putters_at, deadline, room):
                 # Leaving: a wake-up this putter took may have been meant for another.
-                self._pass_on(space_at, self._putters_at, lambda: capacity - self._used() >= need)
+                self._pass_on(self._space_at, self._putters_at, lambda: capacity - self._used() >= need)
                 raise _stdqueue.Full
 
     def _get(self, read, block, timeout):
-        """Takes what ``read(head, used)`` reads under the lock (it returns ``(result, units,
-        count)``: the units it took, and how many items), then ``head`` moves past them.
-        ``queue.Empty`` if nothing came in time (at once if not `block`), ``Closed`` once
-        closed and empty."""
+        """Takes what ``read(head, used)`` reads under the getters' lock (it returns
+        ``(result, units, count)``: the units it took, and how many items), then ``head``
+        moves past them. ``queue.Empty`` if nothing came in time (at once if not `block`),
+        ``Closed`` once closed and empty."""
         deadline = deadline_after(timeout) if block else None
-        load32 = self._load32
+        load32, load64 = self._load32, self._load64
+        capacity = self._capacity
+        lock = self._getters_lock
         while True:
-            self._acquire()
+            lock.acquire()
             try:
-                head, tail = self._ends()
-                used = tail - head
+                head = load64(self._head_at)
+                # Always a new look at `tail` (Rust's getters look at their last one first;
+                # here a foreign call costs more than the cache line, and `get_many` takes
+                # everything that is there), kept for the next getter.
+                tail_seen = load64(self._tail_seen_at)
+                tail = load64(self._tail_at)
+                used = self._in_use(head, tail)
+                if tail != tail_seen:
+                    # Only getters write it, under this lock: a store (as a compare-and-swap).
+                    self._cas64(self._tail_seen_at, tail_seen, tail)
                 if used > 0:
                     result, took, count = read(head, used)
                     self._store64(self._head_at, head, head + took, "head")
-                    seen = None
+                    state = "got"
                 elif load32(self._closed_at) != 0:
-                    raise Closed()
+                    # Every put that returned before the close is in `tail` by now.
+                    if load64(self._tail_at) == head:
+                        raise Closed()
+                    state = "again"
                 else:
-                    seen = load32(self._items_at)
+                    state = "empty"
             finally:
-                self._release()
-            if seen is None:
-                self._add32(self._space_at, 1)
+                lock.release()
+            if state == "got":
                 if load32(self._putters_at) != 0:
-                    futex_wake(self._space_at, count)
+                    self._bump_and_wake(self._space_at, count)
                 return result
+            if state == "again":
+                continue
             if not block:
                 raise _stdqueue.Empty
-            items_at = self._items_at
 
             def item():
-                return load32(items_at) != seen or load32(self._closed_at) != 0
+                return self._used() > 0 or load32(self._closed_at) != 0
 
-            if not self._sleep(items_at, seen, self._getters_at, deadline, item):
-                self._pass_on(items_at, self._getters_at, lambda: self._used() > 0)
+            if not self._sleep(self._items_at, self._getters_at, deadline, item):
+                self._pass_on(self._items_at, self._getters_at, lambda: self._used() > 0)
                 raise _stdqueue.Empty
 
     # -- the API both queues share ----------------------------------------------------------
@@ -693,20 +752,20 @@ class BytesQueue(_Ring):
         return self._used()
 
     def qsize(self):
-        """Messages in the queue now, counted under the lock (another process may change it
-        at once). Like every operation that takes the lock, reports a death once
-        (``ParticipantDied``)."""
-        self._acquire()
+        """Messages in the queue now, counted under the getters' lock (another process may
+        change it at once). Like every operation that takes that lock, reports a getter's
+        death once (``ParticipantDied``)."""
+        self._getters_lock.acquire()
         try:
-            head, tail = self._ends()
+            head = self._load64(self._head_at)
+            used = self._in_use(head, self._load64(self._tail_at))
             count = took = 0
-            used = tail - head
             while took < used:
                 took += self._read(head + took, used - took)[1]
                 count += 1
             return count
         finally:
-            self._release()
+            self._getters_lock.release()
 
     def empty(self):
         """True if no message is in the queue now."""

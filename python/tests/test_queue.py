@@ -1,6 +1,6 @@
-"""Queue and BytesQueue from Python (docs/format.md section 6, "queue (SQUE) and bytes queue
-(SBQU)"): named queues laid out as Rust's ``create_named`` lays them out (a real robust lock
-cell), used from threads and from forked processes, every word of their state checked after
+"""Queue and BytesQueue from Python (docs/format.md section 6, "queue (SQU2) and bytes queue
+(SBQ2)"): named queues laid out as Rust's ``create_named`` lays them out (real robust lock
+cells: the putters' lock part and the getters' cell in the state), used from threads and from forked processes, every word of their state checked after
 each step; records and messages of every shape and length, FIFO order, timeouts, close,
 validation of what shared memory holds, and processes that die in the middle of an
 operation.
@@ -20,8 +20,10 @@ import sharedctypes as sc
 
 from tests import support
 
-SQUE = support.tag(b"SQUE")
-SBQU = support.tag(b"SBQU")
+SQU2 = support.tag(b"SQU2")
+SBQ2 = support.tag(b"SBQ2")
+# The getters' lock cell in the state.
+GET_LOCK = 192
 
 # A record with holes, a nested array and a CChar array: 32 bytes, align 8.
 REC = (
@@ -39,8 +41,9 @@ def _round_up(n, m):
 class Forged:
     """A named queue laid out as Rust's ``Queue::create_named`` / ``BytesQueue::create_named``
     would (header, a Lock's cell at the next multiple of 64, the data part at the next
-    multiple of 64 or of the element alignment, whole pages), state words given; removed when
-    the test ends. ``state(...)`` reads the state back."""
+    multiple of 64 or of the element alignment, whole pages; the getters' Lock cell at offset
+    192 of the state), state words given; removed when the test ends. ``state(...)`` reads
+    the state back."""
 
     def __init__(self, testcase, capacity, layout_text=None, recursive=False, closed=0, head=0, tail=0,
                  state_capacity=None, tag=None, type_name="T"):
@@ -52,7 +55,7 @@ class Forged:
         lock_offset = _round_up(header_len, 64)
         align = max(8, layout.align) if layout else 8
         self.data_offset = _round_up(lock_offset + support.LOCK_CELL, max(64, align))
-        self.ring_at = max(64, layout.align) if layout else 64
+        self.ring_at = max(256, layout.align) if layout else 256
         length = self.ring_at + capacity * (layout.size if layout else 1)
         total = _round_up(self.data_offset + length, support.PAGE)
         image = bytearray(total)
@@ -63,13 +66,17 @@ class Forged:
         )
         image[support.FIXED : header_len] = name_b + layout_b
         struct.pack_into(
-            "<IIQQIIIIQ", image, self.data_offset,
-            tag if tag is not None else (SQUE if layout else SBQU), closed, head, tail, 0, 0, 0, 0,
+            "<IIQ", image, self.data_offset,
+            tag if tag is not None else (SQU2 if layout else SBQ2), closed,
             capacity if state_capacity is None else state_capacity,
         )
+        struct.pack_into("<Q", image, self.data_offset + 64, tail)
+        struct.pack_into("<Q", image, self.data_offset + 128, head)
         self.name = support.plant(testcase, image, lock_offset, recursive)
         self.path = os.path.join(support.SHM, self.name)
         self.lock_offset = lock_offset
+        with open(self.path, "r+b") as fh, mmap.mmap(fh.fileno(), total) as mm:
+            support.init_lock_cell(mm, self.data_offset + GET_LOCK, False)
 
     def read(self, at, n):
         with open(self.path, "rb") as fh:
@@ -78,17 +85,26 @@ class Forged:
 
     def state(self):
         """``(closed, head, tail, items, space, getters, putters, capacity)``."""
-        return struct.unpack("<IQQIIIIQ", self.read(self.data_offset + 4, 44))
+        words = self.read(self.data_offset, 160)
+        closed, capacity, getters, putters = struct.unpack_from("<4xIQII", words, 0)
+        tail, items = struct.unpack_from("<QI", words, 64)
+        head, space = struct.unpack_from("<QI", words, 128)
+        return (closed, head, tail, items, space, getters, putters, capacity)
+
+    def seen(self):
+        """``(head_seen, tail_seen)``: each side's last look at the other's end."""
+        words = self.read(self.data_offset, 160)
+        return struct.unpack_from("<Q", words, 80) + struct.unpack_from("<Q", words, 144)
 
     def ring(self, n):
         """The first `n` bytes of the ring."""
         return self.read(self.data_offset + self.ring_at, n)
 
-    def cell(self):
-        """``(owner tid, holder, depth, died, tag)`` of the lock cell."""
-        return struct.unpack("<i", self.read(self.lock_offset + 8, 4)) + struct.unpack(
-            "<iIiI", self.read(self.lock_offset + 40, 16)
-        )
+    def cell(self, getters=False):
+        """``(owner tid, holder, depth, died, tag)`` of the putters' lock cell (the queue's
+        lock part), or of the getters' cell in the state."""
+        at = self.data_offset + GET_LOCK if getters else self.lock_offset
+        return struct.unpack("<i", self.read(at + 8, 4)) + struct.unpack("<iIiI", self.read(at + 40, 16))
 
 
 def fork(body):
@@ -132,20 +148,25 @@ class QueueOfScalars(unittest.TestCase):
         self.assertEqual((q.capacity, q.qsize(), q.empty(), q.full(), q.closed), (4, 0, True, False, False))
         for x in (7, 8, 0xFFFFFFFF):
             q.put(x)
-        self.assertEqual(self.f.state(), (0, 0, 3, 3, 0, 0, 0, 4))
+        # Nobody asleep: `items` and `space` are not touched.
+        self.assertEqual(self.f.state(), (0, 0, 3, 0, 0, 0, 0, 4))
         self.assertEqual(self.f.ring(16), struct.pack("<4I", 7, 8, 0xFFFFFFFF, 0))
         self.assertEqual(q.get(), 7)
-        self.assertEqual(self.f.state(), (0, 1, 3, 3, 1, 0, 0, 4))
+        self.assertEqual(self.f.state(), (0, 1, 3, 0, 0, 0, 0, 4))
+        self.assertEqual(self.f.seen(), (0, 3))  # the getter looked at `tail` once
         q.put_nowait(9)
         q.put(10, timeout=1)
         self.assertEqual((q.qsize(), q.full(), q.empty()), (4, True, False))
         # The fifth unit went to slot 0 again.
         self.assertEqual(self.f.ring(16), struct.pack("<4I", 10, 8, 0xFFFFFFFF, 9))
         self.assertEqual([q.get_nowait() for _ in range(4)], [8, 0xFFFFFFFF, 9, 10])
-        self.assertEqual(self.f.state(), (0, 5, 5, 5, 5, 0, 0, 4))
+        self.assertEqual(self.f.state(), (0, 5, 5, 0, 0, 0, 0, 4))
+        # The putter that found the ring full looked at `head` (1); the getters at `tail`.
+        self.assertEqual(self.f.seen(), (1, 5))
         self.assertEqual(repr(q), "<sharedctypes.Queue of u32: 0/4 items>")
-        # The lock is free and its cell as the protocol leaves it.
+        # Both locks are free and their cells as the protocol leaves them.
         self.assertEqual(self.f.cell(), (0, 0, 0, 0, support.TAG_LOCK))
+        self.assertEqual(self.f.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))
 
     def test_fifo_order_holds_around_a_small_ring(self):
         q = self.q
@@ -199,7 +220,7 @@ class QueueOfScalars(unittest.TestCase):
         with self.assertRaises(queue.Full):
             q.put(4, block=False)
         # Nobody counted asleep any more; nothing changed.
-        self.assertEqual(self.f.state(), (0, 0, 4, 4, 0, 0, 0, 4))
+        self.assertEqual(self.f.state(), (0, 0, 4, 0, 0, 0, 0, 4))
         self.assertEqual(q.get_many(10), [0, 1, 2, 3])
 
     def test_a_waiting_getter_is_woken_by_a_put_and_a_waiting_putter_by_a_get(self):
@@ -251,7 +272,7 @@ class QueueOfScalars(unittest.TestCase):
             q.get(timeout=5)
         with self.assertRaises(sc.Closed):
             q.get_nowait()
-        self.assertEqual(self.f.state(), (1, 4, 4, 5, 5, 0, 0, 4))
+        self.assertEqual(self.f.state(), (1, 4, 4, 1, 1, 0, 0, 4))
 
     def test_get_many_and_get_array_take_what_is_there_around_the_end(self):
         q = self.q
@@ -262,7 +283,7 @@ class QueueOfScalars(unittest.TestCase):
             q.put(x)  # slots 3, 0, 1
         arr = q.get_array(10)
         self.assertEqual((type(arr._type_), len(arr), list(arr)), (type(ctypes.c_uint32), 4, [3, 4, 5, 6]))
-        self.assertEqual(self.f.state(), (0, 6, 6, 6, 2, 0, 0, 4))
+        self.assertEqual(self.f.state(), (0, 6, 6, 0, 0, 0, 0, 4))
         with self.assertRaises(queue.Empty):
             q.get_many(3, timeout=0.01)
         for bad in (0, -1, 1.0, True):
@@ -328,7 +349,7 @@ class QueueOfRecords(unittest.TestCase):
             q.put((i, -i, (i, i, i), b"r%d" % i, i % 2 == 1, i * 1000))
         got = q.get_many(5)
         self.assertEqual([(g.id, g.at, g.tag, g.big) for g in got], [(0, 0, b"r0", 0), (1, -1, b"r1", 1000), (2, -2, b"r2", 2000)])
-        self.assertEqual(self.f.state(), (0, 3, 3, 3, 1, 0, 0, 3))
+        self.assertEqual(self.f.state(), (0, 3, 3, 0, 0, 0, 0, 3))
 
 
 class BytesQueues(unittest.TestCase):
@@ -347,10 +368,10 @@ class BytesQueues(unittest.TestCase):
             self.f.ring(48),
             struct.pack("<Q", 5) + b"hello\0\0\0" + struct.pack("<Q", 0) + struct.pack("<Q", 8) + b"12345678" + bytes(8),
         )
-        self.assertEqual(self.f.state(), (0, 0, 40, 3, 0, 0, 0, 320))
+        self.assertEqual(self.f.state(), (0, 0, 40, 0, 0, 0, 0, 320))
         self.assertEqual((q.used_bytes(), q.qsize()), (40, 3))
         self.assertEqual([q.get(), q.get(), q.get()], [b"hello", b"", b"12345678"])
-        self.assertEqual(self.f.state(), (0, 40, 40, 3, 3, 0, 0, 320))
+        self.assertEqual(self.f.state(), (0, 40, 40, 0, 0, 0, 0, 320))
 
     def test_messages_of_every_length_arrive_whole_around_a_small_ring(self):
         q = self.q
@@ -413,10 +434,12 @@ class WhatSharedMemoryHoldsIsChecked(unittest.TestCase):
     def test_a_state_that_disagrees_with_the_description_is_refused(self):
         self.refused(Forged(self, 4, "u32", state_capacity=5), sc.NotSharedctypesObject,
                      "its state says capacity 5, its description 4")
-        self.refused(Forged(self, 4, "u32", tag=SBQU), sc.NotSharedctypesObject,
-                     "the handle names not a queue (tag 0x55514253)")
-        self.refused(Forged(self, 16, tag=SQUE), sc.NotSharedctypesObject,
-                     "the handle names not a BytesQueue (tag 0x45555153)")
+        self.refused(Forged(self, 4, "u32", tag=SBQ2), sc.NotSharedctypesObject,
+                     "the handle names not a queue (tag 0x32514253)")
+        self.refused(Forged(self, 16, tag=SQU2), sc.NotSharedctypesObject,
+                     "the handle names not a BytesQueue (tag 0x32555153)")
+        self.refused(Forged(self, 16, tag=support.tag(b"SBQU")), sc.NotSharedctypesObject,
+                     "the handle names not a BytesQueue (tag 0x55514253)")  # the old layout
         self.refused(Forged(self, 4, "u32", recursive=True), sc.NotSharedctypesObject,
                      "a Queue's lock is an RLock, not a Lock")
         self.refused(Forged(self, 12), sc.NotSharedctypesObject, "a BytesQueue of 12 bytes, not a multiple of 8")
@@ -432,6 +455,7 @@ class WhatSharedMemoryHoldsIsChecked(unittest.TestCase):
                 "the queue's state is corrupt: 6 units in use (head 3, tail 9) in a capacity of 4",
             )
         self.assertEqual(f.cell(), (0, 0, 0, 0, support.TAG_LOCK))  # released
+        self.assertEqual(f.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))
         self.assertEqual(q.qsize(), 4)  # clamped to the capacity
         b = Forged(self, 32, tail=16)
         with open(b.path, "r+b") as fh:  # a message of 9 bytes where 16 are in use
@@ -487,17 +511,25 @@ class Processes(unittest.TestCase):
         self.assertEqual(f.state()[1:3], (0, 1))  # the put did nothing
         self.assertEqual(f.cell(), (0, 0, 0, 0, support.TAG_LOCK))  # reported, cleared, released
         q.put(2)
-        # close() keeps a death for the next operation; iteration goes on past it.
+        # close() keeps a death for the next put (gets have their own lock); it reports it
+        # before it sees the queue closed.
         pid = fork(lambda: q._lock.acquire(warn=False))
         reap(pid)
         q.close()
         self.assertEqual(f.cell()[3], pid)
+        self.assertEqual(q.get_nowait(), 1)
         with self.assertRaises(sc.ParticipantDied):
-            q.get()
+            q.put(3)
+        with self.assertRaises(sc.Closed):
+            q.put(3)
+        # A getter that dies holding the getters' lock: reported once by the next get;
+        # iteration goes on past it.
         q2 = sc.open_named(f.name)
-        pid = fork(lambda: q2._lock.acquire(warn=False))
+        pid = fork(lambda: q2._getters_lock.acquire())
         reap(pid)
-        self.assertEqual(list(q), [1, 2])
+        self.assertEqual(f.cell(getters=True)[1:3], (pid, 1))
+        self.assertEqual(list(q), [2])
+        self.assertEqual(f.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))
 
     def test_a_process_killed_inside_a_put_loop_is_reported_at_most_once_and_the_queue_stays_whole(self):
         f = Forged(self, 4, BIG, type_name="Big")
@@ -559,12 +591,20 @@ class Processes(unittest.TestCase):
             except queue.Empty:
                 got = []
             self.assertLessEqual(len(got), 1, "run %d: more than one item" % run)
+            died_getting = reported
             for item in got:
                 self.assertTrue(whole(item), "run %d: a torn item (seq %d)" % (run, item.seq))
                 # The last put that returned, or the one after it (killed once it was visible).
                 self.assertIn(item.seq, (last, last % len(items) + 1), "run %d: item %d after the put of %d" % (run, item.seq, last))
+            self.assertEqual(f.cell(getters=True)[1:4], (0, 0, 0), "run %d: the lock is left as the protocol says" % run)
+            try:
+                q.put(items[0])
+            except sc.ParticipantDied as e:  # it died putting: the putters' lock says so
+                self.assertEqual(died_getting, reported, "run %d: reported by a get and a put" % run)
+                self.assertIn(e.pid, (pid, 0), "run %d" % run)
+                reported += 1
+                q.put(items[0])
             self.assertEqual(f.cell()[1:4], (0, 0, 0), "run %d: the lock is left as the protocol says" % run)
-            q.put(items[0])
             self.assertTrue(whole(q.get()))
         self.assertGreater(reported, 0, "no kill landed inside an operation in %d runs" % runs)
 

@@ -120,7 +120,11 @@ impl Kind {
 }
 
 /// The bytes a queue's state takes at the start of its data part.
-pub(crate) const QUEUE_STATE: u64 = 64;
+pub(crate) const QUEUE_STATE: u64 = 256;
+
+/// Where the getters' lock cell lies in a queue's data part (after the state's three cache
+/// lines; see `docs/format.md` §6).
+pub(crate) const QUEUE_GET_LOCK: u64 = 192;
 
 /// Where a queue's ring (its slots, or its bytes) lies in its data part, how long the data
 /// part is and its alignment: `(ring_at, len, align)`. A `Queue` of `count` elements of
@@ -132,9 +136,9 @@ pub(crate) fn queue_layout(elem: Option<&ElemType>, count: u64) -> Option<(u64, 
         Some(e) => {
             let ring_at = QUEUE_STATE.max(e.align);
             let len = count.checked_mul(e.size)?.checked_add(ring_at)?;
-            Some((ring_at, len, e.align.max(8)))
+            Some((ring_at, len, e.align.max(64)))
         }
-        None => Some((QUEUE_STATE, count.checked_add(QUEUE_STATE)?, 8)),
+        None => Some((QUEUE_STATE, count.checked_add(QUEUE_STATE)?, 64)),
     }
 }
 

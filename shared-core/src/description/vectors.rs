@@ -112,22 +112,35 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
         .collect();
     let data_at = |f: &[u8]| u64::from_le_bytes(f[72..80].try_into().unwrap());
     let lock_at = |f: &[u8]| u64::from_le_bytes(f[64..72].try_into().unwrap());
-    // A queue's state: tag, closed, head, tail, items, space, getters, putters, capacity.
+    // A queue's state (256 bytes): tag, closed, capacity, getters, putters; then the
+    // putters' line: tail, items, head_seen; the getters' line: head, space, tail_seen; then
+    // the getters' lock cell (its tag; a real one is a live mutex).
     let queue_state = |tag: [u8; 4], closed: u32, head: u64, tail: u64, capacity: u64| {
+        let line = |end: u64, bumps: u32, seen: u64| {
+            [
+                end.to_le_bytes().to_vec(),
+                words(&[bumps, 0]),
+                seen.to_le_bytes().to_vec(),
+                vec![0; 40],
+            ]
+            .concat()
+        };
         [
             words(&[u32::from_le_bytes(tag), closed]),
-            head.to_le_bytes().to_vec(),
-            tail.to_le_bytes().to_vec(),
-            words(&[tail as u32, head as u32, 0, 0]),
             capacity.to_le_bytes().to_vec(),
-            vec![0; 16],
+            vec![0; 48],
+            line(tail, closed, head),
+            line(head, closed, tail),
+            vec![0; 52],
+            b"SLCK".to_vec(),
+            vec![0; 8],
         ]
         .concat()
     };
     // Four u32 slots: 9 taken, 10 and 11 waiting.
     let queue_u32 = file(
         described(Kind::Queue, Some(elem(&U32)), 4, Some(Mutex::Lock)),
-        &[queue_state(*b"SQUE", 0, 1, 3, 4), words(&[9, 10, 11, 0])].concat(),
+        &[queue_state(*b"SQU2", 0, 1, 3, 4), words(&[9, 10, 11, 0])].concat(),
     );
     let mut copy = Description::new(Kind::Copy);
     copy.elem = Some(elem(&U32));
@@ -196,7 +209,7 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
             file(
                 described(Kind::BytesQueue, None, 32, Some(Mutex::Lock)),
                 &[
-                    queue_state(*b"SBQU", 1, 0, 16, 32),
+                    queue_state(*b"SBQ2", 1, 0, 16, 32),
                     2u64.to_le_bytes().to_vec(),
                     b"hi\0\0\0\0\0\0".to_vec(),
                     vec![0; 16],

@@ -184,6 +184,9 @@ enum Origin {
     /// Another process's arena, mapped here when an object was sent to this process; the
     /// mapping goes when its last block does. Never freed here: the sender owns it.
     Received(std::sync::Arc<transfer::Received>),
+    /// A part of another block (see [`Block::into_parts`]), which lives until its last part
+    /// goes and is treated as that block is (owned, exported, freed) in everything else.
+    Part(std::sync::Arc<Block>),
 }
 
 // SAFETY: a `Block` is a pointer into a shared mapping that stays mapped for as long as the
@@ -343,7 +346,35 @@ impl Block {
     /// ```
     #[must_use]
     pub fn is_owned(&self) -> bool {
-        matches!(self.origin, Origin::Heap { generation, .. } if generation == crate::fork::generation())
+        match &self.origin {
+            Origin::Heap { generation, .. } => *generation == crate::fork::generation(),
+            Origin::Received(_) => false,
+            Origin::Part(whole) => whole.is_owned(),
+        }
+    }
+
+    /// The block cut into `N` parts (`(offset, len)` each, inside it; they may overlap):
+    /// for an object whose parts are used by different owners, such as a queue's state and
+    /// the lock inside it. The block is freed when the last part goes.
+    ///
+    /// # Panics
+    /// If a part does not lie inside the block (the callers' layouts are fixed).
+    pub(crate) fn into_parts<const N: usize>(self, parts: [(usize, usize); N]) -> [Block; N] {
+        for &(offset, len) in &parts {
+            assert!(
+                offset.checked_add(len).is_some_and(|end| end <= self.len),
+                "part {offset}+{len} of a block of {} bytes",
+                self.len
+            );
+        }
+        let whole = std::sync::Arc::new(self);
+        parts.map(|(offset, len)| Block {
+            // Inside the block (asserted above), so inside its mapping.
+            ptr: NonNull::new(whole.ptr.as_ptr().wrapping_add(offset)).expect("inside a block"),
+            len,
+            span: len,
+            origin: Origin::Part(whole.clone()),
+        })
     }
 }
 
@@ -369,6 +400,7 @@ impl Block {
     pub(crate) fn alone_in_its_file(&self) -> bool {
         match &self.origin {
             Origin::Received(received) => received.alone(self.ptr.as_ptr() as usize, self.len),
+            Origin::Part(whole) => whole.alone_in_its_file(),
             Origin::Heap { home, .. } if self.is_owned() => heap_lock().is_dedicated(*home),
             Origin::Heap { .. } => {
                 let addr = self.ptr.as_ptr() as usize;
@@ -485,4 +517,34 @@ pub fn trim() {
 /// and then).
 pub(crate) fn reclaim() {
     heap_lock().reclaim();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parts of a block share its memory, are exported at their own offsets in its
+    /// file, and keep it (one owner among them) until the last one goes.
+    #[test]
+    fn a_block_cut_into_parts_lives_until_the_last_part_goes() {
+        let block = Block::alloc(256, 64).unwrap();
+        let base = block.as_ptr() as usize;
+        let whole_at = block.export().unwrap().offset;
+        let [all, cell] = block.into_parts([(0, 256), (192, 56)]);
+        assert_eq!((all.as_ptr() as usize, all.len()), (base, 256));
+        assert_eq!((cell.as_ptr() as usize, cell.len()), (base + 192, 56));
+        assert_eq!(cell.export().unwrap().offset, whole_at + 192);
+        assert!(all.is_owned() && cell.is_owned());
+        // SAFETY: byte 200 lies in both parts, which are live and used by nothing else.
+        unsafe { cell.as_ptr().wrapping_add(8).write(0x5a) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { all.as_ptr().wrapping_add(200).read() }, 0x5a);
+        let holders = |b: &Block| match &b.origin {
+            Origin::Part(whole) => std::sync::Arc::strong_count(whole),
+            _ => 0,
+        };
+        assert_eq!(holders(&cell), 2);
+        drop(all);
+        assert_eq!(holders(&cell), 1, "the block lives on with its last part");
+    }
 }

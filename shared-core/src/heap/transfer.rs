@@ -59,6 +59,13 @@ impl Block {
     pub(crate) fn export(&self) -> Result<Exported> {
         let addr = self.ptr.as_ptr() as usize;
         match &self.origin {
+            Origin::Part(whole) => {
+                let of_whole = whole.export()?;
+                Ok(Exported {
+                    fd: of_whole.fd,
+                    offset: of_whole.offset + (addr - whole.as_ptr() as usize) as u64,
+                })
+            }
             Origin::Received(received) => Ok(Exported {
                 fd: dup(received.fd.as_fd())?,
                 offset: (addr - received.map.base().as_ptr() as usize) as u64,

@@ -244,10 +244,24 @@ impl<K: LockKind> RobustLock<K> {
                 name(Self::mutex())
             )));
         }
-        let block = from.block(at, LOCK_CELL.0, LOCK_CELL.1)?;
+        Self::from_received_cell(from.block(at, LOCK_CELL.0, LOCK_CELL.1)?)
+    }
+
+    /// The lock whose cell another process made in `block` (checked: a cell of this kind).
+    pub(crate) fn from_received_cell(block: Block) -> Result<Self> {
         Ok(Self::from_raw(Arc::new(RawMutex::from_received(
             block,
             Self::is_recursive(),
+        )?)))
+    }
+
+    /// A new lock in `block`, a fresh cell inside another part of the object `like` locks
+    /// (a queue's lock for its getters), reachable by other programs exactly when `like` is.
+    pub(crate) fn create_beside(block: Block, like: &Self) -> Result<Self> {
+        Ok(Self::from_raw(Arc::new(RawMutex::create_in(
+            block,
+            Self::is_recursive(),
+            like.raw.is_exposed(),
         )?)))
     }
 

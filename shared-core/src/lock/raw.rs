@@ -157,6 +157,11 @@ impl RawMutex {
         self.exposed.store(true, Relaxed);
     }
 
+    /// True once other programs may write the cell (see [`exposed`](Self::exposed)).
+    pub(crate) fn is_exposed(&self) -> bool {
+        self.tracked()
+    }
+
     /// Whether this thread's record tracks the lock (see [`exposed`](Self::exposed)).
     #[inline(always)]
     fn tracked(&self) -> bool {

@@ -98,8 +98,8 @@ impl BytesQueue {
         let total = (self.ring.capacity() / 8) as usize;
         let ptr = self.ring.ring_ptr().cast::<AtomicU64>();
         // SAFETY: the ring holds `capacity` bytes (a multiple of 8; its data part was laid
-        // out, and checked on receipt, for them) from an offset of 64 in a block aligned to
-        // 8, so `total` words from `ptr` lie in the block, aligned; the block lives as long
+        // out, and checked on receipt, for them) from an offset of 256 in a block aligned to
+        // 64, so `total` words from `ptr` lie in the block, aligned; the block lives as long
         // as `self`, and every access to it is atomic (`AtomicU64` has `u64`'s layout).
         let ring = unsafe { core::slice::from_raw_parts(ptr.cast_const(), total) };
         let start = (first % total as u64) as usize;
@@ -411,7 +411,7 @@ impl BytesQueue {
         named::create(name, mode, plan, |p| {
             let lock = Lock::create_in(p.lock())?;
             Ok(BytesQueue {
-                ring: Ring::create_in(p.data(), lock, TAG_BYTES_QUEUE, None, capacity),
+                ring: Ring::create_in(p.data(), lock, TAG_BYTES_QUEUE, None, capacity)?,
             })
         })
     }

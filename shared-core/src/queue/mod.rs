@@ -1,13 +1,14 @@
 //! Queues between processes: [`Queue`] of records and [`BytesQueue`] of byte messages
 //! (Python's `multiprocessing.Queue`).
 //!
-//! Both are bounded rings in shared memory behind a robust lock (see `ring` for the
-//! protocol, and `docs/format.md` §6 for the bytes), shared like every other object: by
-//! fork, as [`Process::spawn`](crate::Process::spawn) arguments, to programs with
-//! [`Process::command`](crate::Process::command), and by name. Unlike CPython's `Queue`,
-//! which pickles every item and sends it through a pipe under locks, an item is copied once
-//! into the ring and once out; and a process killed in the middle of an operation costs at
-//! most its own item ([`Error::ParticipantDied`](crate::Error::ParticipantDied) reports it).
+//! Both are bounded rings in shared memory behind two robust locks, one for putters and one
+//! for getters (see `ring` for the protocol, and `docs/format.md` §6 for the bytes), shared
+//! like every other object: by fork, as [`Process::spawn`](crate::Process::spawn)
+//! arguments, to programs with [`Process::command`](crate::Process::command), and by name.
+//! Unlike CPython's `Queue`, which pickles every item and sends it through a pipe under
+//! locks, an item is copied once into the ring and once out; and a process killed in the
+//! middle of an operation costs at most its own item
+//! ([`Error::ParticipantDied`](crate::Error::ParticipantDied) reports it).
 //!
 //! ```
 //! use sharedctypes::{Process, Queue};

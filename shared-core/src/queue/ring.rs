@@ -1,22 +1,40 @@
 //! The ring both queues are built on: a state of atomics, a ring of slots or bytes after
-//! it, and a robust `Lock` under which items go in and out.
+//! it, and two robust `Lock`s: one under which items go in (the queue's lock part), one
+//! under which they come out (a lock cell inside the state).
+//!
+//! # Why two locks
+//! A producer and a consumer never touch the same lock, nor (mostly) the same cache line:
+//! the producers' words (`tail`, their last look at `head`) and the consumers' (`head`,
+//! their last look at `tail`) sit on lines of their own, and each side reads the other's
+//! word only when its own last look says the ring is full (or empty). With one producer and
+//! one consumer, each lock stays in its own process's cache.
 //!
 //! # Why it survives a death
-//! Everything that moves an item happens under the lock, and an item becomes visible (or
-//! gone) by one store: a put writes its slot (or bytes) past `tail`, then stores the new
-//! `tail`; a get reads its item at `head`, then stores the new `head`. A process killed at
-//! any instruction leaves `head` and `tail` either before or after its item — never an item
-//! half-written and visible, never one taken and still there — and the robust lock passes
-//! to the next process with the death recorded, which that process's operation reports
-//! ([`Error::ParticipantDied`]) before the queue goes on as usual. Everything else a
-//! process does outside the lock (counting itself asleep, waking others) only costs time if
-//! it is cut short: sleepers look again every [`RESCUE`] in case the wake-up meant for them
-//! went to a process that died before acting on it.
+//! Everything that moves an item happens under its side's lock, and an item becomes
+//! visible (or gone) by one store: a put writes its slot (or bytes) past `tail`, then stores
+//! the new `tail`; a get reads its item at `head`, then stores the new `head`. A process
+//! killed at any instruction leaves `head` and `tail` either before or after its item —
+//! never an item half-written and visible, never one taken and still there — and the robust
+//! lock passes to the next process of that side with the death recorded, which that
+//! process's operation reports ([`Error::ParticipantDied`]) before the queue goes on as
+//! usual. Everything else a process does outside the locks (counting itself asleep, waking
+//! others) only costs time if it is cut short: sleepers look again every [`RESCUE`] in case
+//! the wake-up meant for them went to a process that died before acting on it.
+//!
+//! # Sleeping without a system call per item
+//! A put bumps `items` (and wakes a getter) only when a getter counts itself asleep in
+//! `getters`. The two sides order their accesses so that one of them always sees the
+//! other: a getter adds itself to `getters`, then reads `items`, then looks at `tail` once
+//! more before sleeping on `items`; a put stores `tail`, then reads `getters` (all
+//! sequentially consistent). Either the getter sees the new `tail`, or the put sees the
+//! getter and changes `items` under it. The same holds for putters, `space` and `head`.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::description::{Description, ElemType, Kind, QUEUE_STATE, queue_layout};
+use crate::description::{
+    Description, ElemType, Kind, LOCK_CELL, QUEUE_GET_LOCK, QUEUE_STATE, queue_layout,
+};
 use crate::error::{Error, Result};
 use crate::heap::Block;
 use crate::lock::{Lock, LockGuard};
@@ -25,38 +43,54 @@ use crate::share::{Exporter, Importer};
 use crate::spin::Budget;
 use crate::sync::state::{AtomicState, Shared};
 
-/// The state at the start of a queue's data part (64 bytes, see `docs/format.md` §6).
+/// The words at the start of a queue's data part (see `docs/format.md` §6): one cache line
+/// both sides read, one the producers write, one the consumers write. The getters' lock
+/// cell follows at [`QUEUE_GET_LOCK`], the ring at [`QUEUE_STATE`].
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct QueueState {
-    /// `SQUE` (a `Queue`) or `SBQU` (a `BytesQueue`), checked on receipt against the kind.
+    /// `SQU2` (a `Queue`) or `SBQ2` (a `BytesQueue`), checked on receipt against the kind.
     tag: AtomicU32,
     /// 1 once closed.
     closed: AtomicU32,
-    /// Units (slots, or bytes) taken out since creation; changed only under the lock.
-    head: AtomicU64,
-    /// Units put in since creation; changed only under the lock. `tail - head` are in use.
-    tail: AtomicU64,
-    /// Bumped after every put and by `close`: getters sleep on it.
-    items: AtomicU32,
-    /// Bumped after every get and by `close`: putters sleep on it.
-    space: AtomicU32,
+    /// The capacity in units, as created: checked against the description on receipt.
+    capacity: AtomicU64,
     /// Getters asleep on `items` (a put with nobody asleep makes no system call).
     getters: AtomicU32,
     /// Putters asleep on `space`.
     putters: AtomicU32,
-    /// The capacity in units, as created: checked against the description on receipt.
-    capacity: AtomicU64,
     /// Zero; for later use.
-    reserved: [AtomicU64; 2],
+    _reserved: [AtomicU64; 5],
+    /// Units (slots, or bytes) put in since creation; changed only under the put lock.
+    tail: AtomicU64,
+    /// Bumped by a put that sees a getter asleep, and by `close`: getters sleep on it.
+    items: AtomicU32,
+    _reserved_put: AtomicU32,
+    /// `head` as a putter last read it (under the put lock): at most `head`.
+    head_seen: AtomicU64,
+    _reserved_put_line: [AtomicU64; 5],
+    /// Units taken out since creation; changed only under the get lock. `tail - head` are in
+    /// use.
+    head: AtomicU64,
+    /// Bumped by a get that sees a putter asleep, and by `close`: putters sleep on it.
+    space: AtomicU32,
+    _reserved_get: AtomicU32,
+    /// `tail` as a getter last read it (under the get lock): at most `tail`.
+    tail_seen: AtomicU64,
+    _reserved_get_line: [AtomicU64; 5],
 }
 
-const _: () = assert!(core::mem::size_of::<QueueState>() as u64 == QUEUE_STATE);
+const _: () = {
+    assert!(core::mem::size_of::<QueueState>() as u64 == QUEUE_GET_LOCK);
+    assert!(core::mem::offset_of!(QueueState, tail) == 64);
+    assert!(core::mem::offset_of!(QueueState, head) == 128);
+    assert!(QUEUE_GET_LOCK + LOCK_CELL.0 <= QUEUE_STATE);
+};
 
 /// The tag of a `Queue`'s state.
-pub(crate) const TAG_QUEUE: u32 = u32::from_le_bytes(*b"SQUE");
+pub(crate) const TAG_QUEUE: u32 = u32::from_le_bytes(*b"SQU2");
 /// The tag of a `BytesQueue`'s state.
-pub(crate) const TAG_BYTES_QUEUE: u32 = u32::from_le_bytes(*b"SBQU");
+pub(crate) const TAG_BYTES_QUEUE: u32 = u32::from_le_bytes(*b"SBQ2");
 
 // SAFETY: `#[repr(C)]`, only atomics, the tag first.
 unsafe impl AtomicState for QueueState {
@@ -83,11 +117,14 @@ impl Wait {
     }
 }
 
-/// A queue's ring: its state and ring of units in one block, and its lock.
+/// A queue's ring: its state and ring of units in one block, and its two locks.
 #[derive(Debug)]
 pub(crate) struct Ring {
     data: Shared<QueueState>,
-    lock: Lock,
+    /// Taken by putters: the queue's lock part.
+    put_lock: Lock,
+    /// Taken by getters: the cell at [`QUEUE_GET_LOCK`] in the data part.
+    get_lock: Lock,
     /// Where the units start in the data block.
     ring_at: usize,
     /// Capacity in units (slots or bytes): fixed when made or received, never read again
@@ -95,43 +132,53 @@ pub(crate) struct Ring {
     capacity: u64,
 }
 
-/// Under the lock: the position of the first free unit (`tail`) or the first used one
-/// (`head`), and how many units are used.
+/// Under a side's lock: the position of the first free unit (`tail`) or the first used one
+/// (`head`), and how many units are used (at least; exactly for a get's item).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct At {
     pub(crate) pos: u64,
     pub(crate) used: u64,
 }
 
+/// The data part cut into the state and ring (all of it) and the getters' lock cell.
+fn parts(data: Block) -> [Block; 2] {
+    let len = data.len();
+    data.into_parts([(0, len), (QUEUE_GET_LOCK as usize, LOCK_CELL.0 as usize)])
+}
+
 impl Ring {
     /// A new, empty ring in `data` (fresh, zeroed, laid out by [`queue_layout`] for `elem`
-    /// and `capacity`), with its `lock`.
+    /// and `capacity`), with its `put_lock`; its get lock is made in the data part, as
+    /// reachable by other programs as `put_lock` is.
     pub(crate) fn create_in(
         data: Block,
-        lock: Lock,
+        put_lock: Lock,
         tag: u32,
         elem: Option<&ElemType>,
         capacity: u64,
-    ) -> Ring {
+    ) -> Result<Ring> {
         let (ring_at, len, _) = queue_layout(elem, capacity).expect("checked by the caller");
         assert!(data.len() as u64 >= len, "a queue's data part is too short");
-        let data = Shared::init_in(data, |s: &QueueState| {
+        let [whole, cell] = parts(data);
+        let get_lock = Lock::create_beside(cell, &put_lock)?;
+        let data = Shared::init_in(whole, |s: &QueueState| {
             s.tag.store(tag, Ordering::Relaxed);
             s.capacity.store(capacity, Ordering::Relaxed);
         });
-        Ring {
+        Ok(Ring {
             data,
-            lock,
+            put_lock,
+            get_lock,
             ring_at: ring_at as usize,
             capacity,
-        }
+        })
     }
 
     /// A new ring in the shared heap.
     pub(crate) fn new(tag: u32, elem: Option<&ElemType>, capacity: u64) -> Result<Ring> {
         let (_, len, align) = Self::layout(elem, capacity)?;
         let data = Block::alloc(len, align)?;
-        Ok(Self::create_in(data, Lock::new()?, tag, elem, capacity))
+        Self::create_in(data, Lock::new()?, tag, elem, capacity)
     }
 
     /// The data part's `(ring_at, len, align)`, as sizes of this address space.
@@ -145,7 +192,7 @@ impl Ring {
         Ok((ring_at as usize, len, align as usize))
     }
 
-    /// The ring a description names: its data part and lock checked, its state's tag and
+    /// The ring a description names: its data part and locks checked, its state's tag and
     /// capacity against the description.
     pub(crate) fn receive(
         d: &Description,
@@ -157,8 +204,8 @@ impl Ring {
             .map_err(crate::share::invalid)?;
         let (ring_at, len, align) = queue_layout(d.elem.as_ref(), d.count)
             .ok_or_else(|| crate::share::invalid(format!("{} overflows", d.what())))?;
-        let block = crate::share::data(d, from, len, align)?;
-        let data = Shared::<QueueState>::from_received_as(block, tag, &d.what())?;
+        let [whole, cell] = parts(crate::share::data(d, from, len, align)?);
+        let data = Shared::<QueueState>::from_received_as(whole, tag, &d.what())?;
         let s = data.get();
         let capacity = s.capacity.load(Ordering::Relaxed);
         if capacity != d.count {
@@ -169,7 +216,8 @@ impl Ring {
         }
         Ok(Ring {
             data,
-            lock: Lock::import_from(d, from)?,
+            put_lock: Lock::import_from(d, from)?,
+            get_lock: Lock::from_received_cell(cell)?,
             ring_at: ring_at as usize,
             capacity,
         })
@@ -185,7 +233,11 @@ impl Ring {
         let mut d = crate::share::with_data(kind, self.data.block(), out)?;
         d.elem = elem;
         d.count = self.capacity;
-        self.lock.export_into(&mut d, out)?;
+        self.put_lock.export_into(&mut d, out)?;
+        if out.for_program() {
+            // Another program may write the getters' cell from now on, as the putters'.
+            self.get_lock.raw().expose();
+        }
         Ok(d)
     }
 
@@ -207,8 +259,8 @@ impl Ring {
     pub(crate) fn used(&self) -> u64 {
         let s = self.state();
         // `head` first: it only grows, so `tail` read after it is at least as far along.
-        let head = s.head.load(Ordering::Acquire);
-        let tail = s.tail.load(Ordering::Acquire);
+        let head = s.head.load(Ordering::SeqCst);
+        let tail = s.tail.load(Ordering::SeqCst);
         tail.wrapping_sub(head).min(self.capacity)
     }
 
@@ -220,10 +272,10 @@ impl Ring {
     /// is woken to see it.
     pub(crate) fn close(&self) {
         let s = self.state();
-        // Under the lock when it can be had, so that no put is half-way through when close
-        // returns; the flag alone otherwise (a death stays recorded for the next operation
+        // Under the put lock when it can be had, so that no put is half-way through when
+        // close returns; the flag alone otherwise (a death stays recorded for the next put
         // to report).
-        let guard = self.lock.acquire();
+        let guard = self.put_lock.acquire();
         s.closed.store(1, Ordering::SeqCst);
         drop(guard);
         s.items.fetch_add(1, Ordering::SeqCst);
@@ -232,10 +284,10 @@ impl Ring {
         futex::wake(&s.space, u32::MAX);
     }
 
-    /// The lock, taken; a death recorded on it is reported (and cleared: the ring is
+    /// `lock`, taken; a death recorded on it is reported (and cleared: the ring is
     /// consistent whatever instruction the dead process was at).
-    fn acquire(&self) -> Result<LockGuard<'_>> {
-        let guard = self.lock.acquire()?;
+    fn acquire(lock: &Lock) -> Result<LockGuard<'_>> {
+        let guard = lock.acquire()?;
         if guard.owner_died() {
             let pid = guard.dead_owner_pid().unwrap_or(0);
             guard.clear_owner_died();
@@ -244,12 +296,9 @@ impl Ring {
         Ok(guard)
     }
 
-    /// `head` and `tail` under the lock, checked: the reason if another process left them
-    /// inconsistent.
-    fn ends(&self) -> Result<(u64, u64)> {
-        let s = self.state();
-        let head = s.head.load(Ordering::Relaxed);
-        let tail = s.tail.load(Ordering::Relaxed);
+    /// The units in use between `head` and `tail`, checked: the reason if another process
+    /// left them inconsistent.
+    fn in_use(&self, head: u64, tail: u64) -> Result<u64> {
         let used = tail.wrapping_sub(head);
         if used > self.capacity {
             return Err(Error::InvalidHandle {
@@ -259,11 +308,11 @@ impl Ring {
                 ),
             });
         }
-        Ok((head, tail))
+        Ok(used)
     }
 
     /// Puts an item of `need` units (at most the capacity): `write` fills them from the
-    /// position it is given (under the lock), then they become visible. `Ok(false)` if
+    /// position it is given (under the put lock), then they become visible. `Ok(false)` if
     /// there was no room in time.
     pub(crate) fn put(
         &self,
@@ -275,33 +324,39 @@ impl Ring {
         let s = self.state();
         let mut write = Some(write);
         loop {
-            let guard = self.acquire()?;
+            let guard = Self::acquire(&self.put_lock)?;
             if s.closed.load(Ordering::Relaxed) != 0 {
                 return Err(Error::Closed);
             }
-            let (head, tail) = self.ends()?;
-            let used = tail - head;
+            let tail = s.tail.load(Ordering::Relaxed);
+            // The last look at `head` first: only when it says there is no room, a new one.
+            let seen = tail.wrapping_sub(s.head_seen.load(Ordering::Relaxed));
+            let used = if seen <= self.capacity && self.capacity - seen >= need {
+                seen
+            } else {
+                let head = s.head.load(Ordering::SeqCst);
+                let used = self.in_use(head, tail)?;
+                s.head_seen.store(head, Ordering::Relaxed);
+                used
+            };
             if self.capacity - used >= need {
                 let write = write.take().expect("written once");
                 write(self, At { pos: tail, used })?;
-                s.tail.store(tail.wrapping_add(need), Ordering::Release);
+                s.tail.store(tail.wrapping_add(need), Ordering::SeqCst);
                 drop(guard);
-                s.items.fetch_add(1, Ordering::SeqCst);
                 if s.getters.load(Ordering::SeqCst) != 0 {
-                    futex::wake(&s.items, 1);
+                    bump_and_wake(&s.items);
                 }
                 return Ok(true);
             }
-            // Read under the lock: a get after this changes it.
-            let seen = s.space.load(Ordering::SeqCst);
             drop(guard);
             let Wait::Until(deadline) = wait else {
                 return Ok(false);
             };
             static SPIN: Budget = Budget::new();
             let room =
-                || s.space.load(Ordering::SeqCst) != seen || s.closed.load(Ordering::SeqCst) != 0;
-            if !self.sleep(&s.space, seen, &s.putters, deadline, &SPIN, room) {
+                || self.capacity - self.used() >= need || s.closed.load(Ordering::SeqCst) != 0;
+            if !self.sleep(&s.space, &s.putters, deadline, &SPIN, room) {
                 // Leaving: a wake-up this putter took may have been meant for another.
                 self.pass_on(&s.space, &s.putters, || self.capacity - self.used() >= need);
                 return Ok(false);
@@ -309,8 +364,8 @@ impl Ring {
         }
     }
 
-    /// Gets the item at `head`: `read` reads it (under the lock) and says how many units it
-    /// took, then they are freed. `Ok(None)` if there was none in time;
+    /// Gets the item at `head`: `read` reads it (under the get lock) and says how many units
+    /// it took, then they are freed. `Ok(None)` if there was none in time;
     /// [`Error::Closed`] once closed and empty.
     pub(crate) fn get<R>(
         &self,
@@ -320,57 +375,90 @@ impl Ring {
         let s = self.state();
         let mut read = Some(read);
         loop {
-            let guard = self.acquire()?;
-            let (head, tail) = self.ends()?;
-            let used = tail - head;
+            let guard = Self::acquire(&self.get_lock)?;
+            let head = s.head.load(Ordering::Relaxed);
+            // The last look at `tail` first (it always lies between whole items): only when
+            // it says the ring is empty, a new one.
+            let seen = s.tail_seen.load(Ordering::Relaxed).wrapping_sub(head);
+            let used = if seen > 0 && seen <= self.capacity {
+                seen
+            } else {
+                let tail = s.tail.load(Ordering::SeqCst);
+                let used = self.in_use(head, tail)?;
+                s.tail_seen.store(tail, Ordering::Relaxed);
+                used
+            };
             if used > 0 {
                 let read = read.take().expect("read once");
                 let (item, took) = read(self, At { pos: head, used })?;
                 debug_assert!(took > 0 && took <= used);
-                s.head.store(head.wrapping_add(took), Ordering::Release);
+                s.head.store(head.wrapping_add(took), Ordering::SeqCst);
                 drop(guard);
-                s.space.fetch_add(1, Ordering::SeqCst);
                 if s.putters.load(Ordering::SeqCst) != 0 {
-                    futex::wake(&s.space, 1);
+                    bump_and_wake(&s.space);
                 }
                 return Ok(Some(item));
             }
-            if s.closed.load(Ordering::Relaxed) != 0 {
-                return Err(Error::Closed);
+            if s.closed.load(Ordering::SeqCst) != 0 {
+                // Every put that returned before the close is in `tail` by now.
+                if s.tail.load(Ordering::SeqCst) == head {
+                    return Err(Error::Closed);
+                }
+                continue;
             }
-            let seen = s.items.load(Ordering::SeqCst);
             drop(guard);
             let Wait::Until(deadline) = wait else {
                 return Ok(None);
             };
             static SPIN: Budget = Budget::new();
-            let item =
-                || s.items.load(Ordering::SeqCst) != seen || s.closed.load(Ordering::SeqCst) != 0;
-            if !self.sleep(&s.items, seen, &s.getters, deadline, &SPIN, item) {
+            let item = || self.used() > 0 || s.closed.load(Ordering::SeqCst) != 0;
+            if !self.sleep(&s.items, &s.getters, deadline, &SPIN, item) {
                 self.pass_on(&s.items, &s.getters, || self.used() > 0);
                 return Ok(None);
             }
         }
     }
 
-    /// Waits until `done()` or the deadline (`false` then), sleeping at most [`RESCUE`] at a
-    /// time; `true` also when a rescue look is due, for the caller to look under the lock.
+    /// Waits until `ready()` or the deadline (`false` then): spinning for `budget`, then
+    /// sleeping on `word` at most [`RESCUE`] at a time, counted in `sleepers` (see the module
+    /// docs for the order); `true` also when a rescue look is due, for the caller to look
+    /// under the lock.
     fn sleep(
         &self,
         word: &AtomicU32,
-        seen: u32,
         sleepers: &AtomicU32,
         deadline: Option<Instant>,
         budget: &Budget,
-        done: impl Fn() -> bool,
+        ready: impl Fn() -> bool,
     ) -> bool {
-        let now = Instant::now();
-        let rescue = now + RESCUE;
+        if budget.spin(&ready) {
+            return true;
+        }
+        let rescue = Instant::now() + RESCUE;
         let until = match deadline {
-            Some(d) if d <= rescue => Some(d),
-            _ => Some(rescue),
+            Some(d) if d <= rescue => d,
+            _ => rescue,
         };
-        if crate::sync::wait_while_equal(word, seen, sleepers, until, budget, &done) {
+        while let Some(left) = until
+            .checked_duration_since(Instant::now())
+            .filter(|l| !l.is_zero())
+        {
+            sleepers.fetch_add(1, Ordering::SeqCst);
+            let seen = word.load(Ordering::SeqCst);
+            if ready() {
+                sleepers.fetch_sub(1, Ordering::SeqCst);
+                return true;
+            }
+            let woke = futex::wait(word, seen, Some(left));
+            sleepers.fetch_sub(1, Ordering::SeqCst);
+            if ready() {
+                return true;
+            }
+            if woke == futex::Wake::TimedOut {
+                break;
+            }
+        }
+        if ready() {
             return true;
         }
         // Timed out: at the caller's deadline, or only at a rescue look.
@@ -381,7 +469,13 @@ impl Ring {
     /// and one is asleep.
     fn pass_on(&self, word: &AtomicU32, sleepers: &AtomicU32, pending: impl Fn() -> bool) {
         if sleepers.load(Ordering::SeqCst) != 0 && pending() {
-            futex::wake(word, 1);
+            bump_and_wake(word);
         }
     }
+}
+
+/// Changes `word` and wakes one sleeper on it.
+fn bump_and_wake(word: &AtomicU32) {
+    word.fetch_add(1, Ordering::SeqCst);
+    futex::wake(word, 1);
 }

@@ -18,7 +18,8 @@ use crate::share::{Exporter, Importer};
 /// `multiprocessing.Queue(maxsize)`), for threads, forked, spawned and commanded processes,
 /// and processes that open it by name.
 ///
-/// Items are copied in and out of `capacity` slots under a robust lock; a full queue makes
+/// Items are copied into `capacity` slots under the putters' robust lock and out under the
+/// getters' (a producer and a consumer never wait for each other); a full queue makes
 /// `put` wait, an empty one makes `get` wait (spinning briefly, then sleeping on a futex),
 /// each with `_timeout` and `try_` forms. After [`close`](Self::close), `put` fails with
 /// [`Error::Closed`] and `get` drains what is left, then fails with [`Error::Closed`]:
@@ -26,8 +27,8 @@ use crate::share::{Exporter, Importer};
 ///
 /// A process killed at any instruction of an operation loses at most the item it was
 /// moving; no item is ever received twice or half-written, nobody is left blocked, and the
-/// next operation reports the death with [`Error::ParticipantDied`] (doing nothing; the
-/// one after works as usual).
+/// next operation on its side (a put after a putter's death, a get after a getter's) reports
+/// the death with [`Error::ParticipantDied`] (doing nothing; the one after works as usual).
 ///
 /// ```
 /// use sharedctypes::{Process, Queue, SharedLayout};
@@ -358,7 +359,7 @@ impl<T: SharedLayout> Queue<T> {
         named::create(name, mode, plan, |p| {
             let lock = Lock::create_in(p.lock())?;
             Ok(Queue {
-                ring: Ring::create_in(p.data(), lock, TAG_QUEUE, Some(&elem), capacity as u64),
+                ring: Ring::create_in(p.data(), lock, TAG_QUEUE, Some(&elem), capacity as u64)?,
                 _items: PhantomData,
             })
         })
