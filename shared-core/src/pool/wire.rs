@@ -100,25 +100,25 @@ impl Done {
 /// Appends the bytes of `items`' C layout, padding zeroed.
 fn append<T: SharedLayout>(out: &mut Vec<u8>, items: &[T]) {
     let size = size_of::<T>();
-    if size == 0 {
+    if size == 0 || items.is_empty() {
         return;
     }
     // The values are stored field by field into zeroed memory aligned for `T` (so padding
-    // stays zero and every byte is initialised), then copied out as bytes.
-    let mut slot: Vec<T> = vec![zeroed::<T>()];
-    let ptr = NonNull::new(slot.as_mut_ptr()).expect("a Vec's buffer");
-    for item in items {
-        // SAFETY: `ptr` points to one `T` in `slot`, aligned and live for this loop, and
-        // nothing else refers to it.
-        unsafe { Place::new(ptr) }.store(*item);
-        // SAFETY: the slot's `size` bytes were all initialised (zeroed, then fields stored).
-        let bytes = unsafe { core::slice::from_raw_parts(ptr.as_ptr().cast::<u8>(), size) };
-        out.extend_from_slice(bytes);
+    // stays zero and every byte is initialised), then copied out as bytes in one go.
+    let mut slots: Vec<T> = vec![zeroed::<T>(); items.len()];
+    for (slot, item) in slots.iter_mut().zip(items) {
+        // SAFETY: `slot` is one `T` of `slots`, aligned, live for this statement, and
+        // nothing else refers to it meanwhile.
+        unsafe { Place::new(NonNull::from(slot)) }.store(*item);
     }
+    // SAFETY: the bytes of `slots` were all initialised (zeroed, then fields stored), and
+    // `slots` lives until the end of this function.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(slots.as_ptr().cast::<u8>(), size_of_val(&slots[..]))
+    };
+    out.extend_from_slice(bytes);
 }
 
-/// `count` items of `T` from the bytes of their C layout; `None` unless `bytes` holds
-/// exactly that many.
 pub(crate) fn items<T: SharedLayout>(bytes: &[u8], count: u64) -> Option<Vec<T>> {
     let size = size_of::<T>();
     let count = usize::try_from(count).ok()?;

@@ -64,13 +64,20 @@ impl Chunk<'_> {
             )
         })?;
         let at = self.slot * STATUS_WORDS;
-        let _ = self.status.set(at, self.task.job);
+        let (Some(job), Some(item)) = (self.status.place(at), self.status.place(at + 1)) else {
+            return Err(format!(
+                "worker slot {} outside the status array",
+                self.slot
+            ));
+        };
+        job.store(self.task.job);
         let mut outputs = Vec::with_capacity(inputs.len());
         for (i, x) in inputs.into_iter().enumerate() {
-            let _ = self.status.set(at + 1, self.task.first + i as u64 + 1);
+            // The item this worker is in (+ 1), for the pool to fail only it if we die.
+            item.store(self.task.first + i as u64 + 1);
             outputs.push(f(x));
         }
-        let _ = self.status.set(at + 1, 0);
+        item.store(0);
         Ok(Done {
             job: self.task.job,
             first: self.task.first,

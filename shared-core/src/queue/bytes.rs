@@ -163,10 +163,17 @@ impl BytesQueue {
                 })?;
             let len = len as usize;
             let mut out = vec![0u8; len];
-            let words = self.words(first + 1, len.div_ceil(8));
-            for (chunk, word) in out.chunks_mut(8).zip(words) {
+            let mut words = self.words(first + 1, len.div_ceil(8));
+            // Whole words first (a fixed-size copy each, no call), then the partial one;
+            // `chunks` is asked first, so no word is taken (and lost) past the last chunk.
+            let mut chunks = out.chunks_exact_mut(8);
+            for (chunk, word) in (&mut chunks).zip(&mut words) {
+                chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+            }
+            let rest = chunks.into_remainder();
+            if let (false, Some(word)) = (rest.is_empty(), words.next()) {
                 let bytes = word.load(Ordering::Relaxed).to_le_bytes();
-                chunk.copy_from_slice(&bytes[..chunk.len()]);
+                rest.copy_from_slice(&bytes[..rest.len()]);
             }
             Ok((out, took))
         })
