@@ -19,8 +19,8 @@ offset size field
 0      4    ``tag``: ``SQU2`` (a Queue) or ``SBQ2`` (a BytesQueue)
 4      4    ``closed``: 1 once closed
 8      8    ``capacity``: the description's ``count``
-16     4    ``getters``: threads asleep on ``items``
-20     4    ``putters``: threads asleep on ``space``
+16     4    ``getters``: threads asleep on ``items`` (low 24 bits), and its epoch (top byte)
+20     4    ``putters``: threads asleep on ``space``, and its epoch
 64     8    ``tail``: units put in since creation (under the put lock)
 72     4    ``items``: bumped by a put that sees ``getters`` not 0, and by a close
 80     8    ``head_seen``: ``head`` as a putter last read it (under the put lock)
@@ -35,7 +35,11 @@ more whether an item (room) is there, sleep on the word while it is unchanged fo
 100 ms at a time (a wake-up may have gone to a process that died), uncount, look again under
 the lock; a waiter that gives up passes a wake-up on if what it waited for is there. A put
 stores ``tail``, then reads ``getters``: either the getter sees the new ``tail`` or the put
-sees the getter and changes ``items`` under it.
+sees the getter and changes ``items`` under it. A get wakes one putter of a Queue, every
+putter of a BytesQueue; a waiter that leaves (a timeout, an error) passes its wake-up on.
+A sleeper takes itself out of the count only in the epoch it counted itself in; a process
+whose wake-ups woke nobody 64 times in a row (sleepers killed in their sleep stay counted)
+starts a new epoch with a count of 0.
 """
 
 import ctypes
@@ -43,6 +47,7 @@ import errno as _errno
 import os
 import queue as _stdqueue
 import struct
+import threading
 import time
 
 from . import (
@@ -50,6 +55,7 @@ from . import (
     InvalidHandle,
     MessageTooLarge,
     ParticipantDied,
+    _MUTEX_OWNER,
     _Cell,
     _check_ctype,
     _libc,
@@ -72,7 +78,11 @@ _STATE = 256
 _U32 = 0xFFFFFFFF
 _U64 = (1 << 64) - 1
 _WAKE_ALL = (1 << 31) - 1
-_MINUS_ONE = _U32  # adding it to a 32-bit word subtracts 1
+# A `getters`/`putters` word: the sleepers' count, and its epoch in the top byte.
+_COUNT = 0x00FFFFFF
+_EPOCH = 0x01000000
+# Wake-ups in a row that woke nobody after which a waker starts a new epoch (Rust's FRUITLESS).
+_FRUITLESS = 64
 # How long a sleeper sleeps at most before it looks again (Rust's ``RESCUE``).
 _RESCUE = 0.1
 # A bytes-queue message's length prefix.
@@ -100,6 +110,7 @@ class _LeanLock:
         self._holder = ctypes.c_int32.from_address(address + _Cell.holder.offset)
         self._depth = ctypes.c_uint32.from_address(address + _Cell.depth.offset)
         self._died = ctypes.c_int32.from_address(address + _Cell.died.offset)
+        self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
         self._lock = _libc.pthread_mutex_lock
         self._unlock = _libc.pthread_mutex_unlock
 
@@ -135,6 +146,14 @@ class _LeanLock:
         rc = self._unlock(self._mutex)
         if rc != 0:
             raise RuntimeError("pthread_mutex_unlock of the %s failed (%s)" % (self._what, os.strerror(rc)))
+
+    def release_if_held(self):
+        """Releases the lock if this thread holds it (glibc's owner is this thread): how an
+        operation ends whatever happened in it, a ``KeyboardInterrupt`` between taking the
+        lock and the ``try`` included (a live process that kept the lock would stop every
+        other process for good)."""
+        if self._owner.value == threading.get_native_id():
+            self.release()
 
 
 class _Ring:
@@ -180,6 +199,8 @@ class _Ring:
         self._head_at = address + _HEAD
         self._space_at = address + _SPACE
         self._tail_seen_at = address + _TAIL_SEEN
+        self._uniform = self.TAG == _TAG_QUEUE
+        self._fruitless = [0, 0]  # wake-ups of getters, of putters, in a row that woke nobody
         self._putters_lock = _LeanLock(lock._addr, "queue's lock")
         self._getters_lock = _LeanLock(address + _GET_LOCK, "queue's getters' lock")
 
@@ -236,9 +257,31 @@ class _Ring:
 
     # -- waiting ---------------------------------------------------------------------------
 
-    def _bump_and_wake(self, word, n):
+    def _wake_sleepers(self, word, sleepers, n, side):
+        """After a put (get): if a getter (putter) counts itself asleep in `sleepers`,
+        changes `word` and wakes `n` of them; after ``_FRUITLESS`` wake-ups in a row that
+        woke nobody (a sleeper killed in its sleep stays counted), starts a new epoch of the
+        count with no sleepers (see the module docs)."""
+        count = self._load32(sleepers)
+        if count & _COUNT == 0:
+            return
         self._add32(word, 1)
-        futex_wake(word, n)
+        if futex_wake(word, n) > 0:
+            self._fruitless[side] = 0
+            return
+        self._fruitless[side] += 1
+        if self._fruitless[side] >= _FRUITLESS:
+            self._fruitless[side] = 0
+            self._atomics.cas32(sleepers, count, ((count & ~_COUNT) + _EPOCH) & _U32 & ~_COUNT)
+
+    def _uncount(self, sleepers, epoch):
+        """Takes a sleeper out of the count in `sleepers` if it is still of `epoch`."""
+        now = self._load32(sleepers)
+        while now & ~_COUNT & _U32 == epoch and now & _COUNT != 0:
+            seen = self._atomics.cas32(sleepers, now, now - 1)
+            if seen == now:
+                return
+            now = seen
 
     def _sleep(self, word, sleepers, deadline, ready):
         """Waits until ``ready()`` or the deadline (``False`` then), sleeping on `word` at
@@ -253,67 +296,89 @@ class _Ring:
             left = until - time.monotonic()
             if left <= 0:
                 break
-            add32(sleepers, 1)
+            epoch = (add32(sleepers, 1) + 1) & ~_COUNT & _U32
             try:
                 seen = load32(word)
                 if ready():
                     return True
                 woke = futex_wait(word, seen, left)
             finally:
-                add32(sleepers, _MINUS_ONE)
+                self._uncount(sleepers, epoch)
             if not woke:
                 break
         if ready():
             return True
         return deadline is None or time.monotonic() < deadline
 
-    def _pass_on(self, word, sleepers, pending):
-        """Wakes one more sleeper on `word` if one is asleep and ``pending()``."""
-        if self._load32(sleepers) != 0 and pending():
-            self._bump_and_wake(word, 1)
+    def _pass_on(self, word, sleepers, n, pending):
+        """Wakes `n` more sleepers on `word` if one is asleep and ``pending()``."""
+        if self._load32(sleepers) & _COUNT != 0 and pending():
+            self._add32(word, 1)
+            futex_wake(word, n)
+
+    def _putters_per_room(self, items):
+        """How many putters a get of `items` items wakes: that many for a Queue (a freed
+        slot is room for any one putter), all of them for a BytesQueue (the first might need
+        more room than was freed)."""
+        return items if self._uniform else _WAKE_ALL
 
     def _put(self, need, write, block, timeout):
         """Puts an item of `need` units (at most the capacity): ``write(tail)`` writes it
         under the putters' lock, then ``tail`` moves past it. ``queue.Full`` if there is no
         room in time (at once if not `block`)."""
         deadline = deadline_after(timeout) if block else None
-        load32, load64 = self._load32, self._load64
+        load32 = self._load32
         capacity = self._capacity
-        lock = self._putters_lock
+
+        def room():
+            return capacity - self._used() >= need
+
+        slept = False
         while True:
-            lock.acquire()
             try:
-                if load32(self._closed_at) != 0:
-                    raise Closed()
-                tail = load64(self._tail_at)
-                # The last look at `head` first: only when it says there is no room, a new one.
-                head_seen = load64(self._head_seen_at)
-                used = (tail - head_seen) & _U64
-                if used > capacity or capacity - used < need:
-                    head = load64(self._head_at)
-                    used = self._in_use(head, tail)
-                    # Only putters write it, under this lock: a store (as a compare-and-swap).
-                    self._cas64(self._head_seen_at, head_seen, head)
-                done = capacity - used >= need
-                if done:
-                    write(tail)
-                    self._store64(self._tail_at, tail, tail + need, "tail")
-            finally:
-                lock.release()
+                done = self._put_once(need, write)
+            except (ParticipantDied, InvalidHandle):
+                if slept:  # a wake-up this putter took goes to another
+                    self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
+                raise
             if done:
-                if load32(self._getters_at) != 0:
-                    self._bump_and_wake(self._items_at, 1)
+                self._wake_sleepers(self._items_at, self._getters_at, 1, 0)
                 return
             if not block:
                 raise _stdqueue.Full
-
-            def room():
-                return capacity - self._used() >= need or load32(self._closed_at) != 0
-
-            if not self._sleep(self._space_at, self._putters_at, deadline, room):
+            slept = True
+            if not self._sleep(self._space_at, self._putters_at, deadline,
+                               lambda: room() or load32(self._closed_at) != 0):
                 # Leaving: a wake-up this putter took may have been meant for another.
-                self._pass_on(self._space_at, self._putters_at, lambda: capacity - self._used() >= need)
+                self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
                 raise _stdqueue.Full
+
+    def _put_once(self, need, write):
+        """One attempt of ``_put`` under the putters' lock: ``True`` once put, ``False`` if
+        there is no room."""
+        load32, load64 = self._load32, self._load64
+        capacity = self._capacity
+        lock = self._putters_lock
+        try:
+            lock.acquire()
+            if load32(self._closed_at) != 0:
+                raise Closed()
+            tail = load64(self._tail_at)
+            # The last look at `head` first: only when it says there is no room, a new one.
+            head_seen = load64(self._head_seen_at)
+            used = (tail - head_seen) & _U64
+            if used > capacity or capacity - used < need:
+                head = load64(self._head_at)
+                used = self._in_use(head, tail)
+                # Only putters write it, under this lock: a store (as a compare-and-swap).
+                self._cas64(self._head_seen_at, head_seen, head)
+            if capacity - used < need:
+                return False
+            write(tail)
+            self._store64(self._tail_at, tail, tail + need, "tail")
+            return True
+        finally:
+            lock.release_if_held()
 
     def _get(self, read, block, timeout):
         """Takes what ``read(head, used)`` reads under the getters' lock (it returns
@@ -321,12 +386,39 @@ class _Ring:
         moves past them. ``queue.Empty`` if nothing came in time (at once if not `block`),
         ``Closed`` once closed and empty."""
         deadline = deadline_after(timeout) if block else None
+        load32 = self._load32
+
+        def some():
+            return self._used() > 0
+
+        slept = False
+        while True:
+            try:
+                got = self._get_once(read)
+            except (ParticipantDied, InvalidHandle):
+                if slept:  # a wake-up this getter took goes to another
+                    self._pass_on(self._items_at, self._getters_at, 1, some)
+                raise
+            if got is not None:
+                result, count = got
+                self._wake_sleepers(self._space_at, self._putters_at, self._putters_per_room(count), 1)
+                return result
+            if not block:
+                raise _stdqueue.Empty
+            slept = True
+            if not self._sleep(self._items_at, self._getters_at, deadline,
+                               lambda: some() or load32(self._closed_at) != 0):
+                self._pass_on(self._items_at, self._getters_at, 1, some)
+                raise _stdqueue.Empty
+
+    def _get_once(self, read):
+        """One attempt of ``_get`` under the getters' lock: ``(result, count)``, or ``None``
+        if the ring is empty; ``Closed`` once closed and empty."""
         load32, load64 = self._load32, self._load64
-        capacity = self._capacity
         lock = self._getters_lock
         while True:
-            lock.acquire()
             try:
+                lock.acquire()
                 head = load64(self._head_at)
                 # Always a new look at `tail` (Rust's getters look at their last one first;
                 # here a foreign call costs more than the cache line, and `get_many` takes
@@ -340,31 +432,14 @@ class _Ring:
                 if used > 0:
                     result, took, count = read(head, used)
                     self._store64(self._head_at, head, head + took, "head")
-                    state = "got"
-                elif load32(self._closed_at) != 0:
-                    # Every put that returned before the close is in `tail` by now.
-                    if load64(self._tail_at) == head:
-                        raise Closed()
-                    state = "again"
-                else:
-                    state = "empty"
+                    return result, count
+                if load32(self._closed_at) == 0:
+                    return None
+                # Every put that returned before the close is in `tail` by now.
+                if load64(self._tail_at) == head:
+                    raise Closed()
             finally:
-                lock.release()
-            if state == "got":
-                if load32(self._putters_at) != 0:
-                    self._bump_and_wake(self._space_at, count)
-                return result
-            if state == "again":
-                continue
-            if not block:
-                raise _stdqueue.Empty
-
-            def item():
-                return self._used() > 0 or load32(self._closed_at) != 0
-
-            if not self._sleep(self._items_at, self._getters_at, deadline, item):
-                self._pass_on(self._items_at, self._getters_at, lambda: self._used() > 0)
-                raise _stdqueue.Empty
+                lock.release_if_held()
 
     # -- the API both queues share ----------------------------------------------------------
 
@@ -755,8 +830,8 @@ class BytesQueue(_Ring):
         """Messages in the queue now, counted under the getters' lock (another process may
         change it at once). Like every operation that takes that lock, reports a getter's
         death once (``ParticipantDied``)."""
-        self._getters_lock.acquire()
         try:
+            self._getters_lock.acquire()
             head = self._load64(self._head_at)
             used = self._in_use(head, self._load64(self._tail_at))
             count = took = 0
@@ -765,7 +840,7 @@ class BytesQueue(_Ring):
                 count += 1
             return count
         finally:
-            self._getters_lock.release()
+            self._getters_lock.release_if_held()
 
     def empty(self):
         """True if no message is in the queue now."""

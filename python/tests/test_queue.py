@@ -531,6 +531,50 @@ class Processes(unittest.TestCase):
         self.assertEqual(list(q), [2])
         self.assertEqual(f.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))
 
+    def test_a_getter_killed_in_its_sleep_stops_costing_every_put_a_wake_up(self):
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        pid = fork(q.get)  # sleeps: the queue is empty
+        self.assertTrue(support.wait_until(lambda: f.state()[5] == 1))
+        os.kill(pid, signal.SIGKILL)
+        reap(pid)
+        self.assertEqual(f.state()[5], 1)  # still counted
+        for i in range(63):
+            q.put(i)
+            self.assertEqual(q.get(), i)
+        self.assertEqual(f.state()[5], 1)  # 63 wake-ups that woke nobody: not yet
+        q.put(63)
+        self.assertEqual(f.state()[5], 1 << 24)  # a new epoch, nobody asleep
+        self.assertEqual(q.get(), 63)
+        thread, results = support.in_thread(q.get, True, 30)  # counted in the new epoch
+        self.assertTrue(support.wait_until(lambda: f.state()[5] == (1 << 24) + 1))
+        q.put(64)
+        thread.join(30)
+        self.assertEqual(results, [64])
+        self.assertEqual(f.state()[5], 1 << 24)
+
+    def test_an_interrupt_right_after_taking_the_lock_still_releases_it(self):
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        for lock, op in ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait)):
+            take = lock.acquire
+
+            def interrupted():
+                take()
+                raise KeyboardInterrupt  # as a signal between the lock and the `try` would
+
+            lock.acquire = interrupted
+            try:
+                with self.assertRaises(KeyboardInterrupt):
+                    op()
+            finally:
+                del lock.acquire
+        self.assertEqual(f.cell(), (0, 0, 0, 0, support.TAG_LOCK))
+        self.assertEqual(f.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))
+        pid = fork(lambda: q.put(2))  # another process is not blocked
+        self.assertEqual(os.WEXITSTATUS(reap(pid)), 0)
+        self.assertEqual(q.get_many(4), [2])
+
     def test_a_process_killed_inside_a_put_loop_is_reported_at_most_once_and_the_queue_stays_whole(self):
         f = Forged(self, 4, BIG, type_name="Big")
         q = sc.open_named(f.name)

@@ -651,6 +651,9 @@ mod tests {
     use super::*;
     use crate::RawValue;
 
+    /// The two tests below count hidden files: one at a time.
+    static HIDDEN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn hidden_files() -> usize {
         std::fs::read_dir("/dev/shm")
             .unwrap()
@@ -661,25 +664,42 @@ mod tests {
             .count()
     }
 
-    /// Where the system has no unnamed files, the object is built under a hidden name and
-    /// published whole, and the hidden name is gone afterwards.
-    #[test]
-    fn without_unnamed_files_an_object_is_built_under_a_hidden_name() {
-        let name = format!("sharedctypes-unit-hidden-{}", std::process::id());
-        let before = hidden_files();
+    fn published(name: &str) -> bool {
+        std::path::Path::new(&format!("/dev/shm/{name}")).exists()
+    }
+
+    /// Builds a `RawValue<u64>` named `name` with `unnamed` choosing the file, checking
+    /// while it builds that the name is not there yet and how many hidden files are.
+    fn build(
+        name: &str,
+        unnamed: fn(u32) -> Result<Option<OwnedFd>>,
+        hidden_while_building: usize,
+    ) -> Named<RawValue<u64>> {
         let plan = Plan::elements::<u64>(Kind::Value, 1, None).unwrap();
-        let created = create_with(
-            &name,
+        create_with(
+            name,
             0o600,
             plan,
             |p| {
+                assert!(!published(name), "published before it was complete");
+                assert_eq!(hidden_files(), hidden_while_building);
                 let v = RawValue::<u64>::from_block(p.data());
                 v.set(0x5eed_cafe);
                 Ok(v)
             },
-            |_| Ok(None),
+            unnamed,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Where the system has no unnamed files, the object is built under a hidden name and
+    /// published whole, and the hidden name is gone afterwards.
+    #[test]
+    fn without_unnamed_files_an_object_is_built_under_a_hidden_name() {
+        let _one = HIDDEN.lock().unwrap_or_else(|e| e.into_inner());
+        let name = format!("sharedctypes-unit-hidden-{}", std::process::id());
+        let before = hidden_files();
+        let created = build(&name, |_| Ok(None), before + 1);
         assert_eq!(created.get(), 0x5eed_cafe);
         let opened = RawValue::<u64>::open_named(&name).unwrap();
         assert_eq!(opened.get(), 0x5eed_cafe);
@@ -687,15 +707,27 @@ mod tests {
         assert_eq!(created.get(), 7);
         assert_eq!(hidden_files(), before);
         drop(created);
-        assert!(!std::path::Path::new(&format!("/dev/shm/{name}")).exists());
+        assert!(!published(&name));
     }
 
-    /// Where it has them, nothing but the object's own name appears in `/dev/shm`.
+    /// Where the system has them, an object is built in a file with no name at all: no
+    /// hidden file appears, and the name only once the object is complete.
     #[test]
-    fn an_object_is_built_without_a_name_where_the_system_allows() {
-        assert!(
-            os::shm::create_unnamed(0o600).unwrap().is_some(),
-            "this machine has O_TMPFILE on /dev/shm and /proc"
+    fn where_the_system_allows_an_object_is_built_with_no_name_at_all() {
+        let _one = HIDDEN.lock().unwrap_or_else(|e| e.into_inner());
+        if os::shm::create_unnamed(0o600).unwrap().is_none() {
+            eprintln!("not checked: this system has no unnamed files in /dev/shm");
+            return;
+        }
+        let name = format!("sharedctypes-unit-unnamed-{}", std::process::id());
+        let before = hidden_files();
+        let created = build(&name, os::shm::create_unnamed, before);
+        assert!(published(&name));
+        assert_eq!(
+            RawValue::<u64>::open_named(&name).unwrap().get(),
+            0x5eed_cafe
         );
+        drop(created);
+        assert!(!published(&name));
     }
 }

@@ -1,7 +1,7 @@
 //! POSIX shared-memory objects (`shm_open`), for objects that unrelated processes find by
 //! name. On Linux they are files of the tmpfs at `/dev/shm`.
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::OnceLock;
 
 use nix::errno::Errno;
@@ -66,25 +66,46 @@ pub(crate) fn publish(tmp: &str, name: &str) -> Result<()> {
 
 /// Creates a shared-memory object with no name yet (`O_TMPFILE` in `/dev/shm`), with the
 /// permissions `mode` less the umask's; [`publish_unnamed`] names it. `None` where that is not
-/// possible (a kernel or file system without unnamed files, or no `/proc` to name one by):
+/// possible (a kernel or file system without unnamed files, no `/proc` to name one by, or a
+/// sandbox that forbids it):
 /// the caller then builds the object under a hidden name instead. A process that dies before
 /// naming it leaves nothing behind.
 pub(crate) fn create_unnamed(mode: u32) -> Result<Option<OwnedFd>> {
-    static PROC_FDS: OnceLock<bool> = OnceLock::new();
-    if !*PROC_FDS.get_or_init(|| {
-        nix::unistd::access("/proc/self/fd", nix::unistd::AccessFlags::F_OK).is_ok()
-    }) {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    if !*WORKS.get_or_init(unnamed_files_work) {
         return Ok(None);
     }
-    match nix::fcntl::open(
-        SHM_DIR,
-        OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(mode),
-    ) {
+    match open_unnamed(mode) {
         Ok(fd) => Ok(Some(fd)),
         Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL | Errno::ENOENT) => Ok(None),
         Err(e) => Err(err("open (an unnamed object in /dev/shm)")(e)),
     }
+}
+
+fn open_unnamed(mode: u32) -> nix::Result<OwnedFd> {
+    nix::fcntl::open(
+        SHM_DIR,
+        OFlag::O_TMPFILE | OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(mode),
+    )
+}
+
+/// Whether this system lets a process make an unnamed file in `/dev/shm` and name it through
+/// `/proc` (a kernel, file system or sandbox may refuse either): tried once per process,
+/// under a hidden name removed at once, so that no creation fails half-way for it.
+fn unnamed_files_work() -> bool {
+    let Ok(fd) = open_unnamed(0o600) else {
+        return false;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let probe = format!(".sctmp-probe-{}-{nanos}", std::process::id());
+    let named = publish_unnamed(fd.as_fd(), &probe).is_ok();
+    if named {
+        let _ = unlink(&probe);
+    }
+    named
 }
 
 /// Gives the unnamed object open at `fd` (made by [`create_unnamed`]) the name `name`,

@@ -28,6 +28,18 @@
 //! more before sleeping on `items`; a put stores `tail`, then reads `getters` (all
 //! sequentially consistent). Either the getter sees the new `tail`, or the put sees the
 //! getter and changes `items` under it. The same holds for putters, `space` and `head`.
+//!
+//! A get wakes one putter of a `Queue` (every item takes one slot) but every putter of a
+//! `BytesQueue` (the one woken might need more room than was freed), and a waiter that
+//! leaves without taking what it was woken for (a timeout, an error) passes the wake-up on.
+//!
+//! # Sleepers killed in their sleep
+//! A process killed while asleep never takes itself out of `getters` (`putters`), and
+//! would make every later put (get) pay a wake-up that wakes nobody. So the counts carry
+//! an epoch in their top byte: a sleeper takes itself out only of the epoch it counted
+//! itself in, and a process whose wake-ups woke nobody [`FRUITLESS`] times in a row starts
+//! a new epoch with a count of zero. A live sleeper wiped with a dead one sleeps until its
+//! next look ([`RESCUE`]) at worst, then counts itself in the new epoch.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -102,6 +114,15 @@ unsafe impl AtomicState for QueueState {
 /// How long a sleeper sleeps at most before it looks again (see the module docs).
 const RESCUE: Duration = Duration::from_millis(100);
 
+/// Wake-ups in a row that woke nobody after which a waker starts a new epoch of the
+/// sleepers' count (see the module docs).
+const FRUITLESS: u32 = 64;
+
+/// The sleepers' count in a `getters`/`putters` word; the top byte is its epoch.
+const COUNT: u32 = 0x00FF_FFFF;
+/// One epoch, in a `getters`/`putters` word.
+const EPOCH: u32 = 0x0100_0000;
+
 /// How long an operation may wait: not at all, until a moment, or for ever.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Wait {
@@ -130,6 +151,11 @@ pub(crate) struct Ring {
     /// Capacity in units (slots or bytes): fixed when made or received, never read again
     /// from shared memory.
     capacity: u64,
+    /// Every item takes one unit (a `Queue`): a freed slot is room for any one putter.
+    uniform: bool,
+    /// This process's wake-ups of getters, and of putters, in a row that woke nobody (see
+    /// the module docs).
+    fruitless: [AtomicU32; 2],
 }
 
 /// Under a side's lock: the position of the first free unit (`tail`) or the first used one
@@ -171,6 +197,8 @@ impl Ring {
             get_lock,
             ring_at: ring_at as usize,
             capacity,
+            uniform: elem.is_some(),
+            fruitless: [AtomicU32::new(0), AtomicU32::new(0)],
         })
     }
 
@@ -220,6 +248,8 @@ impl Ring {
             get_lock: Lock::from_received_cell(cell)?,
             ring_at: ring_at as usize,
             capacity,
+            uniform: d.elem.is_some(),
+            fruitless: [AtomicU32::new(0), AtomicU32::new(0)],
         })
     }
 
@@ -323,45 +353,69 @@ impl Ring {
         debug_assert!(need <= self.capacity);
         let s = self.state();
         let mut write = Some(write);
+        let room = || self.capacity - self.used() >= need;
+        let mut slept = false;
         loop {
-            let guard = Self::acquire(&self.put_lock)?;
-            if s.closed.load(Ordering::Relaxed) != 0 {
-                return Err(Error::Closed);
-            }
-            let tail = s.tail.load(Ordering::Relaxed);
-            // The last look at `head` first: only when it says there is no room, a new one.
-            let seen = tail.wrapping_sub(s.head_seen.load(Ordering::Relaxed));
-            let used = if seen <= self.capacity && self.capacity - seen >= need {
-                seen
-            } else {
-                let head = s.head.load(Ordering::SeqCst);
-                let used = self.in_use(head, tail)?;
-                s.head_seen.store(head, Ordering::Relaxed);
-                used
-            };
-            if self.capacity - used >= need {
-                let write = write.take().expect("written once");
-                write(self, At { pos: tail, used })?;
-                s.tail.store(tail.wrapping_add(need), Ordering::SeqCst);
-                drop(guard);
-                if s.getters.load(Ordering::SeqCst) != 0 {
-                    bump_and_wake(&s.items);
+            let guard = match self.put_once(need, &mut write) {
+                Ok(Ok(())) => {
+                    self.wake_sleepers(&s.items, &s.getters, 1, &self.fruitless[0]);
+                    return Ok(true);
                 }
-                return Ok(true);
-            }
+                Ok(Err(guard)) => guard,
+                Err(e) => {
+                    if slept {
+                        // A wake-up this putter took goes to another.
+                        self.pass_on(&s.space, &s.putters, self.putters_per_room(), room);
+                    }
+                    return Err(e);
+                }
+            };
             drop(guard);
             let Wait::Until(deadline) = wait else {
                 return Ok(false);
             };
             static SPIN: Budget = Budget::new();
-            let room =
-                || self.capacity - self.used() >= need || s.closed.load(Ordering::SeqCst) != 0;
-            if !self.sleep(&s.space, &s.putters, deadline, &SPIN, room) {
+            slept = true;
+            let ready = || room() || s.closed.load(Ordering::SeqCst) != 0;
+            if !self.sleep(&s.space, &s.putters, deadline, &SPIN, ready) {
                 // Leaving: a wake-up this putter took may have been meant for another.
-                self.pass_on(&s.space, &s.putters, || self.capacity - self.used() >= need);
+                self.pass_on(&s.space, &s.putters, self.putters_per_room(), room);
                 return Ok(false);
             }
         }
+    }
+
+    /// One attempt of [`put`](Self::put) under the put lock: `Ok(Ok(()))` once put,
+    /// `Ok(Err(guard))` if there is no room (the lock still held).
+    fn put_once(
+        &self,
+        need: u64,
+        write: &mut Option<impl FnOnce(&Self, At) -> Result<()>>,
+    ) -> Result<core::result::Result<(), LockGuard<'_>>> {
+        let s = self.state();
+        let guard = Self::acquire(&self.put_lock)?;
+        if s.closed.load(Ordering::Relaxed) != 0 {
+            return Err(Error::Closed);
+        }
+        let tail = s.tail.load(Ordering::Relaxed);
+        // The last look at `head` first: only when it says there is no room, a new one.
+        let seen = tail.wrapping_sub(s.head_seen.load(Ordering::Relaxed));
+        let used = if seen <= self.capacity && self.capacity - seen >= need {
+            seen
+        } else {
+            let head = s.head.load(Ordering::SeqCst);
+            let used = self.in_use(head, tail)?;
+            s.head_seen.store(head, Ordering::Relaxed);
+            used
+        };
+        if self.capacity - used < need {
+            return Ok(Err(guard));
+        }
+        let write = write.take().expect("written once");
+        write(self, At { pos: tail, used })?;
+        s.tail.store(tail.wrapping_add(need), Ordering::SeqCst);
+        drop(guard);
+        Ok(Ok(()))
     }
 
     /// Gets the item at `head`: `read` reads it (under the get lock) and says how many units
@@ -374,6 +428,43 @@ impl Ring {
     ) -> Result<Option<R>> {
         let s = self.state();
         let mut read = Some(read);
+        let some = || self.used() > 0;
+        let mut slept = false;
+        loop {
+            match self.get_once(&mut read) {
+                Ok(Some(item)) => {
+                    let n = self.putters_per_room();
+                    self.wake_sleepers(&s.space, &s.putters, n, &self.fruitless[1]);
+                    return Ok(Some(item));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    if slept {
+                        self.pass_on(&s.items, &s.getters, 1, some);
+                    }
+                    return Err(e);
+                }
+            }
+            let Wait::Until(deadline) = wait else {
+                return Ok(None);
+            };
+            static SPIN: Budget = Budget::new();
+            slept = true;
+            let ready = || some() || s.closed.load(Ordering::SeqCst) != 0;
+            if !self.sleep(&s.items, &s.getters, deadline, &SPIN, ready) {
+                self.pass_on(&s.items, &s.getters, 1, some);
+                return Ok(None);
+            }
+        }
+    }
+
+    /// One attempt of [`get`](Self::get) under the get lock: the item, or `None` if the ring
+    /// is empty.
+    fn get_once<R>(
+        &self,
+        read: &mut Option<impl FnOnce(&Self, At) -> Result<(R, u64)>>,
+    ) -> Result<Option<R>> {
+        let s = self.state();
         loop {
             let guard = Self::acquire(&self.get_lock)?;
             let head = s.head.load(Ordering::Relaxed);
@@ -394,28 +485,44 @@ impl Ring {
                 debug_assert!(took > 0 && took <= used);
                 s.head.store(head.wrapping_add(took), Ordering::SeqCst);
                 drop(guard);
-                if s.putters.load(Ordering::SeqCst) != 0 {
-                    bump_and_wake(&s.space);
-                }
                 return Ok(Some(item));
             }
-            if s.closed.load(Ordering::SeqCst) != 0 {
-                // Every put that returned before the close is in `tail` by now.
-                if s.tail.load(Ordering::SeqCst) == head {
-                    return Err(Error::Closed);
-                }
-                continue;
-            }
-            drop(guard);
-            let Wait::Until(deadline) = wait else {
-                return Ok(None);
-            };
-            static SPIN: Budget = Budget::new();
-            let item = || self.used() > 0 || s.closed.load(Ordering::SeqCst) != 0;
-            if !self.sleep(&s.items, &s.getters, deadline, &SPIN, item) {
-                self.pass_on(&s.items, &s.getters, || self.used() > 0);
+            if s.closed.load(Ordering::SeqCst) == 0 {
                 return Ok(None);
             }
+            // Every put that returned before the close is in `tail` by now.
+            if s.tail.load(Ordering::SeqCst) == head {
+                return Err(Error::Closed);
+            }
+        }
+    }
+
+    /// How many putters a get wakes: one for a `Queue` (a freed slot is room for any one
+    /// of them), all for a `BytesQueue` (the first might need more room than was freed).
+    fn putters_per_room(&self) -> u32 {
+        if self.uniform { 1 } else { u32::MAX }
+    }
+
+    /// After a put (get): if a getter (putter) counts itself asleep in `sleepers`, changes
+    /// `word` and wakes `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody
+    /// (counted in `fruitless`), starts a new epoch of the count (see the module docs).
+    fn wake_sleepers(&self, word: &AtomicU32, sleepers: &AtomicU32, n: u32, fruitless: &AtomicU32) {
+        let count = sleepers.load(Ordering::SeqCst);
+        if count & COUNT == 0 {
+            return;
+        }
+        word.fetch_add(1, Ordering::SeqCst);
+        if futex::wake(word, n) > 0 {
+            fruitless.store(0, Ordering::Relaxed);
+        } else if fruitless.fetch_add(1, Ordering::Relaxed) + 1 >= FRUITLESS {
+            // Nobody asleep for all that count: sleepers that died asleep. Start afresh.
+            fruitless.store(0, Ordering::Relaxed);
+            let _ = sleepers.compare_exchange(
+                count,
+                count.wrapping_add(EPOCH) & !COUNT,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
         }
     }
 
@@ -443,18 +550,18 @@ impl Ring {
             .checked_duration_since(Instant::now())
             .filter(|l| !l.is_zero())
         {
-            sleepers.fetch_add(1, Ordering::SeqCst);
+            let epoch = sleepers.fetch_add(1, Ordering::SeqCst).wrapping_add(1) & !COUNT;
             let seen = word.load(Ordering::SeqCst);
-            if ready() {
-                sleepers.fetch_sub(1, Ordering::SeqCst);
+            let woke = if ready() {
+                None
+            } else {
+                Some(futex::wait(word, seen, Some(left)))
+            };
+            uncount(sleepers, epoch);
+            if woke.is_none() || ready() {
                 return true;
             }
-            let woke = futex::wait(word, seen, Some(left));
-            sleepers.fetch_sub(1, Ordering::SeqCst);
-            if ready() {
-                return true;
-            }
-            if woke == futex::Wake::TimedOut {
+            if woke == Some(futex::Wake::TimedOut) {
                 break;
             }
         }
@@ -465,17 +572,24 @@ impl Ring {
         deadline.is_none_or(|d| Instant::now() < d)
     }
 
-    /// Wakes one more sleeper on `word` if `pending()` (the thing they wait for is there)
+    /// Wakes `n` more sleepers on `word` if `pending()` (the thing they wait for is there)
     /// and one is asleep.
-    fn pass_on(&self, word: &AtomicU32, sleepers: &AtomicU32, pending: impl Fn() -> bool) {
-        if sleepers.load(Ordering::SeqCst) != 0 && pending() {
-            bump_and_wake(word);
+    fn pass_on(&self, word: &AtomicU32, sleepers: &AtomicU32, n: u32, pending: impl Fn() -> bool) {
+        if sleepers.load(Ordering::SeqCst) & COUNT != 0 && pending() {
+            word.fetch_add(1, Ordering::SeqCst);
+            futex::wake(word, n);
         }
     }
 }
 
-/// Changes `word` and wakes one sleeper on it.
-fn bump_and_wake(word: &AtomicU32) {
-    word.fetch_add(1, Ordering::SeqCst);
-    futex::wake(word, 1);
+/// Takes a sleeper out of the count of `sleepers`, if the count is still of the `epoch` it
+/// counted itself in (a new epoch has none of the old sleepers).
+fn uncount(sleepers: &AtomicU32, epoch: u32) {
+    let mut now = sleepers.load(Ordering::SeqCst);
+    while now & !COUNT == epoch && now & COUNT != 0 {
+        match sleepers.compare_exchange_weak(now, now - 1, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return,
+            Err(seen) => now = seen,
+        }
+    }
 }
