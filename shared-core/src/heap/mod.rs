@@ -92,7 +92,7 @@ use crate::error::{Error, Result};
 
 #[cfg(feature = "test-hooks")]
 pub use snapshot::{ArenaInfo, SlabInfo, snapshot};
-pub(crate) use transfer::{held_lifelines, hold_lifelines, new_lifeline};
+pub(crate) use transfer::{MadeFile, held_lifelines, hold_lifelines, new_lifeline};
 
 /// Block sizes are rounded up to a multiple of this many bytes, and blocks are aligned to at
 /// least this much.

@@ -179,6 +179,19 @@ fn received(fd: BorrowedFd<'_>, size: u64, key: (u64, u64)) -> Result<Arc<Receiv
     {
         return Ok(found);
     }
+    let map = Mapping::shared(fd, 0, mappable(size)?)?;
+    let received = Arc::new(Received {
+        map,
+        fd: dup(fd)?,
+        key,
+        one_object: core::sync::atomic::AtomicBool::new(false),
+    });
+    heap.received.push(Arc::downgrade(&received));
+    Ok(received)
+}
+
+/// `size` as the length of a mapping, if it is one and fits the budget of mapped memory.
+fn mappable(size: u64) -> Result<usize> {
     let len = usize::try_from(size)
         .ok()
         .filter(|&l| l > 0)
@@ -192,15 +205,35 @@ fn received(fd: BorrowedFd<'_>, size: u64, key: (u64, u64)) -> Result<Arc<Receiv
             available,
         });
     }
-    let map = Mapping::shared(fd, 0, len)?;
-    let received = Arc::new(Received {
-        map,
-        fd: dup(fd)?,
-        key,
-        one_object: core::sync::atomic::AtomicBool::new(false),
-    });
-    heap.received.push(Arc::downgrade(&received));
-    Ok(received)
+    Ok(len)
+}
+
+/// A file this process has just made for one object (a named object being built), mapped:
+/// the blocks [`Block::import_from_object_file`] makes of it share this mapping, which keeps
+/// `fd` itself (no duplicate) to hand the object on.
+#[derive(Debug)]
+pub(crate) struct MadeFile(Arc<Received>);
+
+impl MadeFile {
+    /// Maps `fd`, `size` bytes identified by `key` (as just read with `fstat`).
+    pub(crate) fn map(fd: OwnedFd, size: u64, key: (u64, u64)) -> Result<MadeFile> {
+        let mut heap = heap_lock();
+        let map = Mapping::shared(fd.as_fd(), 0, mappable(size)?)?;
+        let received = Arc::new(Received {
+            map,
+            fd,
+            key,
+            one_object: core::sync::atomic::AtomicBool::new(true),
+        });
+        heap.received.retain(|w| w.strong_count() > 0);
+        heap.received.push(Arc::downgrade(&received));
+        Ok(MadeFile(received))
+    }
+
+    /// The file's descriptor.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.0.fd.as_fd()
+    }
 }
 
 /// A new lifeline for a process started from this one without a fork (a spawned child): the

@@ -432,14 +432,17 @@ fn create_with<X>(
     // complete. A hidden name is unpredictable, so a planted or stale file cannot make the
     // creation fail (and another attempt is made if one is there anyway).
     let (tmp, fd) = new_file(mode, unnamed(mode)?)?;
-    let built = (|| {
+    let hidden = tmp.as_deref();
+    let built = (move || {
         // Exactly `mode`: the umask may have taken bits away (only then is it set again).
         let stat = os::memory::stat_of(fd.as_fd())?;
         if stat.mode != mode {
             os::shm::set_mode(fd.as_fd(), mode)?;
         }
         os::memory::set_file_size(fd.as_fd(), total, "ftruncate (sizing a named object)")?;
-        let file = ObjectFile::new(fd.as_fd(), total as u64, stat.key);
+        // The mapping keeps this descriptor, to hand the object on (no duplicate).
+        let made = crate::heap::MadeFile::map(fd, total as u64, stat.key)?;
+        let file = ObjectFile::new(made.fd(), total as u64, stat.key);
         let head = file.block(0, header_len as usize, 8)?;
         let from = Importer::File(file);
         let mut parts = Parts {
@@ -454,8 +457,8 @@ fn create_with<X>(
         };
         let obj = init(&mut parts)?;
         Access::new(&head).write(&d.to_header(total as u64));
-        match &tmp {
-            None => os::shm::publish_unnamed(fd.as_fd(), name),
+        match hidden {
+            None => os::shm::publish_unnamed(made.fd(), name),
             Some(tmp) => os::shm::publish(tmp, name),
         }
         .map_err(|e| map_os(name, e))?;
