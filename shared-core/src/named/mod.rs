@@ -77,7 +77,7 @@ use crate::heap::Block;
 use crate::os;
 use crate::share::{Importer, ObjectFile, Share};
 
-mod plain;
+pub(crate) mod plain;
 
 /// The mode of a created object unless another is asked for: readable and writable by its
 /// owner only.
@@ -428,21 +428,8 @@ fn create_with<X>(
             elem_size: 0,
         })?;
 
-    // Built without a name (or under a hidden one), published under `name` only once
-    // complete. A hidden name is unpredictable, so a planted or stale file cannot make the
-    // creation fail (and another attempt is made if one is there anyway).
-    let (tmp, fd) = new_file(mode, unnamed(mode)?)?;
-    let hidden = tmp.as_deref();
-    let built = (move || {
-        // Exactly `mode`: the umask may have taken bits away (only then is it set again).
-        let stat = os::memory::stat_of(fd.as_fd())?;
-        if stat.mode != mode {
-            os::shm::set_mode(fd.as_fd(), mode)?;
-        }
-        os::memory::set_file_size(fd.as_fd(), total, "ftruncate (sizing a named object)")?;
-        // The mapping keeps this descriptor, to hand the object on (no duplicate).
-        let made = crate::heap::MadeFile::map(fd, total as u64, stat.key)?;
-        let file = ObjectFile::new(made.fd(), total as u64, stat.key);
+    let sizing = "ftruncate (sizing a named object)";
+    build_file(name, mode, total, unnamed, sizing, |file| {
         let head = file.block(0, header_len as usize, 8)?;
         let from = Importer::File(file);
         let mut parts = Parts {
@@ -457,6 +444,36 @@ fn create_with<X>(
         };
         let obj = init(&mut parts)?;
         Access::new(&head).write(&d.to_header(total as u64));
+        Ok(obj)
+    })
+}
+
+/// Makes the file of a new object of `size` bytes with exactly the permissions `mode`, lets
+/// `build` make the object in it, and publishes it under `name` (exclusively) only once
+/// complete: built in an unnamed file (`unnamed` makes one, if the system can), else under a
+/// hidden name, which is unpredictable, so a planted or stale file cannot make the creation
+/// fail (and another attempt is made if one is there anyway). `sizing` names the sizing
+/// call in its error.
+pub(crate) fn build_file<X>(
+    name: &str,
+    mode: u32,
+    size: usize,
+    unnamed: fn(u32) -> Result<Option<OwnedFd>>,
+    sizing: &'static str,
+    build: impl FnOnce(ObjectFile<'_>) -> Result<X>,
+) -> Result<Named<X>> {
+    let (tmp, fd) = new_file(mode, unnamed(mode)?)?;
+    let hidden = tmp.as_deref();
+    let built = (move || {
+        // Exactly `mode`: the umask may have taken bits away (only then is it set again).
+        let stat = os::memory::stat_of(fd.as_fd())?;
+        if stat.mode != mode {
+            os::shm::set_mode(fd.as_fd(), mode)?;
+        }
+        os::memory::set_file_size(fd.as_fd(), size, sizing)?;
+        // The mapping keeps this descriptor, to hand the object on (no duplicate).
+        let made = crate::heap::MadeFile::map(fd, size as u64, stat.key)?;
+        let obj = build(ObjectFile::new(made.fd(), size as u64, stat.key))?;
         match hidden {
             None => os::shm::publish_unnamed(made.fd(), name),
             Some(tmp) => os::shm::publish(tmp, name),
@@ -537,15 +554,14 @@ pub struct OpenOptions {
     pub allow_other_owner: bool,
 }
 
-/// Opens `name` as an `X`: the file's own checks (a regular file, its owner, its size), then
-/// its header, read once into this process's memory and checked as every description is
-/// (every part inside the file, aligned, apart from the others and from the header), then
-/// the object rebuilt as an object received from another process is.
-pub(crate) fn open<X: Share>(name: &str, options: OpenOptions) -> Result<Named<X>> {
-    check_name(name)?;
+/// Opens the file `name` and checks it is one to map: a regular file, of this user unless
+/// `options` allow another owner. The descriptor and what `fstat` said.
+pub(crate) fn open_checked(
+    name: &str,
+    options: OpenOptions,
+) -> Result<(OwnedFd, os::memory::FileStat)> {
     let fd = open_file(name)?;
     let stat = os::memory::stat_of(fd.as_fd())?;
-    let size = stat.size;
     match stat.kind {
         os::memory::FileKind::Regular => {}
         os::memory::FileKind::Directory => return Err(not_ours(name, "it is a directory".into())),
@@ -561,6 +577,17 @@ pub(crate) fn open<X: Share>(name: &str, options: OpenOptions) -> Result<Named<X
             user: me,
         });
     }
+    Ok((fd, stat))
+}
+
+/// Opens `name` as an `X`: the file's own checks (a regular file, its owner, its size), then
+/// its header, read once into this process's memory and checked as every description is
+/// (every part inside the file, aligned, apart from the others and from the header), then
+/// the object rebuilt as an object received from another process is.
+pub(crate) fn open<X: Share>(name: &str, options: OpenOptions) -> Result<Named<X>> {
+    check_name(name)?;
+    let (fd, stat) = open_checked(name, options)?;
+    let size = stat.size;
     let bad = |reason: String| not_ours(name, reason);
     if size < HEADER_FIXED as u64 {
         return Err(bad(format!("it is {size} bytes, shorter than a header")));
