@@ -136,8 +136,9 @@ class Closed(ValueError):
 
 class ParticipantDied(RuntimeError):
     """A process using the queue died in the middle of an operation (it held the queue's
-    lock): reported once, by the next operation, which did nothing; the queue is whole (at
-    most the item the dead process was moving is lost) and the next operation works as usual.
+    putters' or getters' lock): reported once, by the next operation on that side (a put after
+    a putter's death, a get after a getter's), which did nothing; the queue is whole (at most
+    the item the dead process was moving is lost) and the next operation works as usual.
     ``pid`` is the dead process's id, 0 if unknown. Rust's ``Error::ParticipantDied``."""
 
     def __init__(self, pid):

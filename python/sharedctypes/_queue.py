@@ -498,7 +498,8 @@ class Queue(_Ring):
 
     ``put(item, block=True, timeout=None)`` and ``get(block=True, timeout=None)`` raise
     ``queue.Full`` and ``queue.Empty`` as CPython's queues do; ``Closed`` once closed (a
-    ``get`` drains what is left first); ``ParticipantDied`` (once) after a process died in
+    ``get`` drains what is left first); ``ParticipantDied`` (once, on the side it died: the
+    next put after a putter's death, the next get after a getter's) after a process died in
     the middle of an operation, which then did nothing. ``get_many(n)`` takes up to `n`
     items in one go, ``get_array(n)`` returns them as one ``ctypes`` array.
     """
