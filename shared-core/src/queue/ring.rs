@@ -316,6 +316,7 @@ impl Ring {
 
     /// `lock`, taken; a death recorded on it is reported (and cleared: the ring is
     /// consistent whatever instruction the dead process was at).
+    #[inline]
     fn acquire(lock: &Lock) -> Result<LockGuard<'_>> {
         let guard = lock.acquire()?;
         if guard.owner_died() {
@@ -351,49 +352,26 @@ impl Ring {
         write: impl FnOnce(&Self, At) -> Result<()>,
     ) -> Result<bool> {
         debug_assert!(need <= self.capacity);
-        let s = self.state();
         let mut write = Some(write);
         let room = || self.capacity - self.used() >= need;
-        let mut slept = false;
-        loop {
-            let guard = match self.put_once(need, &mut write) {
-                Ok(Ok(())) => {
-                    self.wake_sleepers(&s.items, &s.getters, 1, &self.fruitless[0]);
-                    return Ok(true);
-                }
-                Ok(Err(guard)) => guard,
-                Err(e) => {
-                    if slept {
-                        // A wake-up this putter took goes to another.
-                        self.pass_on(&s.space, &s.putters, self.putters_per_room(), room);
-                    }
-                    return Err(e);
-                }
-            };
-            drop(guard);
-            let Wait::Until(deadline) = wait else {
-                return Ok(false);
-            };
-            static SPIN: Budget = Budget::new();
-            slept = true;
-            let ready = || room() || s.closed.load(Ordering::SeqCst) != 0;
-            if !self.sleep(&s.space, &s.putters, deadline, &SPIN, ready) {
-                // Leaving: a wake-up this putter took may have been meant for another.
-                self.pass_on(&s.space, &s.putters, self.putters_per_room(), room);
-                return Ok(false);
-            }
+        let put = self.until(wait, self.putters(), room, || {
+            Ok(self.put_once(need, &mut write)?.then_some(()))
+        })?;
+        if put.is_some() {
+            self.getters().wake(1);
         }
+        Ok(put.is_some())
     }
 
-    /// One attempt of [`put`](Self::put) under the put lock: `Ok(Ok(()))` once put,
-    /// `Ok(Err(guard))` if there is no room (the lock still held).
+    /// One attempt of [`put`](Self::put) under the put lock: `true` once put, `false` if
+    /// there is no room.
     fn put_once(
         &self,
         need: u64,
         write: &mut Option<impl FnOnce(&Self, At) -> Result<()>>,
-    ) -> Result<core::result::Result<(), LockGuard<'_>>> {
+    ) -> Result<bool> {
         let s = self.state();
-        let guard = Self::acquire(&self.put_lock)?;
+        let _guard = Self::acquire(&self.put_lock)?;
         if s.closed.load(Ordering::Relaxed) != 0 {
             return Err(Error::Closed);
         }
@@ -409,13 +387,12 @@ impl Ring {
             used
         };
         if self.capacity - used < need {
-            return Ok(Err(guard));
+            return Ok(false);
         }
         let write = write.take().expect("written once");
         write(self, At { pos: tail, used })?;
         s.tail.store(tail.wrapping_add(need), Ordering::SeqCst);
-        drop(guard);
-        Ok(Ok(()))
+        Ok(true)
     }
 
     /// Gets the item at `head`: `read` reads it (under the get lock) and says how many units
@@ -426,33 +403,45 @@ impl Ring {
         wait: Wait,
         read: impl FnOnce(&Self, At) -> Result<(R, u64)>,
     ) -> Result<Option<R>> {
-        let s = self.state();
         let mut read = Some(read);
         let some = || self.used() > 0;
+        let item = self.until(wait, self.getters(), some, || self.get_once(&mut read))?;
+        if item.is_some() {
+            self.putters().wake(self.putters_per_room());
+        }
+        Ok(item)
+    }
+
+    /// Makes `attempt`s (each under its side's lock) until one gives a result, waiting as
+    /// `wait` allows between them for `pending()` (the room, or the item, an attempt needs)
+    /// or a close; `Ok(None)` if the wait ended first. A waiter that leaves without a result
+    /// (a timeout, an error) after it slept passes its wake-up on.
+    #[inline(always)]
+    fn until<T>(
+        &self,
+        wait: Wait,
+        side: Waiters<'_>,
+        pending: impl Fn() -> bool,
+        mut attempt: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let s = self.state();
         let mut slept = false;
         loop {
-            match self.get_once(&mut read) {
-                Ok(Some(item)) => {
-                    let n = self.putters_per_room();
-                    self.wake_sleepers(&s.space, &s.putters, n, &self.fruitless[1]);
-                    return Ok(Some(item));
-                }
+            match attempt() {
                 Ok(None) => {}
-                Err(e) => {
-                    if slept {
-                        self.pass_on(&s.items, &s.getters, 1, some);
-                    }
+                Err(e) if slept => {
+                    side.pass_on(&pending);
                     return Err(e);
                 }
+                done => return done,
             }
             let Wait::Until(deadline) = wait else {
                 return Ok(None);
             };
-            static SPIN: Budget = Budget::new();
             slept = true;
-            let ready = || some() || s.closed.load(Ordering::SeqCst) != 0;
-            if !self.sleep(&s.items, &s.getters, deadline, &SPIN, ready) {
-                self.pass_on(&s.items, &s.getters, 1, some);
+            let ready = || pending() || s.closed.load(Ordering::SeqCst) != 0;
+            if !side.sleep(deadline, ready) {
+                side.pass_on(&pending);
                 return Ok(None);
             }
         }
@@ -503,21 +492,67 @@ impl Ring {
         if self.uniform { 1 } else { u32::MAX }
     }
 
-    /// After a put (get): if a getter (putter) counts itself asleep in `sleepers`, changes
-    /// `word` and wakes `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody
-    /// (counted in `fruitless`), starts a new epoch of the count (see the module docs).
-    fn wake_sleepers(&self, word: &AtomicU32, sleepers: &AtomicU32, n: u32, fruitless: &AtomicU32) {
-        let count = sleepers.load(Ordering::SeqCst);
+    /// Putters, waiting for room.
+    #[inline(always)]
+    fn putters(&self) -> Waiters<'_> {
+        static SPIN: Budget = Budget::new();
+        let s = self.state();
+        Waiters {
+            word: &s.space,
+            sleepers: &s.putters,
+            leaving: self.putters_per_room(),
+            spin: &SPIN,
+            fruitless: &self.fruitless[1],
+        }
+    }
+
+    /// Getters, waiting for an item.
+    #[inline(always)]
+    fn getters(&self) -> Waiters<'_> {
+        static SPIN: Budget = Budget::new();
+        let s = self.state();
+        Waiters {
+            word: &s.items,
+            sleepers: &s.getters,
+            leaving: 1,
+            spin: &SPIN,
+            fruitless: &self.fruitless[0],
+        }
+    }
+}
+
+/// The waiters of one side: putters waiting for room, or getters for an item.
+#[derive(Clone, Copy)]
+struct Waiters<'a> {
+    /// The word they sleep on (`space`, or `items`).
+    word: &'a AtomicU32,
+    /// Their count (`putters`, or `getters`), with its epoch.
+    sleepers: &'a AtomicU32,
+    /// How many one that leaves wakes in its place.
+    leaving: u32,
+    /// Their spin policy.
+    spin: &'static Budget,
+    /// This process's wake-ups of them in a row that woke nobody (see the module docs).
+    fruitless: &'a AtomicU32,
+}
+
+impl Waiters<'_> {
+    /// After a get (put): if one of them counts itself asleep, changes the word and wakes
+    /// `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody, starts a new
+    /// epoch of the count (see the module docs).
+    #[inline(always)]
+    fn wake(&self, n: u32) {
+        let count = self.sleepers.load(Ordering::SeqCst);
         if count & COUNT == 0 {
             return;
         }
-        word.fetch_add(1, Ordering::SeqCst);
-        if futex::wake(word, n) > 0 {
-            fruitless.store(0, Ordering::Relaxed);
-        } else if fruitless.fetch_add(1, Ordering::Relaxed) + 1 >= FRUITLESS {
+        self.word.fetch_add(1, Ordering::SeqCst);
+        if futex::wake(self.word, n) > 0 {
+            self.fruitless.store(0, Ordering::Relaxed);
+        } else if self.fruitless.fetch_add(1, Ordering::Relaxed) + 1 >= FRUITLESS {
             // Nobody asleep for all that count: sleepers that died asleep. Start afresh.
-            fruitless.store(0, Ordering::Relaxed);
-            let _ = sleepers.compare_exchange(
+            self.fruitless.store(0, Ordering::Relaxed);
+            let _ = self.sleepers.compare_exchange(
                 count,
                 count.wrapping_add(EPOCH) & !COUNT,
                 Ordering::SeqCst,
@@ -526,19 +561,22 @@ impl Ring {
         }
     }
 
-    /// Waits until `ready()` or the deadline (`false` then): spinning for `budget`, then
-    /// sleeping on `word` at most [`RESCUE`] at a time, counted in `sleepers` (see the module
-    /// docs for the order); `true` also when a rescue look is due, for the caller to look
-    /// under the lock.
-    fn sleep(
-        &self,
-        word: &AtomicU32,
-        sleepers: &AtomicU32,
-        deadline: Option<Instant>,
-        budget: &Budget,
-        ready: impl Fn() -> bool,
-    ) -> bool {
-        if budget.spin(&ready) {
+    /// Wakes [`leaving`](Self::leaving) more of them if `pending()` (what they wait for is
+    /// there) and one is asleep: a waiter that leaves may have taken a wake-up meant for
+    /// another.
+    fn pass_on(&self, pending: impl Fn() -> bool) {
+        if self.sleepers.load(Ordering::SeqCst) & COUNT != 0 && pending() {
+            self.word.fetch_add(1, Ordering::SeqCst);
+            futex::wake(self.word, self.leaving);
+        }
+    }
+
+    /// Waits until `ready()` or the deadline (`false` then): spinning, then sleeping on the
+    /// word at most [`RESCUE`] at a time, counted among the sleepers (see the module docs for
+    /// the order); `true` also when a rescue look is due, for the caller to look under the
+    /// lock.
+    fn sleep(&self, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+        if self.spin.spin(&ready) {
             return true;
         }
         let rescue = Instant::now() + RESCUE;
@@ -550,14 +588,14 @@ impl Ring {
             .checked_duration_since(Instant::now())
             .filter(|l| !l.is_zero())
         {
-            let epoch = sleepers.fetch_add(1, Ordering::SeqCst).wrapping_add(1) & !COUNT;
-            let seen = word.load(Ordering::SeqCst);
+            let epoch = self.sleepers.fetch_add(1, Ordering::SeqCst).wrapping_add(1) & !COUNT;
+            let seen = self.word.load(Ordering::SeqCst);
             let woke = if ready() {
                 None
             } else {
-                Some(futex::wait(word, seen, Some(left)))
+                Some(futex::wait(self.word, seen, Some(left)))
             };
-            uncount(sleepers, epoch);
+            uncount(self.sleepers, epoch);
             if woke.is_none() || ready() {
                 return true;
             }
@@ -570,15 +608,6 @@ impl Ring {
         }
         // Timed out: at the caller's deadline, or only at a rescue look.
         deadline.is_none_or(|d| Instant::now() < d)
-    }
-
-    /// Wakes `n` more sleepers on `word` if `pending()` (the thing they wait for is there)
-    /// and one is asleep.
-    fn pass_on(&self, word: &AtomicU32, sleepers: &AtomicU32, n: u32, pending: impl Fn() -> bool) {
-        if sleepers.load(Ordering::SeqCst) & COUNT != 0 && pending() {
-            word.fetch_add(1, Ordering::SeqCst);
-            futex::wake(word, n);
-        }
     }
 }
 
