@@ -696,6 +696,18 @@ class _Cell(ctypes.Structure):
     ]
 
 
+def _record_death(address, cell):
+    """After ``EOWNERDEAD`` from the mutex of the lock cell `cell` at `address` (this thread
+    holds it now): makes the mutex consistent and records the death in the cell as the Rust
+    side does (``died``: the dead holder's pid, -1 if unknown; ``depth`` 0)."""
+    dead = cell.holder
+    if _libc.pthread_mutex_consistent(address) != 0:
+        _libc.pthread_mutex_unlock(address)
+        raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
+    cell.died = dead if dead > 0 else -1
+    cell.depth = 0
+
+
 class Lock:
     """A robust, process-shared lock: the Rust ``Lock`` or ``RLock`` (``recursive``), alone
     (a named lock, from ``open_named``) or the lock of a value, an array, a Condition or a
@@ -738,12 +750,7 @@ class Lock:
                 raise RuntimeError("this thread already holds the lock: a Lock is not re-entrant")
             return False
         if rc == _errno.EOWNERDEAD:
-            dead = self._cell.holder
-            if _libc.pthread_mutex_consistent(self._addr) != 0:
-                _libc.pthread_mutex_unlock(self._addr)
-                raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
-            self._cell.died = dead if dead > 0 else -1
-            self._cell.depth = 0
+            _record_death(self._addr, self._cell)
             rc = 0
         if rc != 0:
             raise OSError(rc, os.strerror(rc))

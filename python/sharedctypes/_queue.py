@@ -57,6 +57,7 @@ from . import (
     ParticipantDied,
     _MUTEX_OWNER,
     _Cell,
+    _record_death,
     _check_ctype,
     _libc,
 )
@@ -122,12 +123,7 @@ class _LeanLock:
         if rc != 0:
             if rc != _errno.EOWNERDEAD:
                 raise OSError(rc, "pthread_mutex_lock on the %s: %s" % (self._what, os.strerror(rc)))
-            dead = self._holder.value
-            if _libc.pthread_mutex_consistent(self._mutex) != 0:
-                self._unlock(self._mutex)
-                raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
-            self._died.value = dead if dead > 0 else -1
-            self._depth.value = 0
+            _record_death(self._mutex, _Cell.from_address(self._mutex))
         if self._depth.value == 0:
             self._holder.value = _pid
         self._depth.value += 1
