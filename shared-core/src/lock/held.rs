@@ -90,7 +90,7 @@ impl Record {
     #[inline(always)]
     pub(super) fn before_acquiring(mut self, tracked: bool) -> usize {
         if tracked {
-            self.get().newest()
+            self.get().newest_now()
         } else {
             UNTRACKED
         }
@@ -119,24 +119,9 @@ impl Record {
     pub(super) unsafe fn releasing(mut self, mutex: &PthreadMutex, tracked: bool) {
         let h = self.get();
         h.count = h.count.saturating_sub(1);
-        if !tracked || h.tracked == 0 {
-            return;
-        }
-        let node = mutex.node();
-        let n = h.tracked;
-        if h.nodes[n - 1] == node && !h.inexact && h.newest() == node {
-            // The usual case: the lock taken last, released first.
-            h.tracked = n - 1;
-            let next = if n == 1 { h.head } else { h.nodes[n - 2] };
-            // SAFETY: this thread holds the mutex (the caller's contract), and with the
-            // record exact, the list head and `next` are the nodes glibc linked it between.
-            unsafe { mutex.set_links(h.head, next) };
-        } else {
-            // SAFETY: as above.
-            unsafe { h.release_inside(mutex, node) };
-        }
-        if h.tracked == 0 {
-            h.inexact = false;
+        if tracked && h.tracked != 0 {
+            // SAFETY: as for this function.
+            unsafe { h.release_tracked(mutex) };
         }
     }
 
@@ -148,6 +133,31 @@ impl Record {
 }
 
 impl Held {
+    /// The part of [`Record::releasing`] for a tracked lock while the record tracks some:
+    /// out of line, so that the untracked fast path stays a few instructions.
+    ///
+    /// # Safety
+    /// As for [`Record::releasing`].
+    #[inline(never)]
+    unsafe fn release_tracked(&mut self, mutex: &PthreadMutex) {
+        let node = mutex.node();
+        let n = self.tracked;
+        if self.nodes[n - 1] == node && !self.inexact && self.newest() == node {
+            // The usual case: the lock taken last, released first.
+            self.tracked = n - 1;
+            let next = if n == 1 { self.head } else { self.nodes[n - 2] };
+            // SAFETY: this thread holds the mutex (the caller's contract), and with the
+            // record exact, the list head and `next` are the nodes glibc linked it between.
+            unsafe { mutex.set_links(self.head, next) };
+        } else {
+            // SAFETY: as above.
+            unsafe { self.release_inside(mutex, node) };
+        }
+        if self.tracked == 0 {
+            self.inexact = false;
+        }
+    }
+
     /// The head of this thread's robust list, or `None` if it cannot be known.
     #[inline(always)]
     fn head(&mut self) -> Option<usize> {
@@ -158,6 +168,12 @@ impl Held {
             };
         }
         (self.head != 1).then_some(self.head)
+    }
+
+    /// [`newest`](Self::newest), out of line: a tracked lock's acquisition only.
+    #[inline(never)]
+    fn newest_now(&mut self) -> usize {
+        self.newest()
     }
 
     /// The newest node of this thread's robust list now (0 if unknown).
@@ -172,7 +188,7 @@ impl Held {
 
     /// Records the node of a lock just acquired; `before` is the newest node of the list
     /// just before.
-    #[inline(always)]
+    #[inline(never)]
     fn track(&mut self, node: usize, before: usize) {
         // glibc linked the mutex in front of the newest node it found (`before`), which must
         // be the newest one recorded here.
