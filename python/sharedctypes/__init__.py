@@ -675,13 +675,18 @@ _TAG_RLOCK = int.from_bytes(b"RLCK", "little")
 _LOCK_CELL = 56
 _LOCK_ALIGN = 8
 
-# glibc's pthread_mutex_t starts with `int __lock; unsigned __count; int __owner;`: __owner,
-# at byte 8, is the kernel thread id of the holder (0 when free).
+# glibc's pthread_mutex_t starts with `int __lock; unsigned __count; int __owner;`: __lock,
+# at byte 0, is the futex word (the holder's kernel thread id in its low 30 bits); __count,
+# at byte 4, the recursion count; __owner, at byte 8, the kernel thread id of the holder (0
+# when free, 0x7fffffff after EOWNERDEAD until pthread_mutex_consistent).
 try:
     _GLIBC = os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
 except (AttributeError, ValueError, OSError):  # pragma: no cover - another C library
     _GLIBC = False
+_MUTEX_COUNT = 4
 _MUTEX_OWNER = 8
+_FUTEX_TID_MASK = 0x3FFFFFFF
+_MUTEX_INCONSISTENT = 0x7FFFFFFF
 
 
 class _Cell(ctypes.Structure):
@@ -698,14 +703,16 @@ class _Cell(ctypes.Structure):
 
 def _record_death(address, cell):
     """After ``EOWNERDEAD`` from the mutex of the lock cell `cell` at `address` (this thread
-    holds it now): makes the mutex consistent and records the death in the cell as the Rust
-    side does (``died``: the dead holder's pid, -1 if unknown; ``depth`` 0)."""
+    holds it now): records the death in the cell as the Rust side does (``died``: the dead
+    holder's pid, -1 if unknown; ``depth`` 0) and makes the mutex consistent. The record comes
+    first: interrupted anywhere in between, this is done again (``holder`` still names the
+    dead holder) by ``Lock._give_back`` or, if this process dies, by the next acquirer."""
     dead = cell.holder
+    cell.died = dead if dead > 0 else -1
+    cell.depth = 0
     if _libc.pthread_mutex_consistent(address) != 0:
         _libc.pthread_mutex_unlock(address)
         raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
-    cell.died = dead if dead > 0 else -1
-    cell.depth = 0
 
 
 class Lock:
@@ -723,6 +730,9 @@ class Lock:
     def __init__(self, address, keep_alive, recursive):
         self._cell = _Cell.from_address(address)
         self._addr = address
+        self._word = ctypes.c_int32.from_address(address)
+        self._count = ctypes.c_uint32.from_address(address + _MUTEX_COUNT)
+        self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
         self._keep_alive = keep_alive
         self.recursive = recursive
         want = _TAG_RLOCK if recursive else _TAG_LOCK
@@ -734,7 +744,19 @@ class Lock:
 
         While a holder's death is unrepaired, every acquisition warns (``OwnerDiedWarning``,
         unless `warn` is false) and ``owner_died`` is true.
+
+        An acquisition that raises (a ``KeyboardInterrupt`` arriving just after the mutex was
+        taken, a warning turned into an error) gives back what it took: a live process never
+        keeps a lock it does not know it holds, which would stop every other process for good.
         """
+        before = (self._word.value, self._count.value, self._cell.depth)
+        try:
+            return self._acquire(blocking, timeout, warn)
+        except BaseException:
+            self._give_back(before)
+            raise
+
+    def _acquire(self, blocking, timeout, warn):
         if not blocking:
             rc = _libc.pthread_mutex_trylock(self._addr)
         elif timeout is None or timeout < 0:
@@ -765,9 +787,29 @@ class Lock:
                     "half-updated until a holder repairs it and calls clear_owner_died()"
                     % ("pid %d" % died if died > 0 else "pid unknown")
                 ),
-                stacklevel=2,
+                stacklevel=3,
             )
         return True
+
+    def _give_back(self, before):
+        """After an acquisition interrupted anywhere (`before`: the mutex's futex word and
+        recursion count and the cell's depth, read before it): if it took a level of the lock,
+        releases that level as ``release`` would, the death it found (if any) recorded first."""
+        if not _GLIBC:  # pragma: no cover - without glibc's layout the holder is not known
+            return
+        tid = threading.get_native_id()
+        if self._word.value & _FUTEX_TID_MASK != tid:
+            return  # not taken (or already given back)
+        held_before = before[0] & _FUTEX_TID_MASK == tid
+        if held_before and (not self.recursive or self._count.value <= before[1]):
+            return  # held before, and no level more: this acquisition took nothing
+        if self._owner.value == _MUTEX_INCONSISTENT:
+            _record_death(self._addr, self._cell)  # interrupted in the middle of recording it
+        depth = before[2] if held_before else 0
+        self._cell.depth = depth
+        if depth == 0:
+            self._cell.holder = 0
+        _libc.pthread_mutex_unlock(self._addr)
 
     def _held_by_this_thread(self):
         if _GLIBC:
@@ -785,8 +827,10 @@ class Lock:
         if not self._held_by_this_thread():
             raise RuntimeError("release of a lock this thread does not hold")
         # The Rust protocol: depth down, holder cleared at depth 0 (a holder that dies after
-        # that is reported with its pid unknown, never a wrong one), then the unlock.
-        depth = max(self._cell.depth - 1, 0)
+        # that is reported with its pid unknown, never a wrong one), then the unlock. No call
+        # from here to the unlock: an interrupt lands before the release or after it.
+        depth = self._cell.depth
+        depth = depth - 1 if depth > 0 else 0
         self._cell.depth = depth
         if depth == 0:
             self._cell.holder = 0

@@ -134,6 +134,137 @@ class RecursiveLock(LockCell):
             thread.join(30)
 
 
+class InterruptedAcquisition(LockCell):
+    """An acquisition interrupted (as by a ``KeyboardInterrupt``) anywhere after the mutex was
+    taken gives back what it took; a live process never keeps a lock it does not know of."""
+
+    def patch(self, owner, name, replacement):
+        real = getattr(owner, name)
+        setattr(owner, name, replacement)
+        self.addCleanup(setattr, owner, name, real)
+        return real
+
+    def interrupt_after(self, owner, name, times=1):
+        """Makes the next `times` calls of ``owner.name`` do their work, then raise
+        ``KeyboardInterrupt`` (as a signal handled right after the call would)."""
+        left = [times]
+
+        def interrupted(*args):
+            result = real(*args)
+            if left[0] > 0:
+                left[0] -= 1
+                raise KeyboardInterrupt
+            return result
+
+        real = self.patch(owner, name, interrupted)
+
+    def assert_free(self):
+        self.assertEqual(self.cell(), (0, 0, 0, 0, self.tag))
+        pid = os.fork()
+        if pid == 0:  # another process takes it at once (and gives it back)
+            code = 1
+            try:
+                if self.lock.acquire(blocking=False):
+                    self.lock.release()
+                    code = 0
+            finally:
+                os._exit(code)
+        self.assertEqual(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), 0)
+
+    def die_holding(self):
+        """A child process takes the lock and ends without releasing it; its pid."""
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self.lock.acquire()
+            finally:
+                os._exit(0)
+        self.assertEqual(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), 0)
+        return pid
+
+    def test_an_interrupt_right_after_the_mutex_call_gives_the_lock_back(self):
+        self.interrupt_after(sc._libc, "pthread_mutex_lock")
+        with self.assertRaises(KeyboardInterrupt):
+            with self.lock:
+                self.fail("the body ran without the lock")
+        self.assert_free()
+
+    def test_an_interrupt_in_the_bookkeeping_gives_the_lock_back(self):
+        self.interrupt_after(os, "getpid")  # the holder's pid, written after the mutex call
+        with self.assertRaises(KeyboardInterrupt):
+            self.lock.acquire()
+        self.assert_free()
+
+    def test_an_interrupt_after_a_try_or_a_timed_wait_gives_the_lock_back(self):
+        for call, take in (
+            ("pthread_mutex_trylock", lambda: self.lock.acquire(blocking=False)),
+            ("pthread_mutex_timedlock", lambda: self.lock.acquire(timeout=5)),
+        ):
+            self.interrupt_after(sc._libc, call)
+            with self.assertRaises(KeyboardInterrupt):
+                take()
+            self.assert_free()
+
+    def test_an_interrupt_while_recording_a_death_keeps_the_death_and_gives_the_lock_back(self):
+        for interrupted in ("pthread_mutex_lock", "pthread_mutex_consistent"):
+            dead = self.die_holding()
+            self.interrupt_after(sc._libc, interrupted)
+            with self.assertRaises(KeyboardInterrupt):
+                self.lock.acquire()
+            self.assertEqual(self.cell(), (0, 0, 0, dead, self.tag), interrupted)
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                self.assertTrue(self.lock.acquire())
+            self.assertEqual([w.category for w in seen], [sc.OwnerDiedWarning])
+            self.assertEqual(self.lock.dead_owner_pid, dead)
+            self.lock.clear_owner_died()
+            self.lock.release()
+            self.assert_free()
+
+    def test_a_death_warning_raised_as_an_error_gives_the_lock_back(self):
+        dead = self.die_holding()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with self.assertRaises(sc.OwnerDiedWarning):
+                self.lock.acquire()
+        self.assertEqual(self.cell(), (0, 0, 0, dead, self.tag))
+        self.assertTrue(self.lock.acquire(blocking=False, warn=False))
+        self.lock.clear_owner_died()
+        self.lock.release()
+        self.assert_free()
+
+    def test_an_acquisition_that_takes_nothing_releases_nothing(self):
+        me = threading.get_native_id()
+        self.lock.acquire()
+        if self.recursive:
+            self.interrupt_after(sc._libc, "pthread_mutex_trylock")
+            with self.assertRaises(KeyboardInterrupt):
+                self.lock.acquire(blocking=False)  # took a second level, given back
+        else:
+            with self.assertRaises(RuntimeError):
+                self.lock.acquire()  # EDEADLK: nothing taken
+        self.assertEqual(self.cell(), (me, os.getpid(), 1, 0, self.tag))
+        self.lock.release()
+        self.assert_free()
+
+
+class InterruptedRecursiveAcquisition(InterruptedAcquisition):
+    recursive = True
+
+    def test_an_interrupted_re_entry_gives_back_its_level_only(self):
+        me = threading.get_native_id()
+        self.lock.acquire()
+        self.lock.acquire()
+        self.interrupt_after(sc._libc, "pthread_mutex_lock")
+        with self.assertRaises(KeyboardInterrupt):
+            self.lock.acquire()
+        self.assertEqual(self.cell(), (me, os.getpid(), 2, 0, self.tag))
+        self.assertEqual(ctypes.c_uint32.from_buffer(self.mm, 4).value, 2)  # glibc's count
+        self.lock.release()
+        self.lock.release()
+        self.assert_free()
+
+
 class HolderInAnotherProcess(unittest.TestCase):
     """A lock another process holds (as a Rust holder would), then dies holding."""
 
