@@ -18,7 +18,7 @@ What *is* possible is to execute the very instructions a C compiler emits for
 ``__atomic_*`` with sequentially consistent ordering. Two backends do that:
 
 ``"x86-64 code"`` (the default on x86-64)
-    Six tiny functions of x86-64 machine code, byte for byte what ``gcc -O2`` emits for
+    Eight tiny functions of x86-64 machine code, byte for byte what ``gcc -O2`` emits for
     ``__atomic_load_n``, ``__atomic_store_n``, ``__atomic_fetch_add`` and
     ``__atomic_compare_exchange_n`` (``mov``, ``xchg``, ``lock xadd``, ``lock cmpxchg``),
     copied into a page of this process's memory mapped read-write, which is then made
@@ -101,6 +101,23 @@ _CODE = (
     # uint64_t cas64(uint64_t *p, uint64_t e, uint64_t d) { ...as cas32... }
     # mov %rsi,%rax; lock cmpxchg %rdx,(%rdi); ret
     ("cas64", b"\x48\x89\xf0\xf0\x48\x0f\xb1\x17\xc3", ctypes.c_uint64, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64]),
+    # void cas32_into(uint32_t *p, uint32_t *e, uint32_t d)
+    #     { __atomic_compare_exchange_n(p, e, d, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }
+    # mov (%rsi),%eax; lock cmpxchg %edx,(%rdi); je 1f; mov %eax,(%rsi); 1: ret
+    (
+        "cas32_into",
+        b"\x8b\x06\xf0\x0f\xb1\x17\x74\x02\x89\x06\xc3",
+        None,
+        [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32],
+    ),
+    # void cas64_into(uint64_t *p, uint64_t *e, uint64_t d) { ...as cas32_into... }
+    # mov (%rsi),%rax; lock cmpxchg %rdx,(%rdi); je 1f; mov %rax,(%rsi); 1: ret
+    (
+        "cas64_into",
+        b"\x48\x8b\x06\xf0\x48\x0f\xb1\x17\x74\x03\x48\x89\x06\xc3",
+        None,
+        [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.c_uint64],
+    ),
 )
 
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
@@ -115,9 +132,17 @@ class Atomics:
     new) -> old`` (stored only if the word held `expected`; the old value either way),
     ``load64(a)``, ``cas64(a, expected, new) -> old``. `a` must be the address of a live
     word aligned to its size: nothing is checked here.
+
+    ``cas32_into(a, cell, new)`` and ``cas64_into(a, cell, new)`` take the expected value in
+    `cell` (a ``ctypes.c_uint32`` or ``c_uint64``) and leave there the value found: it still
+    holds the expected value exactly when the word was swapped. Each is one foreign call with
+    nothing of Python's around it (the code backend's functions and libatomic's are called
+    directly), so the outcome is in `cell` even when a ``KeyboardInterrupt`` is raised as the
+    call returns: how a caller that took something (a permit, a wake-up) knows, in its
+    ``except``, whether it must give it back.
     """
 
-    def __init__(self, name, load32, store32, add32, cas32, load64, cas64):
+    def __init__(self, name, load32, store32, add32, cas32, load64, cas64, cas32_into, cas64_into):
         self.name = name
         self.load32 = load32
         self.store32 = store32
@@ -125,6 +150,8 @@ class Atomics:
         self.cas32 = cas32
         self.load64 = load64
         self.cas64 = cas64
+        self.cas32_into = cas32_into
+        self.cas64_into = cas64_into
 
     def __repr__(self):
         return "<sharedctypes atomics: %s>" % self.name
@@ -201,6 +228,13 @@ def _libatomic_backend():
     load8 = fn("__atomic_load_8", u64, [vp, i])
     cmpxchg8 = fn("__atomic_compare_exchange_8", ctypes.c_bool, [vp, vp, u64, i, i])
 
+    def into(name, word):
+        # The orders as default arguments of the prototype: a call with three arguments is
+        # one foreign call, with no Python function around it.
+        proto = ctypes.CFUNCTYPE(ctypes.c_bool, vp, ctypes.POINTER(word), word, i, i)
+        flags = ((1, "p"), (1, "e"), (1, "d"), (1, "success", _SEQ_CST), (1, "failure", _SEQ_CST))
+        return proto((name, lib), flags)
+
     def cas32(address, expected, new):
         e = u32(expected)  # on failure, libatomic writes the value it found here
         cmpxchg4(address, ctypes.addressof(e), new, _SEQ_CST, _SEQ_CST)
@@ -219,6 +253,8 @@ def _libatomic_backend():
         cas32=cas32,
         load64=lambda a: load8(a, _SEQ_CST),
         cas64=cas64,
+        cas32_into=into("__atomic_compare_exchange_4", u32),
+        cas64_into=into("__atomic_compare_exchange_8", u64),
     )
 
 
@@ -243,6 +279,18 @@ def _self_test(atomics):
     checks.append(("cas64 (fails)", atomics.cas64(b, 5, 6), 0x1122334455667788))
     checks.append(("add64", atomics.add64(b, (1 << 32) - 1), 0x1122334455667788))
     checks.append(("add64 (sum)", atomics.load64(b), 0x1122334555667787))
+    cell = ctypes.c_uint32(7)
+    atomics.cas32_into(a, cell, 9)
+    checks.append(("cas32_into (fails: found)", cell.value, 0xABCDEF01))
+    atomics.cas32_into(a, cell, 0x12345678)
+    checks.append(("cas32_into (swaps: unchanged)", cell.value, 0xABCDEF01))
+    checks.append(("cas32_into (stored)", atomics.load32(a), 0x12345678))
+    cell = ctypes.c_uint64(0x1122334555667787)
+    atomics.cas64_into(b, cell, 0xFFFFFFFF00000001)
+    checks.append(("cas64_into (swaps: unchanged)", cell.value, 0x1122334555667787))
+    atomics.cas64_into(b, cell, 3)
+    checks.append(("cas64_into (fails: found)", cell.value, 0xFFFFFFFF00000001))
+    checks.append(("cas64_into (unchanged word)", atomics.load64(b), 0xFFFFFFFF00000001))
     for what, got, want in checks:
         if got != want:
             raise AtomicsUnavailable("the %s backend fails its self-test: %s gave %#x, not %#x" % (atomics.name, what, got, want))

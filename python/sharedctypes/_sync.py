@@ -7,6 +7,7 @@ Every word of a state is read and written through ``_atomic`` (one sequentially 
 access each); sleeping is ``FUTEX_WAIT`` on a word, waking ``FUTEX_WAKE``.
 """
 
+import ctypes
 import threading
 
 from . import _atomic
@@ -109,14 +110,20 @@ class Event(_State):
     def set(self):
         """Sets the flag and wakes every waiter (a system call only if someone waits)."""
         word = self._address + self._WORD
-        w = self._atomics.load32(word)
-        while True:
-            seen = self._atomics.cas32(word, w, ((w + self._ONE_SET) & _U32) | self._SET)
-            if seen == w:
-                break
-            w = seen
-        if self._load(self._WAITERS) != 0:
+        try:
+            w = self._atomics.load32(word)
+            while True:
+                seen = self._atomics.cas32(word, w, ((w + self._ONE_SET) & _U32) | self._SET)
+                if seen == w:
+                    break
+                w = seen
+            if self._load(self._WAITERS) != 0:
+                futex_wake(word, _WAKE_ALL)
+        except BaseException:
+            # Interrupted, perhaps after setting it: wake them anyway (a waiter woken for
+            # nothing looks and sleeps again), never leave one asleep on a set flag.
             futex_wake(word, _WAKE_ALL)
+            raise
 
     def clear(self):
         """Clears the flag."""
@@ -179,14 +186,27 @@ class Semaphore(_State):
             )
 
     def _try_take(self):
+        """Takes a permit if one is free; ``True`` if taken. Interrupted (a
+        ``KeyboardInterrupt`` raised as the swap returns), it gives back a permit it took."""
         word = self._address + self._COUNT
-        c = self._atomics.load32(word)
-        while c > 0:
-            seen = self._atomics.cas32(word, c, c - 1)
-            if seen == c:
-                return True
-            c = seen
-        return False
+        cell = ctypes.c_uint32()
+        tried = None
+        try:
+            c = self._atomics.load32(word)
+            while c > 0:
+                tried = c
+                cell.value = c
+                self._atomics.cas32_into(word, cell, c - 1)
+                if cell.value == c:
+                    return True
+                c = cell.value
+            return False
+        except BaseException:
+            # From `tried = c` to the swap's return nothing can raise: `cell` holds `tried`
+            # after the interrupt exactly when the swap took the permit.
+            if tried is not None and cell.value == tried:
+                self._give()
+            raise
 
     def acquire(self, blocking=True, timeout=None):
         """Takes a permit, waiting while there is none, for at most `timeout` seconds
@@ -208,20 +228,31 @@ class Semaphore(_State):
     def release(self):
         """Gives a permit back (adds one), waking one waiter. ``ValueError`` if that would
         bring the count past its bound (a BoundedSemaphore past its initial value)."""
-        word = self._address + self._COUNT
         bound = self._load(self._BOUND)
-        c = self._atomics.load32(word)
-        while True:
-            if c >= bound:
-                raise ValueError(
-                    "Semaphore released too many times: it holds %d permits, the most it may hold is %d" % (c, bound)
-                )
-            seen = self._atomics.cas32(word, c, c + 1)
-            if seen == c:
-                break
-            c = seen
-        if self._load(self._WAITERS) != 0:
+        self._give(bound)
+
+    def _give(self, bound=_U32):
+        """Adds a permit (up to `bound`) and wakes one waiter."""
+        word = self._address + self._COUNT
+        try:
+            c = self._atomics.load32(word)
+            while True:
+                if c >= bound:
+                    raise ValueError(
+                        "Semaphore released too many times: it holds %d permits, the most it may hold is %d"
+                        % (c, bound)
+                    )
+                seen = self._atomics.cas32(word, c, c + 1)
+                if seen == c:
+                    break
+                c = seen
+            if self._load(self._WAITERS) != 0:
+                futex_wake(word, 1)
+        except BaseException:
+            # Interrupted, perhaps after adding it: wake one anyway (a waiter woken for
+            # nothing looks and sleeps again), never leave one asleep beside a free permit.
             futex_wake(word, 1)
+            raise
 
     def get_value(self):
         """The number of free permits now."""
@@ -299,15 +330,24 @@ class Condition(_State):
     def _counts(self):
         return self._atomics.load64(self._address + self._COUNTS)
 
-    def _take_wakeup(self):
-        """Takes a wake-up if one is granted; ``True`` if taken."""
+    def _take_wakeup(self, took):
+        """Takes a wake-up if one is granted; ``True`` if taken. `took` (a one-element list)
+        is set to ``True`` by the very swap that takes it: a wait interrupted as the swap
+        returns knows it was notified."""
         word = self._address + self._COUNTS
+        cell = ctypes.c_uint64()
         c = self._atomics.load64(word)
         while c & _TOKENS:
-            seen = self._atomics.cas64(word, c, c - 1)
-            if seen == c:
+            cell.value = c
+            try:
+                self._atomics.cas64_into(word, cell, c - 1)
+            finally:
+                # Nothing can raise between the swap's return and this test.
+                if cell.value == c:
+                    took[0] = True
+            if took[0]:
                 return True
-            c = seen
+            c = cell.value
         return False
 
     def _leave(self, registered):
@@ -352,11 +392,12 @@ class Condition(_State):
         registered = atomics.load32(seq_word)
         atomics.add64(self._address + self._COUNTS, _WAITER)
         notified = None
+        took = [False]
         depth = lock._release_all()
         try:
             while True:
                 seen = atomics.load32(seq_word)
-                if seen != registered and self._take_wakeup():
+                if seen != registered and self._take_wakeup(took):
                     notified = True
                     break
                 left = time_left(deadline)
@@ -372,7 +413,10 @@ class Condition(_State):
                 finally:
                     atomics.add32(sleepers_word, _MINUS_ONE)
         finally:
-            if notified is None:  # interrupted (KeyboardInterrupt, ...): leave as a timeout does
+            if notified is None and not took[0]:
+                # Interrupted (KeyboardInterrupt, ...) before taking a wake-up: leave as a
+                # timeout does. (One taken is this waiter's: its place among the waiters went
+                # with it, and giving it back as well would count another waiter out.)
                 self._leave(registered)
             lock._reacquire(depth)
         return notified
@@ -403,18 +447,26 @@ class Condition(_State):
             raise ValueError("notify(n) needs a count of at least 0, not %r" % (n,))
         n = min(n, _U32)
         word = self._address + self._COUNTS
-        c = self._atomics.load64(word)
-        while True:
-            woken = min(c >> 32, n)
-            if woken == 0:
-                return
-            seen = self._atomics.cas64(word, c, c - woken * _WAITER + woken)
-            if seen == c:
-                break
-            c = seen
-        self._add(self._SEQ, 1)
-        if self._load(self._SLEEPERS) != 0:
-            futex_wake(self._address + self._SEQ, woken)
+        try:
+            c = self._atomics.load64(word)
+            while True:
+                woken = min(c >> 32, n)
+                if woken == 0:
+                    return
+                seen = self._atomics.cas64(word, c, c - woken * _WAITER + woken)
+                if seen == c:
+                    break
+                c = seen
+            self._add(self._SEQ, 1)
+            if self._load(self._SLEEPERS) != 0:
+                futex_wake(self._address + self._SEQ, woken)
+        except BaseException:
+            # Interrupted, perhaps after granting wake-ups: a new generation and every
+            # sleeper woken (one with nothing to take looks and sleeps again), never a grant
+            # the waiters sleep through.
+            self._add(self._SEQ, 1)
+            futex_wake(self._address + self._SEQ, _WAKE_ALL)
+            raise
 
     def notify_all(self):
         """Wakes every waiter. Call it holding the lock."""
@@ -493,37 +545,55 @@ class Barrier(_State):
         ever); this party's arrival index. ``BrokenBarrierError`` if the barrier is broken,
         breaks while waiting, or the timeout passes (which breaks it for everyone)."""
         deadline = deadline_after(timeout)
+        word = self._address + self._GENERATION
+
+        def too_late(round_):
+            # Break the round for everyone (unless it passed meanwhile).
+            def breaking():
+                if self._load(self._GENERATION) == round_:
+                    self._break_round()
+
+            self._locked(breaking)
 
         def arrive():
             if self._load(self._BROKEN) != 0:
                 raise BrokenBarrierError
-            index = self._add(self._ARRIVED, 1)
             round_ = self._load(self._GENERATION)
-            if index + 1 >= self._load(self._PARTIES):
-                # The last party: the round passes.
-                self._store(self._ARRIVED, 0)
-                self._add(self._GENERATION, 1)
-                futex_wake(self._address + self._GENERATION, _WAKE_ALL)
-                return index, None
-            return index, round_
+            try:
+                index = self._add(self._ARRIVED, 1)
+                if index + 1 >= self._load(self._PARTIES):
+                    # The last party: the round passes.
+                    self._store(self._ARRIVED, 0)
+                    self._add(self._GENERATION, 1)
+                    futex_wake(word, _WAKE_ALL)
+                    return index, None
+                return index, round_
+            except BaseException:
+                # Interrupted while arriving (under the lock): if the round passed, make sure
+                # everyone knows; else this party, perhaps counted, is leaving and the round
+                # cannot pass: break it, as a timeout does.
+                if self._load(self._GENERATION) != round_:
+                    futex_wake(word, _WAKE_ALL)
+                else:
+                    self._break_round()
+                raise
 
         index, round_ = self._locked(arrive)
         if round_ is None:
             return index
-        word = self._address + self._GENERATION
-        while self._load(self._GENERATION) == round_:
-            left = time_left(deadline)
-            if left is not None and left <= 0:
-                woke = False
-            else:
-                woke = futex_wait(word, round_, left)
-            if not woke and self._load(self._GENERATION) == round_:
-                # Too late: break the round for everyone (unless it passed meanwhile).
-                def too_late():
-                    if self._load(self._GENERATION) == round_:
-                        self._break_round()
-
-                self._locked(too_late)
+        try:
+            while self._load(self._GENERATION) == round_:
+                left = time_left(deadline)
+                if left is not None and left <= 0:
+                    woke = False
+                else:
+                    woke = futex_wait(word, round_, left)
+                if not woke and self._load(self._GENERATION) == round_:
+                    too_late(round_)
+        except BaseException:
+            # Interrupted while waiting: a party that leaves breaks the round (unless it passed).
+            too_late(round_)
+            raise
         if self._load(self._BROKEN_ROUND) == round_:
             raise BrokenBarrierError
         return index

@@ -66,6 +66,23 @@ class Operations:
         self.assertEqual(a.add64(d, 1 << 32), 0xFFFFFFFFFFFFFFFF)
         self.assertEqual(a.load64(d), 0xFFFFFFFF)
 
+    def test_a_swap_into_a_cell_leaves_the_value_found_there(self):
+        a, w = self.atomics, self.base
+        self.words[0] = 7
+        cell = ctypes.c_uint32(5)
+        a.cas32_into(w, cell, 6)  # fails: the value found, nothing stored
+        self.assertEqual((cell.value, self.words[0]), (7, 7))
+        a.cas32_into(w, cell, 0x89ABCDEF)  # succeeds: the cell keeps the expected value
+        self.assertEqual((cell.value, self.words[0]), (7, 0x89ABCDEF))
+        self.assertEqual(self.words[1:8], [0] * 7)
+        d = w + 8
+        cell = ctypes.c_uint64(0)
+        a.cas64_into(d, cell, 0xFFFFFFFF00000001)
+        self.assertEqual((cell.value, a.load64(d)), (0, 0xFFFFFFFF00000001))
+        a.cas64_into(d, cell, 2)
+        self.assertEqual((cell.value, a.load64(d)), (0xFFFFFFFF00000001, 0xFFFFFFFF00000001))
+        self.assertEqual(self.words[4:8], [0] * 4)
+
     def hammer(self, rounds):
         """Increments word 0 by compare-and-swap, word 1 by fetch-and-add and the 64-bit
         word 2..3 by a carry into its high half, `rounds` times each."""

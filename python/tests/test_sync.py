@@ -411,6 +411,178 @@ class BarrierTests(unittest.TestCase):
         self.assertEqual(str(caught.exception), "%r: a barrier of 0 parties" % name)
 
 
+class Interrupting:
+    """An atomics backend that raises ``KeyboardInterrupt`` right after a call of `name` (as a
+    signal handled as the call returns would), once, for the call where ``when(args, before)``
+    is true (`before`: the expected value a ``*_into`` call was given); every other call goes
+    through."""
+
+    def __init__(self, real, name, when=lambda args, before: True, first=None):
+        self._real = real
+        self._name = name
+        self._when = when
+        self._first = first  # called before the interrupted call, to order it with others
+        self.interrupted = False
+
+    def __getattr__(self, attr):
+        real = getattr(self._real, attr)
+        if attr != self._name or self.interrupted:
+            return real
+
+        def call(*args):
+            before = args[1].value if attr.endswith("_into") else None
+            if self._first is not None:
+                self._first()
+            result = real(*args)
+            if not self.interrupted and self._when(args, before):
+                self.interrupted = True
+                raise KeyboardInterrupt
+            return result
+
+        return call
+
+
+def swapped(args, before):
+    """For a ``*_into`` call: it swapped (its cell still holds the expected value)."""
+    return args[1].value == before
+
+
+class Interrupts(unittest.TestCase):
+    """A ``KeyboardInterrupt`` raised as any atomic operation returns leaves every primitive
+    whole: nothing taken is kept by the interrupted thread, no waiter sleeps through a change
+    it waits for, no count is wrong."""
+
+    def finishes(self, thread):
+        """The thread ends at once (it waits up to 30 s for what it was woken for)."""
+        thread.join(5)
+        self.assertFalse(thread.is_alive(), "a waiter slept through the change it waits for")
+
+    def interrupt(self, primitive, name, **kw):
+        proxy = Interrupting(primitive._atomics, name, **kw)
+        primitive._atomics = proxy
+        return proxy
+
+    def test_a_permit_taken_by_an_interrupted_acquire_is_given_back(self):
+        name = new_primitive(self, "semaphore", 1, 0, UNBOUNDED)
+        for blocking in (True, False):
+            s = sc.open_named(name)
+            proxy = self.interrupt(s, "cas32_into", when=swapped)
+            with self.assertRaises(KeyboardInterrupt):
+                s.acquire(blocking=blocking)
+            self.assertTrue(proxy.interrupted)
+            self.assertEqual(state_words(s, 4), [SSEM, 1, 0, UNBOUNDED])
+        self.assertIs(sc.open_named(name).acquire(blocking=False), True)
+
+    def test_an_interrupted_release_still_wakes_a_waiter(self):
+        name = new_primitive(self, "semaphore", 0, 0, UNBOUNDED)
+        waiter = sc.open_named(name)
+        thread, results = support.in_thread(waiter.acquire, True, 30)
+        self.assertTrue(wait_until(lambda: state_words(waiter, 4)[2] == 1))  # asleep
+        s = sc.open_named(name)
+        self.interrupt(s, "cas32")
+        with self.assertRaises(KeyboardInterrupt):
+            s.release()
+        self.finishes(thread)
+        self.assertEqual(results, [True])
+        self.assertEqual(state_words(s, 4), [SSEM, 0, 0, UNBOUNDED])
+
+    def test_an_interrupted_set_still_wakes_the_waiters(self):
+        name = new_primitive(self, "event", 0, 0, 0)
+        waiter = sc.open_named(name)
+        thread, results = support.in_thread(waiter.wait, 30)
+        self.assertTrue(wait_until(lambda: state_words(waiter, 4)[2] == 1))
+        e = sc.open_named(name)
+        self.interrupt(e, "cas32")
+        with self.assertRaises(KeyboardInterrupt):
+            e.set()
+        self.finishes(thread)
+        self.assertEqual(results, [True])
+        self.assertEqual(state_words(e, 4), [SEVT, 0b11, 0, 0])
+
+    def test_an_interrupted_notify_still_wakes_the_waiter(self):
+        name = new_primitive(self, "condition", 0, 0, 0)
+        waiter = sc.open_named(name)
+
+        def wait():
+            with waiter:
+                return waiter.wait(30)
+
+        thread, results = support.in_thread(wait)
+        self.assertTrue(wait_until(lambda: state_words(waiter, 4)[3] == 1))
+        c = sc.open_named(name)
+        self.interrupt(c, "cas64")  # the grant: wake-ups given, the generation not yet bumped
+        with self.assertRaises(KeyboardInterrupt):
+            with c:
+                c.notify()
+        self.finishes(thread)
+        self.assertEqual(results, [True])
+        self.assertEqual(state_words(c, 4)[2:], [0, 0])  # no waiter, no wake-up left
+
+    def test_a_wait_interrupted_after_taking_its_wake_up_counts_no_other_waiter_out(self):
+        name = new_primitive(self, "condition", 0, 0, 0)
+        first, second, c = sc.open_named(name), sc.open_named(name), sc.open_named(name)
+        second_counted = threading.Event()
+        proxy = self.interrupt(first, "cas64_into", when=swapped, first=lambda: second_counted.wait(10))
+
+        def wait(cond):
+            with cond:
+                return cond.wait(10)
+
+        one, one_results = support.in_thread(wait, first)
+        self.assertTrue(wait_until(lambda: state_words(c, 4)[3] == 1))
+        with c:
+            c.notify()  # for `first`, which wakes and stops just before taking it
+        two, two_results = support.in_thread(wait, second)
+        self.assertTrue(wait_until(lambda: state_words(c, 4)[3] == 1))  # `second` counted
+        second_counted.set()
+        one.join(30)
+        self.assertTrue(proxy.interrupted)
+        self.assertEqual([type(r) for r in one_results], [KeyboardInterrupt])
+        self.assertEqual(state_words(c, 4)[2:], [0, 1])  # `second` still counted, no wake-up
+        with c:
+            c.notify()
+        two.join(30)
+        self.assertEqual(two_results, [True])
+        self.assertEqual(state_words(c, 4)[2:], [0, 0])
+
+    def test_a_party_interrupted_while_waiting_breaks_the_round(self):
+        name = new_primitive(self, "barrier", 3, 0, 0, 0, UNBOUNDED)
+        other = sc.open_named(name)
+        thread, results = support.in_thread(other.wait, 30)
+        self.assertTrue(wait_until(lambda: other.n_waiting == 1))
+        real_wait = sc._sync.futex_wait
+        main = threading.current_thread()
+
+        def interrupted_wait(*args):
+            if threading.current_thread() is main:
+                raise KeyboardInterrupt
+            return real_wait(*args)
+
+        sc._sync.futex_wait = interrupted_wait
+        self.addCleanup(setattr, sc._sync, "futex_wait", real_wait)
+        b = sc.open_named(name)
+        with self.assertRaises(KeyboardInterrupt):
+            b.wait(10)
+        self.finishes(thread)
+        self.assertEqual([type(r) for r in results], [sc.BrokenBarrierError])
+        self.assertEqual(state_words(b, 6), [SBAR, 3, 0, 1, 1, 0])
+
+    def test_the_last_party_interrupted_as_the_round_passes_still_releases_the_others(self):
+        name = new_primitive(self, "barrier", 2, 0, 0, 0, UNBOUNDED)
+        other = sc.open_named(name)
+        thread, results = support.in_thread(other.wait, 30)
+        self.assertTrue(wait_until(lambda: other.n_waiting == 1))
+        b = sc.open_named(name)
+        calls = []
+        # The second add of the arrival: the generation's (the first counts this party).
+        self.interrupt(b, "add32", when=lambda args, before: calls.append(args) or len(calls) == 2)
+        with self.assertRaises(KeyboardInterrupt):
+            b.wait(10)
+        self.finishes(thread)
+        self.assertEqual(results, [0])
+        self.assertEqual(state_words(b, 6), [SBAR, 2, 0, 1, 0, UNBOUNDED])
+
+
 class Tags(unittest.TestCase):
     def test_a_state_with_another_tag_is_refused(self):
         image, _, data = support.primitive_image("event", b"SSEM" + bytes(12))
