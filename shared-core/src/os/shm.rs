@@ -66,13 +66,11 @@ pub(crate) fn publish(tmp: &str, name: &str) -> Result<()> {
 
 /// Creates a shared-memory object with no name yet (`O_TMPFILE` in `/dev/shm`), with the
 /// permissions `mode` less the umask's; [`publish_unnamed`] names it. `None` where that is not
-/// possible (a kernel or file system without unnamed files, no `/proc` to name one by, or a
-/// sandbox that forbids it):
-/// the caller then builds the object under a hidden name instead. A process that dies before
-/// naming it leaves nothing behind.
+/// possible (a kernel or file system without unnamed files, no way to name one, or a sandbox
+/// that forbids it): the caller then builds the object under a hidden name instead. A process
+/// that dies before naming it leaves nothing behind.
 pub(crate) fn create_unnamed(mode: u32) -> Result<Option<OwnedFd>> {
-    static WORKS: OnceLock<bool> = OnceLock::new();
-    if !*WORKS.get_or_init(unnamed_files_work) {
+    if linker().is_none() {
         return Ok(None);
     }
     match open_unnamed(mode) {
@@ -90,35 +88,62 @@ fn open_unnamed(mode: u32) -> nix::Result<OwnedFd> {
     )
 }
 
-/// Whether this system lets a process make an unnamed file in `/dev/shm` and name it through
-/// `/proc` (a kernel, file system or sandbox may refuse either): tried once per process,
-/// under a hidden name removed at once, so that no creation fails half-way for it.
-fn unnamed_files_work() -> bool {
-    let Ok(fd) = open_unnamed(0o600) else {
-        return false;
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let probe = format!(".sctmp-probe-{}-{nanos}", std::process::id());
-    let named = publish_unnamed(fd.as_fd(), &probe).is_ok();
-    if named {
-        let _ = unlink(&probe);
-    }
-    named
+/// How a process gives an unnamed object its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Linker {
+    /// `linkat` of the descriptor itself (`AT_EMPTY_PATH`), the cheaper of the two: allowed
+    /// since Linux 6.10 to the process that opened the file, before that only with
+    /// `CAP_DAC_READ_SEARCH` (root, in most containers).
+    Descriptor,
+    /// `linkat` of `/proc/self/fd/N` (`AT_SYMLINK_FOLLOW`): allowed to every process that has
+    /// `/proc`, at the cost of a walk through it.
+    Proc,
+}
+
+/// The way this process names unnamed objects, `None` if it cannot make or name them (a
+/// kernel, file system or sandbox may refuse either): tried once per process on a probe
+/// object under a hidden name removed at once, so that no creation fails half-way for it.
+fn linker() -> Option<Linker> {
+    static LINKER: OnceLock<Option<Linker>> = OnceLock::new();
+    *LINKER.get_or_init(|| {
+        let fd = open_unnamed(0o600).ok()?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let probe = format!(".sctmp-probe-{}-{nanos}", std::process::id());
+        // A refused link leaves the object unnamed (and linkable): the next way is tried on it.
+        [Linker::Descriptor, Linker::Proc].into_iter().find(|&how| {
+            let named = link_unnamed(fd.as_fd(), &probe, how).is_ok();
+            if named {
+                let _ = unlink(&probe);
+            }
+            named
+        })
+    })
 }
 
 /// Gives the unnamed object open at `fd` (made by [`create_unnamed`]) the name `name`,
 /// atomically, failing with `EEXIST` if `name` exists: an opener sees either nothing under
 /// `name` or the complete object.
 pub(crate) fn publish_unnamed(fd: BorrowedFd<'_>, name: &str) -> Result<()> {
-    nix::unistd::linkat(
-        AT_FDCWD,
-        format!("/proc/self/fd/{}", fd.as_raw_fd()).as_str(),
-        AT_FDCWD,
-        format!("{SHM_DIR}/{name}").as_str(),
-        AtFlags::AT_SYMLINK_FOLLOW,
-    )
+    link_unnamed(fd, name, linker().unwrap_or(Linker::Proc))
+}
+
+/// [`publish_unnamed`] the way `how`.
+pub(crate) fn link_unnamed(fd: BorrowedFd<'_>, name: &str, how: Linker) -> Result<()> {
+    let to = format!("{SHM_DIR}/{name}");
+    match how {
+        Linker::Descriptor => {
+            nix::unistd::linkat(fd, "", AT_FDCWD, to.as_str(), AtFlags::AT_EMPTY_PATH)
+        }
+        Linker::Proc => nix::unistd::linkat(
+            AT_FDCWD,
+            format!("/proc/self/fd/{}", fd.as_raw_fd()).as_str(),
+            AT_FDCWD,
+            to.as_str(),
+            AtFlags::AT_SYMLINK_FOLLOW,
+        ),
+    }
     .map_err(err("link (publish a shared-memory object)"))
 }
 
@@ -133,4 +158,58 @@ pub(crate) fn is_directory(name: &str) -> bool {
 /// Removes the name `name` (the memory goes when the last process unmaps it).
 pub(crate) fn unlink(name: &str) -> Result<()> {
     shm_unlink(path(name).as_str()).map_err(err("shm_unlink"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+    use crate::error::Error;
+
+    /// Each way of naming an unnamed object names that very object, and refuses a name that
+    /// exists; the way this process chose is one of them.
+    #[test]
+    fn each_linker_publishes_the_object_itself_and_only_under_a_free_name() {
+        let Ok(fd) = open_unnamed(0o600) else {
+            eprintln!("not checked: this system has no unnamed files in /dev/shm");
+            return;
+        };
+        drop(fd);
+        for how in [Linker::Descriptor, Linker::Proc] {
+            let fd = open_unnamed(0o600).unwrap();
+            let mut file = std::fs::File::from(fd);
+            file.write_all(b"linked whole").unwrap();
+            let name = format!("sharedctypes-unit-linker-{how:?}-{}", std::process::id());
+            match link_unnamed(file.as_fd(), &name, how) {
+                Ok(()) => {}
+                Err(Error::Os { errno, .. })
+                    if how == Linker::Descriptor
+                        && (errno == libc::ENOENT || errno == libc::EPERM) =>
+                {
+                    eprintln!(
+                        "not checked: {how:?} needs Linux 6.10 or CAP_DAC_READ_SEARCH: not here"
+                    );
+                    continue;
+                }
+                Err(e) => panic!("{how:?}: {e}"),
+            }
+            let mut seen = String::new();
+            std::fs::File::open(format!("{SHM_DIR}/{name}"))
+                .unwrap()
+                .read_to_string(&mut seen)
+                .unwrap();
+            assert_eq!(seen, "linked whole", "{how:?}");
+            let other = open_unnamed(0o600).unwrap();
+            match link_unnamed(other.as_fd(), &name, how) {
+                Err(Error::Os { errno, .. }) => assert_eq!(errno, libc::EEXIST, "{how:?}"),
+                other => panic!("{how:?}: linked over an existing name: {other:?}"),
+            }
+            unlink(&name).unwrap();
+        }
+        assert!(
+            linker().is_some(),
+            "unnamed files work here, so a way to name them does"
+        );
+    }
 }
