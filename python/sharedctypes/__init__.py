@@ -48,6 +48,7 @@ holder repairs the data and calls ``clear_owner_died()``. Meanwhile ``.value`` a
 which take the lock internally and cannot repair, raise ``OwnerDiedError``.
 """
 
+import atexit
 import collections
 import ctypes
 import ctypes.util
@@ -689,6 +690,17 @@ _FUTEX_TID_MASK = 0x3FFFFFFF
 _MUTEX_INCONSISTENT = 0x7FFFFFFF
 
 
+def _holder_tid(owner, word):
+    """The kernel thread id of the thread that holds the mutex whose ``__owner`` and
+    ``__lock`` are the ``ctypes`` views `owner` and `word` (0 if free): ``__owner``, except
+    between an ``EOWNERDEAD`` and ``pthread_mutex_consistent``, when glibc sets it to
+    0x7fffffff and only the futex word of a robust mutex still says who holds it."""
+    tid = owner.value
+    if tid == _MUTEX_INCONSISTENT:
+        return word.value & _FUTEX_TID_MASK
+    return tid
+
+
 class _Cell(ctypes.Structure):
     """The 56-byte cell of a lock: the pthread mutex, then sharedctypes' bookkeeping."""
 
@@ -715,6 +727,44 @@ def _record_death(address, cell):
         raise OSError(ctypes.get_errno(), "pthread_mutex_consistent failed")
 
 
+# --- Mappings at exit -----------------------------------------------------------------------
+#
+# The kernel releases the robust mutexes a dying thread holds by walking its list of them, in
+# shared memory: a mutex whose memory is no longer mapped then stays locked for ever. At a normal
+# exit the interpreter frees its objects, and an mmap freed is unmapped, before the process's
+# threads end: a lock a thread holds then (the main thread after ``sys.exit`` or an uncaught
+# ``KeyboardInterrupt`` inside ``with lock:``, a daemon thread in the middle of a put) would never
+# be released. So at exit every mapping that can hold a lock is kept (its reference count raised
+# for good): the kernel unmaps it when the process ends, after the walk. (Rust keeps a held
+# lock's memory mapped the same way.)
+
+_mapped = weakref.WeakSet()  # every _Mapping, and the keep-alives of locks made over other memory
+_exiting = False
+_py_incref = ctypes.pythonapi.Py_IncRef
+_py_incref.argtypes = [ctypes.py_object]
+_py_incref.restype = None
+
+
+def _keep_mapped_at_exit(obj):
+    """Registers `obj`, which keeps shared memory mapped, to be kept at exit (kept at once if
+    the interpreter is exiting already)."""
+    if _exiting:
+        _py_incref(obj)
+        return
+    try:
+        _mapped.add(obj)
+    except TypeError:  # pragma: no cover - an object that cannot be weakly referenced
+        _py_incref(obj)  # kept for good rather than risk a lock that is never released
+
+
+@atexit.register
+def _keep_mappings():
+    global _exiting
+    _exiting = True
+    for obj in list(_mapped):
+        _py_incref(obj)
+
+
 class Lock:
     """A robust, process-shared lock: the Rust ``Lock`` or ``RLock`` (``recursive``), alone
     (a named lock, from ``open_named``) or the lock of a value, an array, a Condition or a
@@ -733,6 +783,8 @@ class Lock:
         self._word = ctypes.c_int32.from_address(address)
         self._count = ctypes.c_uint32.from_address(address + _MUTEX_COUNT)
         self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
+        if not isinstance(keep_alive, _Mapping):
+            _keep_mapped_at_exit(keep_alive)
         self._keep_alive = keep_alive
         self.recursive = recursive
         want = _TAG_RLOCK if recursive else _TAG_LOCK
@@ -749,7 +801,7 @@ class Lock:
         taken, a warning turned into an error) gives back what it took: a live process never
         keeps a lock it does not know it holds, which would stop every other process for good.
         """
-        before = (self._word.value, self._count.value, self._cell.depth)
+        before = (_holder_tid(self._owner, self._word), self._count.value, self._cell.depth)
         try:
             return self._acquire(blocking, timeout, warn)
         except BaseException:
@@ -792,15 +844,15 @@ class Lock:
         return True
 
     def _give_back(self, before):
-        """After an acquisition interrupted anywhere (`before`: the mutex's futex word and
-        recursion count and the cell's depth, read before it): if it took a level of the lock,
+        """After an acquisition interrupted anywhere (`before`: the thread that held the mutex,
+        its recursion count and the cell's depth, read before it): if it took a level of the lock,
         releases that level as ``release`` would, the death it found (if any) recorded first."""
         if not _GLIBC:  # pragma: no cover - without glibc's layout the holder is not known
             return
         tid = threading.get_native_id()
-        if self._word.value & _FUTEX_TID_MASK != tid:
+        if _holder_tid(self._owner, self._word) != tid:
             return  # not taken (or already given back)
-        held_before = before[0] & _FUTEX_TID_MASK == tid
+        held_before = before[0] == tid
         if held_before and (not self.recursive or self._count.value <= before[1]):
             return  # held before, and no level more: this acquisition took nothing
         if self._owner.value == _MUTEX_INCONSISTENT:
@@ -899,6 +951,7 @@ class _Mapping:
         self.mm = mmap.mmap(fd, self.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         self._base = ctypes.c_char.from_buffer(self.mm)
         self.address = ctypes.addressof(self._base)
+        _keep_mapped_at_exit(self)
 
     @classmethod
     def of(cls, fd, st=None):

@@ -55,10 +55,12 @@ from . import (
     InvalidHandle,
     MessageTooLarge,
     ParticipantDied,
+    _MUTEX_INCONSISTENT,
     _MUTEX_OWNER,
     _Cell,
     _record_death,
     _check_ctype,
+    _holder_tid,
     _libc,
 )
 from . import _atomic
@@ -112,6 +114,7 @@ class _LeanLock:
         self._depth = ctypes.c_uint32.from_address(address + _Cell.depth.offset)
         self._died = ctypes.c_int32.from_address(address + _Cell.died.offset)
         self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
+        self._word = ctypes.c_int32.from_address(address)
         self._lock = _libc.pthread_mutex_lock
         self._unlock = _libc.pthread_mutex_unlock
 
@@ -143,13 +146,23 @@ class _LeanLock:
         if rc != 0:
             raise RuntimeError("pthread_mutex_unlock of the %s failed (%s)" % (self._what, os.strerror(rc)))
 
-    def release_if_held(self):
-        """Releases the lock if this thread holds it (glibc's owner is this thread): how an
-        operation ends whatever happened in it, a ``KeyboardInterrupt`` between taking the
-        lock and the ``try`` included (a live process that kept the lock would stop every
-        other process for good)."""
-        if self._owner.value == threading.get_native_id():
-            self.release()
+    def before(self):
+        """Who holds the lock before an operation takes it, for ``give_back``."""
+        return _holder_tid(self._owner, self._word)
+
+    def give_back(self, before):
+        """Releases the lock if this operation took it: if this thread holds it now and did
+        not `before`. How an operation ends whatever happened in it: a ``KeyboardInterrupt``
+        between taking the lock and the ``try``, or in the middle of recording a death (glibc's
+        owner is then not yet this thread: the futex word says who holds it), included (a live
+        process that kept the lock would stop every other process for good); a re-entrant call
+        that failed (``EDEADLK``) gives back nothing of the outer call's."""
+        tid = threading.get_native_id()
+        if _holder_tid(self._owner, self._word) != tid or before == tid:
+            return
+        if self._owner.value == _MUTEX_INCONSISTENT:
+            _record_death(self._mutex, _Cell.from_address(self._mutex))
+        self.release()
 
 
 class _Ring:
@@ -355,6 +368,7 @@ class _Ring:
         load32, load64 = self._load32, self._load64
         capacity = self._capacity
         lock = self._putters_lock
+        before = lock.before()
         try:
             lock.acquire()
             if load32(self._closed_at) != 0:
@@ -374,7 +388,7 @@ class _Ring:
             self._store64(self._tail_at, tail, tail + need, "tail")
             return True
         finally:
-            lock.release_if_held()
+            lock.give_back(before)
 
     def _get(self, read, block, timeout):
         """Takes what ``read(head, used)`` reads under the getters' lock (it returns
@@ -413,6 +427,7 @@ class _Ring:
         load32, load64 = self._load32, self._load64
         lock = self._getters_lock
         while True:
+            before = lock.before()
             try:
                 lock.acquire()
                 head = load64(self._head_at)
@@ -435,7 +450,7 @@ class _Ring:
                 if load64(self._tail_at) == head:
                     raise Closed()
             finally:
-                lock.release_if_held()
+                lock.give_back(before)
 
     # -- the API both queues share ----------------------------------------------------------
 
@@ -827,6 +842,7 @@ class BytesQueue(_Ring):
         """Messages in the queue now, counted under the getters' lock (another process may
         change it at once). Like every operation that takes that lock, reports a getter's
         death once (``ParticipantDied``)."""
+        before = self._getters_lock.before()
         try:
             self._getters_lock.acquire()
             head = self._load64(self._head_at)
@@ -837,7 +853,7 @@ class BytesQueue(_Ring):
                 count += 1
             return count
         finally:
-            self._getters_lock.release_if_held()
+            self._getters_lock.give_back(before)
 
     def empty(self):
         """True if no message is in the queue now."""

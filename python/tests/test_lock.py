@@ -332,5 +332,31 @@ os._exit(0)                  # ...and gone without releasing
         self.assertEqual(cell_fields(mm, f["lock_offset"]), (0, 0, 0, 0, TAG_LOCK))
 
 
+class HolderThatExitsNormally(unittest.TestCase):
+    """A process that ends normally (``sys.exit``, an uncaught exception) while it holds a
+    lock: its memory stays mapped until the process ends, so the kernel releases the lock as
+    it does for a killed holder, and the next acquirer is told."""
+
+    def test_the_next_acquirer_is_told_the_holder_died(self):
+        for ending in ("sys.exit(5)", "raise KeyboardInterrupt", "raise SystemExit(3)"):
+            name, f = forge(self, "f64", lock=1)
+            code = "import sys, sharedctypes as sc\nobj = sc.open_named(sys.argv[1])\nobj.get_lock().acquire()\n" + ending
+            child = subprocess.Popen(
+                [sys.executable, "-c", code, name],
+                env=dict(os.environ, PYTHONPATH=support.PACKAGE_DIR),
+                stderr=subprocess.DEVNULL,
+            )
+            self.assertNotEqual(child.wait(30), 0, ending)
+            obj = sc.open_named(name)
+            lock = obj.get_lock()
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                self.assertTrue(lock.acquire(timeout=5), "%s: the lock is held for good" % ending)
+            self.assertEqual([w.category for w in seen], [sc.OwnerDiedWarning], ending)
+            self.assertEqual(lock.dead_owner_pid, child.pid, ending)
+            lock.clear_owner_died()
+            lock.release()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -7,12 +7,17 @@ operation.
 """
 
 import ctypes
+import errno
 import mmap
 import os
 import queue
 import random
 import signal
 import struct
+import subprocess
+import sys
+import textwrap
+import threading
 import time
 import unittest
 
@@ -574,6 +579,92 @@ class Processes(unittest.TestCase):
         pid = fork(lambda: q.put(2))  # another process is not blocked
         self.assertEqual(os.WEXITSTATUS(reap(pid)), 0)
         self.assertEqual(q.get_many(4), [2])
+
+    def test_an_interrupt_while_recording_a_holders_death_still_releases_the_lock(self):
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        q.put(7)
+        self.assertEqual(os.WEXITSTATUS(reap(fork(q._getters_lock.acquire))), 0)  # dies holding it
+        real = sc._queue._record_death
+        calls = []
+
+        def interrupted(address, cell):
+            calls.append(cell.holder)
+            if len(calls) == 1:  # the first bytecode: glibc's owner is not yet this thread
+                raise KeyboardInterrupt
+            real(address, cell)
+
+        sc._queue._record_death = interrupted
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                q.get_nowait()
+        finally:
+            sc._queue._record_death = real
+        self.assertEqual(len(calls), 2)  # recorded when the lock was given back
+        owner, holder, depth, died, _ = f.cell(getters=True)
+        self.assertEqual((owner, holder, depth), (0, 0, 0))
+        self.assertGreater(died, 0)  # still recorded: the next get reports it
+        with self.assertRaises(sc.ParticipantDied):
+            q.get(timeout=5)
+        self.assertEqual(q.get(timeout=5), 7)
+
+    def test_a_failed_re_entrant_put_leaves_the_outer_put_its_lock(self):
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        real = sc._queue._Ring._store64
+        seen = {}
+
+        def store64(ring, at, old, new, what):
+            if what == "tail" and not seen:  # as a signal handler between two bytecodes would
+                with self.assertRaises(OSError) as caught:
+                    q.put(99)
+                seen["errno"] = caught.exception.errno
+                seen["held"] = f.cell()[0] == threading.get_native_id()
+            return real(ring, at, old, new, what)
+
+        sc._queue._Ring._store64 = store64
+        try:
+            q.put(1)
+        finally:
+            sc._queue._Ring._store64 = real
+        self.assertEqual(seen, {"errno": errno.EDEADLK, "held": True})
+        self.assertEqual(f.cell(), (0, 0, 0, 0, support.TAG_LOCK))
+        self.assertEqual(q.get_many(4), [1])
+
+    def test_a_process_that_exits_normally_holding_a_lock_is_reported_as_dead(self):
+        # At exit the interpreter frees its objects: a mapping unmapped before the threads end
+        # would keep the kernel from releasing the lock.
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        for ending in ("sys.exit(0)", "raise KeyboardInterrupt", "exit_in_a_daemon_thread()"):
+            code = textwrap.dedent(
+                """
+                import sys, threading, time, sharedctypes as sc
+                q = sc.open_named(sys.argv[1])
+                def exit_in_a_daemon_thread():
+                    threading.Thread(target=q._putters_lock.acquire, daemon=True).start()
+                    time.sleep(0.2)
+                    sys.exit(0)
+                if %r != "exit_in_a_daemon_thread()":
+                    q._putters_lock.acquire()
+                %s
+                """
+                % (ending, ending)
+            )
+            child = subprocess.run(
+                [sys.executable, "-c", code, f.name],
+                env=dict(os.environ, PYTHONPATH=support.PACKAGE_DIR),
+                stderr=subprocess.DEVNULL,
+                timeout=30,
+            )
+            self.assertNotEqual(child.returncode, -9, ending)
+            # The kernel marked the futex word owner-died (else a put would wait for good).
+            word = struct.unpack("<I", f.read(f.lock_offset, 4))[0]
+            self.assertEqual(word & 0x40000000, 0x40000000, "%s: the lock is held for good" % ending)
+            with self.assertRaises(sc.ParticipantDied, msg=ending):
+                q.put(1, timeout=5)
+            q.put(1, timeout=5)
+            self.assertEqual(q.get_many(4), [1], ending)
 
     def test_a_process_killed_inside_a_put_loop_is_reported_at_most_once_and_the_queue_stays_whole(self):
         f = Forged(self, 4, BIG, type_name="Big")
