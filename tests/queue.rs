@@ -636,3 +636,44 @@ fn killed_producers_leave_a_gapless_stream_with_at_most_their_item_in_flight() {
         );
     }
 }
+
+/// A `BytesQueue` whose `tail` and `head` another writer set to a byte that is not a multiple
+/// of 8 refuses both a put (which would overwrite the last word of the message before) and a
+/// get, naming the position, and writes nothing.
+#[test]
+fn a_bytes_queue_refuses_a_message_position_that_is_not_a_multiple_of_8() {
+    use std::os::unix::fs::FileExt;
+    let name = format!("sharedctypes-test-queue-misaligned-{}", std::process::id());
+    let q = BytesQueue::create_named(&name, 64).unwrap();
+    q.put(b"before").unwrap();
+    assert_eq!(q.get().unwrap(), b"before");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
+        .unwrap();
+    let mut word = [0u8; 8];
+    file.read_exact_at(&mut word, 72).unwrap();
+    let state = u64::from_le_bytes(word);
+    for at in [64, 128] {
+        // `tail`, then `head`: 19 (16, the position now, plus 3).
+        file.write_all_at(&19u64.to_le_bytes(), state + at).unwrap();
+    }
+    let ring = std::fs::read(format!("/dev/shm/{name}")).unwrap();
+    let refused = |e: Error| {
+        assert_eq!(
+            e,
+            Error::InvalidHandle {
+                reason: "the BytesQueue's state is corrupt: its next message is at byte 19, not a multiple of 8".into()
+            }
+        )
+    };
+    refused(q.put(b"after").unwrap_err());
+    assert_eq!(
+        std::fs::read(format!("/dev/shm/{name}")).unwrap(),
+        ring,
+        "written"
+    );
+    file.write_all_at(&27u64.to_le_bytes(), state + 64).unwrap(); // one message "there"
+    refused(q.get().unwrap_err());
+}

@@ -23,6 +23,25 @@ fn footprint(len: usize) -> Option<u64> {
         .checked_add(PREFIX)
 }
 
+/// The error for a state another process left inconsistent.
+fn corrupt(what: String) -> Error {
+    Error::InvalidHandle {
+        reason: format!("the BytesQueue's state is corrupt: {what}"),
+    }
+}
+
+/// Refuses a message position (`tail` for a put, `head` for a get) that is not a multiple
+/// of 8: only a writer of the state that is not a queue's puts one there, and a message
+/// written at it would overwrite the last word of the one before.
+fn check_position(pos: u64) -> Result<()> {
+    if pos % 8 != 0 {
+        return Err(corrupt(format!(
+            "its next message is at byte {pos}, not a multiple of 8"
+        )));
+    }
+    Ok(())
+}
+
 /// A bounded multi-producer, multi-consumer FIFO of byte messages in shared memory, each of
 /// any length up to what the queue holds (Python's `multiprocessing.Queue`, whose items are
 /// pickled to bytes). Messages are copied into a ring of `capacity_bytes`, each behind an
@@ -114,6 +133,7 @@ impl BytesQueue {
                 capacity: self.ring.capacity() as usize,
             })?;
         self.ring.put(need, wait, |_, at: At| {
+            check_position(at.pos)?;
             let mut words = self.words(at.pos / 8, 1 + message.len().div_ceil(8));
             if let Some(length) = words.next() {
                 length.store(message.len() as u64, Ordering::Relaxed);
@@ -137,15 +157,7 @@ impl BytesQueue {
 
     fn get_wait(&self, wait: Wait) -> Result<Option<Vec<u8>>> {
         self.ring.get(wait, |_, at: At| {
-            let corrupt = |what: String| Error::InvalidHandle {
-                reason: format!("the BytesQueue's state is corrupt: {what}"),
-            };
-            if at.pos % 8 != 0 {
-                return Err(corrupt(format!(
-                    "its next message is at byte {}, not a multiple of 8",
-                    at.pos
-                )));
-            }
+            check_position(at.pos)?;
             let first = at.pos / 8;
             let len = self
                 .words(first, 1)
