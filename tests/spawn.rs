@@ -402,6 +402,10 @@ fn command_child() {
                 }
             }
         }
+        "double" => {
+            let n: RawValue<u64> = inherited("n").unwrap();
+            n.set(n.get() * 2);
+        }
         "spawn_args" => {
             let args = std::env::args().count() as u32;
             assert!(args > 1, "{:?}", std::env::args().collect::<Vec<_>>());
@@ -440,6 +444,48 @@ fn handed_files(name: &str) -> Vec<(i32, u64)> {
             (fd, size)
         })
         .collect()
+}
+
+/// A parent of one thread hands objects over with no `pre_exec` hook (so that std may start
+/// the program with `posix_spawn`): the program gets them, and they are close-on-exec again
+/// in the parent afterwards. A parent of several threads (this test's harness) hands them
+/// over through the hook.
+#[test]
+fn a_parent_of_one_thread_or_of_several_hands_objects_to_a_program() {
+    let n = heap::isolated(|| RawValue::new(21u64)).unwrap();
+    // The descriptors of this process a program would inherit.
+    let inheritable = || -> Vec<i32> {
+        let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter_map(|fd| fd.file_name().to_str()?.parse().ok())
+            .collect();
+        fds.into_iter()
+            // SAFETY: F_GETFD on a descriptor number touches no memory (a closed one fails).
+            .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } == 0)
+            .collect()
+    };
+    let single = Process::start(|| {
+        let before = inheritable();
+        let program = Process::command(this_test_binary("double"))
+            .share("n", &n)
+            .unwrap()
+            .spawn()
+            .unwrap();
+        assert_eq!(finish(&program), 0);
+        assert_eq!(n.get(), 42);
+        assert_eq!(inheritable(), before, "descriptors left inheritable");
+    })
+    .unwrap();
+    assert_eq!(finish(&single), 0);
+    assert_eq!(n.get(), 42);
+    let program = Process::command(this_test_binary("double"))
+        .share("n", &n)
+        .unwrap()
+        .spawn()
+        .unwrap();
+    assert_eq!(finish(&program), 0);
+    assert_eq!(n.get(), 84);
 }
 
 #[test]
@@ -1021,6 +1067,8 @@ fn spawn_from_a_shared_library_is_refused_at_once_saying_why() {
             "--manifest-path",
             concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
         ])
+        // Beside this test's own binary: in target/release under `cargo test --release`.
+        .args((!cfg!(debug_assertions)).then_some("--release"))
         .output()
         .unwrap();
     assert!(

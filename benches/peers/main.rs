@@ -262,15 +262,24 @@ fn main() {
         }
     }
     if want("command") {
-        let (cmd, cmd_floor) = paired(|| ours::command(n(200)), || floors::command(n(200)));
-        rows.push(Row::new(
-            "start and join a program (`true`)",
-            "µs",
-            cmd / 1000.0,
-            "std::process::Command",
-            cmd_floor / 1000.0,
-            1.05,
-        ));
+        for (share, what) in [
+            (false, "start and join a program (`true`)"),
+            (
+                true,
+                "start and join a program (`true`) handed one shared value",
+            ),
+        ] {
+            let (cmd, cmd_floor) =
+                paired(|| ours::command(n(200), share), || floors::command(n(200)));
+            rows.push(Row::new(
+                what,
+                "µs",
+                cmd / 1000.0,
+                "std::process::Command",
+                cmd_floor / 1000.0,
+                1.05,
+            ));
+        }
     }
 
     println!("load average: {}; {cpus} CPUs", load.trim());

@@ -147,11 +147,17 @@ pub fn named(cycles: usize) -> f64 {
     })
 }
 
-/// `Process::command(true)` started and joined: ns per program.
-pub fn command(runs: usize) -> f64 {
+/// `Process::command(true)` started and joined, handed one shared value if `share`: ns per
+/// program.
+pub fn command(runs: usize, share: bool) -> f64 {
+    let v = sharedctypes::heap::isolated(|| RawValue::new(1u64)).unwrap();
     ns_per_op(runs, || {
         for _ in 0..runs {
-            let p = Process::command(Command::new("true")).spawn().unwrap();
+            let mut cmd = Process::command(Command::new("true"));
+            if share {
+                cmd = cmd.share("v", &v).unwrap();
+            }
+            let p = cmd.spawn().unwrap();
             assert_eq!(p.join().unwrap(), 0);
         }
     })

@@ -257,6 +257,20 @@ pub(crate) unsafe fn fork_sibling(tid_slot: usize) -> Result<Forked> {
     }
 }
 
+/// True if this process has one thread (`num_threads` of `/proc/self/stat`); false if that
+/// cannot be read.
+pub(crate) fn single_threaded() -> bool {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    // The command name, in parentheses, may hold anything: the fields that follow its last
+    // `)` start with the 3rd (`state`); `num_threads` is the 20th.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    rest.split_ascii_whitespace().nth(17) == Some("1")
+}
+
 /// Marks every descriptor from 3 up close-on-exec (`close_range`, Linux 5.11; `nix` has no
 /// wrapper). Async-signal-safe: for use between fork and exec.
 pub(crate) fn cloexec_from_3() -> bool {
@@ -270,4 +284,22 @@ pub(crate) fn cloexec_from_3() -> bool {
         )
     };
     rc == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test harness runs this on a thread of its own: two threads at least. A forked child
+    /// has one.
+    #[test]
+    fn a_forked_child_is_single_threaded_and_the_harness_is_not() {
+        assert!(!single_threaded());
+        // SAFETY: the child only reads /proc/self/stat (malloc is usable in a forked child
+        // with glibc) and ends with `_exit`.
+        match unsafe { fork() }.unwrap() {
+            Forked::Child => exit_now(if single_threaded() { 0 } else { 1 }),
+            Forked::Parent(child) => assert_eq!(wait_child(child, true).unwrap(), Some(0)),
+        }
+    }
 }

@@ -120,6 +120,12 @@ impl<'scope> Command<'scope> {
 
     /// Starts the program.
     ///
+    /// From a process of one thread (or with nothing shared), the program starts the way std
+    /// starts any program (`posix_spawn`), the shared descriptors made inheritable for that
+    /// moment only. From a process of several threads it is forked, and the descriptors are
+    /// made inheritable in the child alone: a program another thread started meanwhile would
+    /// inherit them too (std offers no other way to hand descriptors over).
+    ///
     /// # Errors
     /// [`Error::Os`] if it cannot be started (not found, not executable, …).
     pub fn spawn(mut self) -> Result<Process<'scope>> {
