@@ -260,15 +260,24 @@ pub(crate) unsafe fn fork_sibling(tid_slot: usize) -> Result<Forked> {
 /// True if this process has one thread (`num_threads` of `/proc/self/stat`); false if that
 /// cannot be read.
 pub(crate) fn single_threaded() -> bool {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    use std::io::Read;
+    // One read (the line is a few hundred bytes; a longer one is not believed).
+    let mut buf = [0u8; 1024];
+    let Ok(n) = std::fs::File::open("/proc/self/stat").and_then(|mut f| f.read(&mut buf)) else {
         return false;
     };
+    let stat = &buf[..n];
     // The command name, in parentheses, may hold anything: the fields that follow its last
     // `)` start with the 3rd (`state`); `num_threads` is the 20th.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
+    let Some(close) = stat.iter().rposition(|&b| b == b')') else {
         return false;
     };
-    rest.split_ascii_whitespace().nth(17) == Some("1")
+    n < buf.len()
+        && stat[close + 1..]
+            .split(u8::is_ascii_whitespace)
+            .filter(|field| !field.is_empty())
+            .nth(17)
+            == Some(b"1".as_slice())
 }
 
 /// Marks every descriptor from 3 up close-on-exec (`close_range`, Linux 5.11; `nix` has no
