@@ -677,3 +677,77 @@ fn a_bytes_queue_refuses_a_message_position_that_is_not_a_multiple_of_8() {
     file.write_all_at(&27u64.to_le_bytes(), state + 64).unwrap(); // one message "there"
     refused(q.get().unwrap_err());
 }
+
+/// Runs `f` on a thread of its own and returns what it returned, failing the test if it has
+/// not returned within 10 s (a call that waits for good).
+fn within_10_s<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(f()));
+    rx.recv_timeout(Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("{what} still waits after 10 s"))
+}
+
+/// A getter that is alive but stopped while it holds the getters' lock (here, a process that
+/// took the mutex in the file itself and then sleeps, as one stopped by `SIGSTOP` would) holds
+/// up a `try_get` about a millisecond and a `get_timeout` its timeout, never for good; puts go
+/// on; once the holder is killed, the next get reports the death.
+#[test]
+fn a_stopped_holder_holds_up_no_try_or_timed_operation_for_good() {
+    use std::os::unix::fs::FileExt;
+    let name = format!("sharedctypes-test-queue-stopped-{}", std::process::id());
+    let q = Queue::<u64>::create_named(&name, 4).unwrap();
+    q.put(7).unwrap();
+    let held = RawValue::new(0u32).unwrap();
+    let path = format!("/dev/shm/{name}");
+    let holder = Process::start(|| {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let len = file.metadata().unwrap().len() as usize;
+        let mut word = [0u8; 8];
+        file.read_exact_at(&mut word, 72).unwrap();
+        let getters_lock = u64::from_le_bytes(word) as usize + 192;
+        use std::os::fd::AsRawFd;
+        // SAFETY: a new shared mapping of the whole file, never unmapped in this child.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED);
+        let mutex = base.cast::<u8>().wrapping_add(getters_lock).cast();
+        // SAFETY: the getters' lock cell of the queue starts with an initialised
+        // process-shared mutex, inside the mapping.
+        assert_eq!(unsafe { libc::pthread_mutex_lock(mutex) }, 0);
+        held.set(1);
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+    .unwrap();
+    wait_for(&held, 1);
+    let q2 = Queue::<u64>::open_named(&name).unwrap();
+    let started = Instant::now();
+    assert_eq!(within_10_s("try_get", move || q2.try_get()), Ok(None));
+    let q2 = Queue::<u64>::open_named(&name).unwrap();
+    let timed = within_10_s("get_timeout", move || {
+        let started = Instant::now();
+        (q2.get_timeout(Duration::from_millis(50)), started.elapsed())
+    });
+    assert_eq!(timed.0, Ok(None));
+    assert!(timed.1 >= Duration::from_millis(50), "{:?}", timed.1);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(q.try_put(8), Ok(true)); // the putters' lock is free
+    holder.kill().unwrap();
+    assert_eq!(holder.join().unwrap(), -libc::SIGKILL);
+    // The holder never recorded its pid (it took the mutex itself): reported as unknown.
+    assert_eq!(q.get(), Err(Error::ParticipantDied { pid: 0 }));
+    assert_eq!((q.get(), q.get()), (Ok(7), Ok(8)));
+}

@@ -58,6 +58,7 @@ from . import (
     _MUTEX_INCONSISTENT,
     _MUTEX_OWNER,
     _Cell,
+    _Timespec,
     _record_death,
     _check_ctype,
     _holder_tid,
@@ -103,6 +104,25 @@ def _after_fork():
 os.register_at_fork(after_in_child=_after_fork)
 
 
+# How long an operation that does not wait (``put_nowait``, ``get_nowait``) waits for a
+# side's lock, which a live holder keeps for microseconds: a bound on one that is stopped.
+_TRY_LOCK = 0.001
+
+
+def _lock_wait(block, deadline):
+    """How long an attempt waits for its side's lock: for ever when blocking without a
+    timeout, else until the deadline, and at least ``_TRY_LOCK``."""
+    if not block:
+        return _TRY_LOCK
+    if deadline is None:
+        return None
+    return max(deadline - time.monotonic(), _TRY_LOCK)
+
+
+def _passed(deadline):
+    return deadline is not None and time.monotonic() >= deadline
+
+
 class _LeanLock:
     """A ``Lock`` cell at `address`, taken on a lean path that follows the cell protocol of
     docs/format.md section 5 exactly, a death recorded on it reported once."""
@@ -116,13 +136,26 @@ class _LeanLock:
         self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
         self._word = ctypes.c_int32.from_address(address)
         self._lock = _libc.pthread_mutex_lock
+        self._trylock = _libc.pthread_mutex_trylock
+        self._timedlock = _libc.pthread_mutex_timedlock
         self._unlock = _libc.pthread_mutex_unlock
 
-    def acquire(self):
-        """Takes the lock; a death recorded on it is reported and cleared (the ring is
-        consistent whatever instruction the dead process was at): ``ParticipantDied``, with
+    def acquire(self, wait=None):
+        """Takes the lock, waiting at most `wait` seconds (``None``: for ever); ``False`` if it
+        did not come free in time (a holder that is alive but stopped holds up no operation
+        with a timeout for longer). A death recorded on it is reported and cleared (the ring
+        is consistent whatever instruction the dead process was at): ``ParticipantDied``, with
         the lock released."""
-        rc = self._lock(self._mutex)
+        if wait is None:
+            rc = self._lock(self._mutex)
+        else:
+            rc = self._trylock(self._mutex)
+            if rc == _errno.EBUSY:
+                deadline = time.time() + wait
+                ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
+                rc = self._timedlock(self._mutex, ctypes.byref(ts))
+            if rc == _errno.ETIMEDOUT or rc == _errno.EBUSY:
+                return False
         if rc != 0:
             if rc != _errno.EOWNERDEAD:
                 raise OSError(rc, "pthread_mutex_lock on the %s: %s" % (self._what, os.strerror(rc)))
@@ -135,6 +168,7 @@ class _LeanLock:
             self._died.value = 0
             self.release()
             raise ParticipantDied(died if died > 0 else 0)
+        return True
 
     def release(self):
         depth = self._depth.value
@@ -345,7 +379,7 @@ class _Ring:
         slept = False
         while True:
             try:
-                done = self._put_once(need, write)
+                done = self._put_once(need, write, _lock_wait(block, deadline))
             except (ParticipantDied, InvalidHandle):
                 if slept:  # a wake-up this putter took goes to another
                     self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
@@ -355,6 +389,10 @@ class _Ring:
                 return
             if not block:
                 raise _stdqueue.Full
+            if _passed(deadline):  # an attempt may have waited that long for the lock
+                if slept:
+                    self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
+                raise _stdqueue.Full
             slept = True
             if not self._sleep(self._space_at, self._putters_at, deadline,
                                lambda: room() or load32(self._closed_at) != 0):
@@ -362,15 +400,17 @@ class _Ring:
                 self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
                 raise _stdqueue.Full
 
-    def _put_once(self, need, write):
-        """One attempt of ``_put`` under the putters' lock: ``True`` once put, ``False`` if
-        there is no room."""
+    def _put_once(self, need, write, lock_wait):
+        """One attempt of ``_put`` under the putters' lock (waited for at most `lock_wait`
+        seconds, ``None``: for ever): ``True`` once put, ``False`` if there is no room, or the
+        lock did not come free in time."""
         load32, load64 = self._load32, self._load64
         capacity = self._capacity
         lock = self._putters_lock
         before = lock.before()
         try:
-            lock.acquire()
+            if not lock.acquire(lock_wait):
+                return False
             if load32(self._closed_at) != 0:
                 raise Closed()
             tail = load64(self._tail_at)
@@ -404,7 +444,7 @@ class _Ring:
         slept = False
         while True:
             try:
-                got = self._get_once(read)
+                got = self._get_once(read, _lock_wait(block, deadline))
             except (ParticipantDied, InvalidHandle):
                 if slept:  # a wake-up this getter took goes to another
                     self._pass_on(self._items_at, self._getters_at, 1, some)
@@ -415,21 +455,27 @@ class _Ring:
                 return result
             if not block:
                 raise _stdqueue.Empty
+            if _passed(deadline):  # an attempt may have waited that long for the lock
+                if slept:
+                    self._pass_on(self._items_at, self._getters_at, 1, some)
+                raise _stdqueue.Empty
             slept = True
             if not self._sleep(self._items_at, self._getters_at, deadline,
                                lambda: some() or load32(self._closed_at) != 0):
                 self._pass_on(self._items_at, self._getters_at, 1, some)
                 raise _stdqueue.Empty
 
-    def _get_once(self, read):
-        """One attempt of ``_get`` under the getters' lock: ``(result, count)``, or ``None``
-        if the ring is empty; ``Closed`` once closed and empty."""
+    def _get_once(self, read, lock_wait):
+        """One attempt of ``_get`` under the getters' lock (waited for at most `lock_wait`
+        seconds, ``None``: for ever): ``(result, count)``, or ``None`` if the ring is empty
+        or the lock did not come free in time; ``Closed`` once closed and empty."""
         load32, load64 = self._load32, self._load64
         lock = self._getters_lock
         while True:
             before = lock.before()
             try:
-                lock.acquire()
+                if not lock.acquire(lock_wait):
+                    return None
                 head = load64(self._head_at)
                 # Always a new look at `tail` (Rust's getters look at their last one first;
                 # here a foreign call costs more than the cache line, and `get_many` takes

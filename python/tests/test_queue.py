@@ -128,6 +128,15 @@ def fork(body):
     return pid
 
 
+def reap_killed(pid):
+    """Kills the child `pid` if it still runs, and reaps it (for a cleanup)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
 def reap(pid, timeout=30):
     """The child's wait status, failing (after killing it) if it runs longer than `timeout`."""
     deadline = time.monotonic() + timeout
@@ -564,8 +573,8 @@ class Processes(unittest.TestCase):
         for lock, op in ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait)):
             take = lock.acquire
 
-            def interrupted():
-                take()
+            def interrupted(*wait):
+                take(*wait)
                 raise KeyboardInterrupt  # as a signal between the lock and the `try` would
 
             lock.acquire = interrupted
@@ -665,6 +674,44 @@ class Processes(unittest.TestCase):
                 q.put(1, timeout=5)
             q.put(1, timeout=5)
             self.assertEqual(q.get_many(4), [1], ending)
+
+    def test_a_stopped_holder_holds_up_no_nowait_or_timed_operation_for_good(self):
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        q.put(7)
+        ready_r, ready_w = os.pipe()
+
+        def hold():  # takes the getters' mutex itself and sleeps, as a stopped getter would
+            assert sc._libc.pthread_mutex_lock(q._getters_lock._mutex) == 0
+            os.write(ready_w, b"x")
+            time.sleep(60)
+
+        pid = fork(hold)
+        self.addCleanup(lambda: reap_killed(pid))
+        self.assertEqual(os.read(ready_r, 1), b"x")
+        results = {}
+
+        def attempts():
+            start = time.monotonic()
+            for name, op in (("nowait", q.get_nowait), ("timeout", lambda: q.get(timeout=0.05))):
+                try:
+                    results[name] = op()
+                except queue.Empty:
+                    results[name] = "Empty"
+            results["elapsed"] = time.monotonic() - start
+
+        thread = threading.Thread(target=attempts, daemon=True)
+        thread.start()
+        thread.join(10)
+        self.assertFalse(thread.is_alive(), "an operation with a timeout waits for good")
+        self.assertEqual((results["nowait"], results["timeout"]), ("Empty", "Empty"))
+        self.assertGreaterEqual(results["elapsed"], 0.05)
+        q.put_nowait(8)  # the putters' lock is free
+        os.kill(pid, signal.SIGKILL)
+        reap(pid)
+        with self.assertRaises(sc.ParticipantDied):  # the holder's pid was never recorded
+            q.get(timeout=5)
+        self.assertEqual([q.get(timeout=5), q.get(timeout=5)], [7, 8])
 
     def test_a_process_killed_inside_a_put_loop_is_reported_at_most_once_and_the_queue_stays_whole(self):
         f = Forged(self, 4, BIG, type_name="Big")

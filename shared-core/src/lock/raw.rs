@@ -196,18 +196,19 @@ impl RawMutex {
         let mutex = &self.cell().mutex;
         let mut acquired = mutex.try_lock();
         if acquired == Acquire::Busy {
-            acquired = self.lock_contended();
+            acquired = self.lock_contended(None);
         }
         self.outcome(acquired, true, record, before)
             .map(|got| debug_assert!(got, "a blocking lock acquires or fails"))
     }
 
-    /// The slow path of [`lock`](Self::lock): the holder usually releases within a
-    /// microsecond or two, so spin for it (see [`crate::spin`]), trying again whenever it
-    /// seems free, before sleeping in `pthread_mutex_lock`.
+    /// The slow path of [`lock`](Self::lock) and [`lock_timeout`](Self::lock_timeout): the
+    /// holder usually releases within a microsecond or two, so spin for it (see
+    /// [`crate::spin`]), trying again whenever it seems free, before sleeping in
+    /// `pthread_mutex_lock` (or `pthread_mutex_timedlock` until `deadline`).
     #[cold]
     #[inline(never)]
-    fn lock_contended(&self) -> Acquire {
+    fn lock_contended(&self, deadline: Option<&Deadline>) -> Acquire {
         static SPIN: Budget = Budget::new();
         let cell = self.cell();
         let got = core::cell::Cell::new(Acquire::Busy);
@@ -217,7 +218,11 @@ impl RawMutex {
                 got.get() != Acquire::Busy
             }
         });
-        if free { got.get() } else { cell.mutex.lock() }
+        match (free, deadline) {
+            (true, _) => got.get(),
+            (false, None) => cell.mutex.lock(),
+            (false, Some(deadline)) => cell.mutex.lock_until(deadline),
+        }
     }
 
     /// Acquires if free; `Ok(false)` if not.
@@ -234,18 +239,18 @@ impl RawMutex {
         if timeout.is_zero() {
             return self.try_lock();
         }
-        let Some(deadline) = Deadline::after(timeout)? else {
-            // Too long to express: wait forever, but report a Lock this thread already holds
-            // as "not acquired", like every other timed wait does.
-            return match self.lock() {
-                Ok(()) => Ok(true),
-                Err(Error::WouldDeadlock) => Ok(false),
-                Err(e) => Err(e),
-            };
-        };
         let record = held::record();
         let before = record.before_acquiring(self.tracked());
-        let acquired = self.cell().mutex.lock_until(&deadline);
+        let mut acquired = self.cell().mutex.try_lock();
+        if acquired == Acquire::Busy {
+            // The clock is read only now: a free lock costs no more than `try_lock`. A
+            // timeout too long to express waits forever; either way a Lock this thread holds
+            // already is "not acquired" (the outcome of a timed wait), not an error.
+            acquired = match Deadline::after(timeout)? {
+                Some(deadline) => self.lock_contended(Some(&deadline)),
+                None => self.lock_contended(None),
+            };
+        }
         self.outcome(acquired, false, record, before)
     }
 

@@ -10,6 +10,11 @@
 //! middle of an operation costs at most its own item
 //! ([`Error::ParticipantDied`](crate::Error::ParticipantDied) reports it).
 //!
+//! Every operation with a timeout keeps it, even against a participant that is alive but
+//! stopped (`SIGSTOP`, a debugger) while it holds a side's lock: `try_*` waits for the lock a
+//! millisecond at most (a running holder keeps it for a microsecond or so), `*_timeout` until
+//! its deadline. Only the blocking forms wait for such a holder for as long as it is stopped.
+//!
 //! ```
 //! use sharedctypes::{Process, Queue};
 //! let results = Queue::<u64>::new(8)?;

@@ -114,6 +114,11 @@ unsafe impl AtomicState for QueueState {
 /// How long a sleeper sleeps at most before it looks again (see the module docs).
 const RESCUE: Duration = Duration::from_millis(100);
 
+/// How long an operation that does not wait (`try_*`) waits for a side's lock, which a live
+/// holder keeps for a microsecond or so: long enough for any holder that is running, and a
+/// bound on one that is stopped.
+const TRY_LOCK: Duration = Duration::from_millis(1);
+
 /// Wake-ups in a row that woke nobody after which a waker starts a new epoch of the
 /// sleepers' count (see the module docs).
 const FRUITLESS: u32 = 64;
@@ -314,17 +319,33 @@ impl Ring {
         futex::wake(&s.space, u32::MAX);
     }
 
-    /// `lock`, taken; a death recorded on it is reported (and cleared: the ring is
-    /// consistent whatever instruction the dead process was at).
+    /// `lock`, taken within what `wait` allows (`None` if it did not come free in time: at
+    /// most [`TRY_LOCK`] for an operation that does not wait, at least that for one whose
+    /// deadline is near), so that a holder that is alive but stopped (`SIGSTOP`, a debugger)
+    /// holds up no `try_*` or `*_timeout` for longer; a death recorded on it is reported (and
+    /// cleared: the ring is consistent whatever instruction the dead process was at).
     #[inline]
-    fn acquire(lock: &Lock) -> Result<LockGuard<'_>> {
-        let guard = lock.acquire()?;
+    fn acquire(lock: &Lock, wait: Wait) -> Result<Option<LockGuard<'_>>> {
+        let guard = match wait {
+            Wait::Until(None) => lock.acquire()?,
+            Wait::No => match lock.acquire_timeout(TRY_LOCK)? {
+                Some(guard) => guard,
+                None => return Ok(None),
+            },
+            Wait::Until(Some(deadline)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match lock.acquire_timeout(left.max(TRY_LOCK))? {
+                    Some(guard) => guard,
+                    None => return Ok(None),
+                }
+            }
+        };
         if guard.owner_died() {
             let pid = guard.dead_owner_pid().unwrap_or(0);
             guard.clear_owner_died();
             return Err(Error::ParticipantDied { pid });
         }
-        Ok(guard)
+        Ok(Some(guard))
     }
 
     /// The units in use between `head` and `tail`, checked: the reason if another process
@@ -355,7 +376,7 @@ impl Ring {
         let mut write = Some(write);
         let room = || self.capacity - self.used() >= need;
         let put = self.until(wait, self.putters(), room, || {
-            Ok(self.put_once(need, &mut write)?.then_some(()))
+            Ok(self.put_once(need, wait, &mut write)?.then_some(()))
         })?;
         if put.is_some() {
             self.getters().wake(1);
@@ -368,10 +389,13 @@ impl Ring {
     fn put_once(
         &self,
         need: u64,
+        wait: Wait,
         write: &mut Option<impl FnOnce(&Self, At) -> Result<()>>,
     ) -> Result<bool> {
         let s = self.state();
-        let _guard = Self::acquire(&self.put_lock)?;
+        let Some(_guard) = Self::acquire(&self.put_lock, wait)? else {
+            return Ok(false);
+        };
         if s.closed.load(Ordering::Relaxed) != 0 {
             return Err(Error::Closed);
         }
@@ -405,7 +429,9 @@ impl Ring {
     ) -> Result<Option<R>> {
         let mut read = Some(read);
         let some = || self.used() > 0;
-        let item = self.until(wait, self.getters(), some, || self.get_once(&mut read))?;
+        let item = self.until(wait, self.getters(), some, || {
+            self.get_once(wait, &mut read)
+        })?;
         if item.is_some() {
             self.putters().wake(self.putters_per_room());
         }
@@ -438,6 +464,14 @@ impl Ring {
             let Wait::Until(deadline) = wait else {
                 return Ok(None);
             };
+            // Past the deadline (an attempt may have waited that long for the side's lock,
+            // with what it waits for there all along): done.
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                if slept {
+                    side.pass_on(&pending);
+                }
+                return Ok(None);
+            }
             slept = true;
             let ready = || pending() || s.closed.load(Ordering::SeqCst) != 0;
             if !side.sleep(deadline, ready) {
@@ -451,11 +485,14 @@ impl Ring {
     /// is empty.
     fn get_once<R>(
         &self,
+        wait: Wait,
         read: &mut Option<impl FnOnce(&Self, At) -> Result<(R, u64)>>,
     ) -> Result<Option<R>> {
         let s = self.state();
         loop {
-            let guard = Self::acquire(&self.get_lock)?;
+            let Some(guard) = Self::acquire(&self.get_lock, wait)? else {
+                return Ok(None);
+            };
             let head = s.head.load(Ordering::Relaxed);
             // The last look at `tail` first (it always lies between whole items): only when
             // it says the ring is empty, a new one.
