@@ -37,9 +37,13 @@
 //! A process killed while asleep never takes itself out of `getters` (`putters`), and
 //! would make every later put (get) pay a wake-up that wakes nobody. So the counts carry
 //! an epoch in their top byte: a sleeper takes itself out only of the epoch it counted
-//! itself in, and a process whose wake-ups woke nobody [`FRUITLESS`] times in a row starts
-//! a new epoch with a count of zero. A live sleeper wiped with a dead one sleeps until its
-//! next look ([`RESCUE`]) at worst, then counts itself in the new epoch.
+//! itself in, and a process whose wake-ups woke nobody [`FRUITLESS`] times in a row, over
+//! at least [`RESCUE`], starts a new epoch with a count of zero. (A wake-up also finds nobody
+//! when the sleeper it was for counted itself but is not in the kernel yet, or has just left
+//! it; a live sleeper is asleep in the kernel for most of any [`RESCUE`], and a dead one
+//! never, so the time keeps bursts of live sleepers from being wiped.) A live sleeper wiped
+//! with a dead one sleeps until its next look ([`RESCUE`]) at worst, then counts itself in the
+//! new epoch.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -119,8 +123,8 @@ const RESCUE: Duration = Duration::from_millis(100);
 /// bound on one that is stopped.
 const TRY_LOCK: Duration = Duration::from_millis(1);
 
-/// Wake-ups in a row that woke nobody after which a waker starts a new epoch of the
-/// sleepers' count (see the module docs).
+/// Wake-ups in a row that woke nobody (over at least [`RESCUE`]) after which a waker starts
+/// a new epoch of the sleepers' count (see the module docs).
 const FRUITLESS: u32 = 64;
 
 /// The sleepers' count in a `getters`/`putters` word; the top byte is its epoch.
@@ -160,7 +164,44 @@ pub(crate) struct Ring {
     uniform: bool,
     /// This process's wake-ups of getters, and of putters, in a row that woke nobody (see
     /// the module docs).
-    fruitless: [AtomicU32; 2],
+    fruitless: [Fruitless; 2],
+}
+
+/// A process's wake-ups of one side in a row that woke nobody, and when the first of them
+/// was.
+#[derive(Debug, Default)]
+struct Fruitless {
+    count: AtomicU32,
+    /// Nanoseconds after [`Fruitless::clock`]'s start.
+    first: AtomicU64,
+}
+
+impl Fruitless {
+    /// A monotonic clock in nanoseconds, from a start of this process's.
+    fn clock() -> u64 {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+
+    /// After a wake-up that woke `woken` sleepers: `true` when that makes [`FRUITLESS`] in a
+    /// row that woke nobody over at least [`RESCUE`] (then counting starts again).
+    fn note(&self, woken: u32) -> bool {
+        if woken > 0 {
+            self.count.store(0, Ordering::Relaxed);
+            return false;
+        }
+        let now = Self::clock();
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if n == 1 {
+            self.first.store(now, Ordering::Relaxed);
+        }
+        let over = now.saturating_sub(self.first.load(Ordering::Relaxed));
+        if n >= FRUITLESS && over >= RESCUE.as_nanos() as u64 {
+            self.count.store(0, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
 }
 
 /// Under a side's lock: the position of the first free unit (`tail`) or the first used one
@@ -203,7 +244,7 @@ impl Ring {
             ring_at: ring_at as usize,
             capacity,
             uniform: elem.is_some(),
-            fruitless: [AtomicU32::new(0), AtomicU32::new(0)],
+            fruitless: Default::default(),
         })
     }
 
@@ -254,7 +295,7 @@ impl Ring {
             ring_at: ring_at as usize,
             capacity,
             uniform: d.elem.is_some(),
-            fruitless: [AtomicU32::new(0), AtomicU32::new(0)],
+            fruitless: Default::default(),
         })
     }
 
@@ -570,13 +611,13 @@ struct Waiters<'a> {
     /// Their spin policy.
     spin: &'static Budget,
     /// This process's wake-ups of them in a row that woke nobody (see the module docs).
-    fruitless: &'a AtomicU32,
+    fruitless: &'a Fruitless,
 }
 
 impl Waiters<'_> {
     /// After a get (put): if one of them counts itself asleep, changes the word and wakes
-    /// `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody, starts a new
-    /// epoch of the count (see the module docs).
+    /// `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody, over at least
+    /// [`RESCUE`], starts a new epoch of the count (see the module docs).
     #[inline(always)]
     fn wake(&self, n: u32) {
         let count = self.sleepers.load(Ordering::SeqCst);
@@ -584,11 +625,9 @@ impl Waiters<'_> {
             return;
         }
         self.word.fetch_add(1, Ordering::SeqCst);
-        if futex::wake(self.word, n) > 0 {
-            self.fruitless.store(0, Ordering::Relaxed);
-        } else if self.fruitless.fetch_add(1, Ordering::Relaxed) + 1 >= FRUITLESS {
-            // Nobody asleep for all that count: sleepers that died asleep. Start afresh.
-            self.fruitless.store(0, Ordering::Relaxed);
+        if self.fruitless.note(futex::wake(self.word, n)) {
+            // Nobody asleep for all that count, for that long: sleepers that died asleep.
+            // Start afresh.
             let _ = self.sleepers.compare_exchange(
                 count,
                 count.wrapping_add(EPOCH) & !COUNT,
