@@ -3,6 +3,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, AtFlags, OFlag};
@@ -125,8 +126,26 @@ fn linker() -> Option<Linker> {
 /// Gives the unnamed object open at `fd` (made by [`create_unnamed`]) the name `name`,
 /// atomically, failing with `EEXIST` if `name` exists: an opener sees either nothing under
 /// `name` or the complete object.
+///
+/// A descriptor link refused with `ENOENT` is tried again through `/proc`, and this process
+/// links through `/proc` from then on: the probe may have run with privileges the process
+/// has dropped since (before Linux 6.10, linking a descriptor needs `CAP_DAC_READ_SEARCH`;
+/// since, the credentials it was opened with must be the caller's).
 pub(crate) fn publish_unnamed(fd: BorrowedFd<'_>, name: &str) -> Result<()> {
-    link_unnamed(fd, name, linker().unwrap_or(Linker::Proc))
+    static BY_PROC: AtomicBool = AtomicBool::new(false);
+    let how = match linker() {
+        Some(Linker::Descriptor) if !BY_PROC.load(Ordering::Relaxed) => Linker::Descriptor,
+        _ => Linker::Proc,
+    };
+    match link_unnamed(fd, name, how) {
+        Err(crate::error::Error::Os { errno, .. })
+            if how == Linker::Descriptor && errno == super::ENOENT =>
+        {
+            BY_PROC.store(true, Ordering::Relaxed);
+            link_unnamed(fd, name, Linker::Proc)
+        }
+        linked => linked,
+    }
 }
 
 /// [`publish_unnamed`] the way `how`.
@@ -211,5 +230,44 @@ mod tests {
             linker().is_some(),
             "unnamed files work here, so a way to name them does"
         );
+    }
+
+    /// A process that probed the descriptor way with privileges it has dropped since (here:
+    /// root that became nobody, which also changes its credentials) is refused that way, and
+    /// publishes through `/proc` instead.
+    #[test]
+    fn a_descriptor_link_refused_after_a_privilege_drop_goes_through_proc() {
+        use crate::os::process::{Forked, exit_now, fork, wait_child};
+        if linker() != Some(Linker::Descriptor) || !nix::unistd::geteuid().is_root() {
+            eprintln!("not checked: needs root and the descriptor way to drop from");
+            return;
+        }
+        let name = format!("sharedctypes-unit-linker-drop-{}", std::process::id());
+        // SAFETY: the child makes a few system calls and ends with `_exit`.
+        match unsafe { fork() }.unwrap() {
+            Forked::Child => {
+                let ok = (|| -> Option<()> {
+                    let fd = open_unnamed(0o600).ok()?;
+                    // Readable and writable by the user it becomes, whom `/proc`'s link needs.
+                    set_mode(fd.as_fd(), 0o666).ok()?;
+                    let nobody = nix::unistd::Uid::from_raw(65534);
+                    let nogroup = nix::unistd::Gid::from_raw(65534);
+                    nix::unistd::setresgid(nogroup, nogroup, nogroup).ok()?;
+                    nix::unistd::setresuid(nobody, nobody, nobody).ok()?;
+                    let probe = format!("{name}-probe");
+                    if link_unnamed(fd.as_fd(), &probe, Linker::Descriptor).is_ok() {
+                        return None; // not refused: nothing to check
+                    }
+                    publish_unnamed(fd.as_fd(), &name).ok()
+                })()
+                .is_some();
+                exit_now(if ok { 0 } else { 1 })
+            }
+            Forked::Parent(child) => {
+                assert_eq!(wait_child(child, true).unwrap(), Some(0));
+                assert!(identity(&name).is_ok(), "not published");
+                unlink(&name).unwrap();
+            }
+        }
     }
 }
