@@ -1,6 +1,6 @@
 """The shared objects of a Rust program that uses `sharedctypes`, from Python.
 
-Pure Python, standard library only (``ctypes``, ``mmap``), Python 3.9 or later on Linux
+Pure Python, standard library only (``ctypes``, ``mmap``), Python 3.10 or later on Linux
 (x86-64, glibc: the lock cell holds glibc's 40-byte ``pthread_mutex_t``). It reads and checks
 the object format the Rust crate writes, version 2, as ``docs/format.md`` specifies it byte by
 byte (``Description``), and takes part in the same protocols.
@@ -914,8 +914,34 @@ class Lock:
         return self
 
     def __exit__(self, *exc):
-        self.release()
+        # Interrupted anywhere in the release (a signal handled as one of its calls returns),
+        # the release is finished here: the ``with`` block's level is given back either way.
+        # (Only a signal handled at the very entry of this method, before its first
+        # instruction, still keeps the lock; CPython's own locks, written in C, have no such
+        # instant.)
+        depth, count = self._cell.depth, self._count.value
+        try:
+            self.release()
+        except BaseException:
+            self._finish_release(depth, count)
+            raise
         return False
+
+    def _finish_release(self, depth, count):
+        """After a release interrupted anywhere (`depth` and glibc's `count`: the lock's
+        before it), does what it did not: the bookkeeping, the unlock."""
+        if not _GLIBC:  # pragma: no cover - without glibc's layout the holder is not known
+            return
+        if _holder_tid(self._owner, self._word) != threading.get_native_id():
+            return  # released (for good)
+        if self.recursive and self._count.value < count:
+            return  # the level was unlocked (the thread holds the ones below)
+        if self._cell.depth == depth:  # nothing done yet
+            depth = depth - 1 if depth > 0 else 0
+            self._cell.depth = depth
+            if depth == 0:
+                self._cell.holder = 0
+        _libc.pthread_mutex_unlock(self._addr)
 
     def __repr__(self):
         return "<sharedctypes.Lock %s>" % ("RLock" if self.recursive else "Lock")

@@ -139,7 +139,10 @@ class Atomics:
     nothing of Python's around it (the code backend's functions and libatomic's are called
     directly), so the outcome is in `cell` even when a ``KeyboardInterrupt`` is raised as the
     call returns: how a caller that took something (a permit, a wake-up) knows, in its
-    ``except``, whether it must give it back.
+    ``except``, whether it must give it back. (This relies on CPython 3.10 and later handling
+    signals only at calls, function entries and backward jumps: nothing is handled between
+    storing the expected value in the cell and the call. Python 3.9 could handle one after
+    any instruction, which is why the package needs 3.10.)
     """
 
     def __init__(self, name, load32, store32, add32, cas32, load64, cas64, cas32_into, cas64_into):

@@ -323,9 +323,10 @@ class Condition(_State):
         self._lock.acquire()
         return self
 
-    def __exit__(self, *exc):
-        self._lock.release()
-        return False
+    # The lock's own ``__exit__`` (bound when the ``with`` statement starts): no frame of the
+    # condition's comes between the end of the block and the release, where an interrupt
+    # would keep the lock.
+    __exit__ = property(lambda self: self._lock.__exit__)
 
     def _counts(self):
         return self._atomics.load64(self._address + self._COUNTS)

@@ -248,8 +248,27 @@ class InterruptedAcquisition(LockCell):
         self.assert_free()
 
 
+    def test_an_interrupt_in_the_release_at_the_end_of_a_with_block_still_releases(self):
+        for owner, name in ((threading, "get_native_id"), (sc._libc, "pthread_mutex_unlock")):
+            with self.assertRaises(KeyboardInterrupt):
+                with self.lock:
+                    self.interrupt_after(owner, name)
+            self.assert_free()
+
+
 class InterruptedRecursiveAcquisition(InterruptedAcquisition):
     recursive = True
+
+    def test_an_interrupted_inner_with_block_gives_back_its_level_only(self):
+        me = threading.get_native_id()
+        self.lock.acquire()
+        for owner, name in ((threading, "get_native_id"), (sc._libc, "pthread_mutex_unlock")):
+            with self.assertRaises(KeyboardInterrupt):
+                with self.lock:
+                    self.interrupt_after(owner, name)
+            self.assertEqual(self.cell(), (me, os.getpid(), 1, 0, self.tag), name)
+        self.lock.release()
+        self.assert_free()
 
     def test_an_interrupted_re_entry_gives_back_its_level_only(self):
         me = threading.get_native_id()
