@@ -229,7 +229,8 @@ impl BytesQueue {
         self.put_wait(message, Wait::timeout(timeout))
     }
 
-    /// [`put`](Self::put) only if there is room now.
+    /// [`put`](Self::put) only if there is room now; `false` also if another putter keeps
+    /// the putters' lock more than a millisecond (see the [module docs](crate::queue)).
     ///
     /// # Errors
     /// As for [`put`](Self::put).
@@ -280,7 +281,8 @@ impl BytesQueue {
         self.get_wait(Wait::timeout(timeout))
     }
 
-    /// [`get`](Self::get) only if a message is there now.
+    /// [`get`](Self::get) only if a message is there now; `None` also if another getter
+    /// keeps the getters' lock more than a millisecond (see the [module docs](crate::queue)).
     ///
     /// # Errors
     /// As for [`get`](Self::get).

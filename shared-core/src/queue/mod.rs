@@ -12,8 +12,13 @@
 //!
 //! Every operation with a timeout keeps it, even against a participant that is alive but
 //! stopped (`SIGSTOP`, a debugger) while it holds a side's lock: `try_*` waits for the lock a
-//! millisecond at most (a running holder keeps it for a microsecond or so), `*_timeout` until
-//! its deadline. Only the blocking forms wait for such a holder for as long as it is stopped.
+//! millisecond at most, `*_timeout` until its deadline. Only the blocking forms wait for such
+//! a holder for as long as it is stopped. A side's lock is held for the copy of one item:
+//! nanoseconds for a record, longer for a large message of a [`BytesQueue`] or a holder the
+//! scheduler set aside; so a `try_*` also answers "not now" (`false`, `None`) when another
+//! participant of its side keeps the lock longer than that millisecond, though there was room
+//! or an item (as CPython's `get(block=False)` raises `Empty` while another getter holds the
+//! read lock), and a `*_timeout` counts that wait in its timeout.
 //!
 //! ```
 //! use sharedctypes::{Process, Queue};

@@ -151,7 +151,9 @@ impl<T: SharedLayout> Queue<T> {
         self.put_wait(value, Wait::timeout(timeout))
     }
 
-    /// [`put`](Self::put) only if there is room now (Python's `put_nowait`).
+    /// [`put`](Self::put) only if there is room now (Python's `put_nowait`); `false` also
+    /// if another putter keeps the putters' lock more than a millisecond (see the
+    /// [module docs](crate::queue)).
     ///
     /// # Errors
     /// As for [`put`](Self::put).
@@ -204,7 +206,9 @@ impl<T: SharedLayout> Queue<T> {
         self.get_wait(Wait::timeout(timeout))
     }
 
-    /// [`get`](Self::get) only if an item is there now (Python's `get_nowait`).
+    /// [`get`](Self::get) only if an item is there now (Python's `get_nowait`); `None` also
+    /// if another getter keeps the getters' lock more than a millisecond (see the
+    /// [module docs](crate::queue)).
     ///
     /// # Errors
     /// As for [`get`](Self::get).
