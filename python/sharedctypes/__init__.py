@@ -53,6 +53,7 @@ import collections
 import ctypes
 import ctypes.util
 import errno as _errno
+import functools
 import mmap
 import os
 import re
@@ -690,6 +691,23 @@ _FUTEX_TID_MASK = 0x3FFFFFFF
 _MUTEX_INCONSISTENT = 0x7FFFFFFF
 
 
+_UNLOCK = ctypes.cast(_libc.pthread_mutex_unlock, ctypes.c_void_p).value
+_exit_release = []  # the machine code's exit_release, looked up once (None: not in use)
+
+
+def _exit_release_code():
+    """The code backend's ``exit_release`` (see ``Lock.__exit__``), or ``None`` where another
+    backend, or none, is in use."""
+    if not _exit_release:
+        from . import _atomic
+
+        try:
+            _exit_release.append(_atomic.backend().exit_release)
+        except _atomic.AtomicsUnavailable:
+            _exit_release.append(None)
+    return _exit_release[0]
+
+
 def _holder_tid(owner, word):
     """The kernel thread id of the thread that holds the mutex whose ``__owner`` and
     ``__lock`` are the ``ctypes`` views `owner` and `word` (0 if free): ``__owner``, except
@@ -785,6 +803,7 @@ class Lock:
         self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
         if not isinstance(keep_alive, _Mapping):
             _keep_mapped_at_exit(keep_alive)
+        self._exit_code = _exit_release_code() if _GLIBC else None
         self._keep_alive = keep_alive
         self.recursive = recursive
         want = _TAG_RLOCK if recursive else _TAG_LOCK
@@ -913,12 +932,29 @@ class Lock:
         self.acquire()
         return self
 
-    def __exit__(self, *exc):
+    @property
+    def __exit__(self):
+        # The end of a ``with`` block. A signal is handled only at a call, a function's entry or
+        # a backward jump: one that arrives while the block runs code without calls is handled
+        # at the next of these, which, for a Python ``__exit__``, is its entry, before its
+        # first instruction: the lock would stay held. So where the machine-code atomics are
+        # in use, ``__exit__`` is one foreign call (``exit_release``, bound here at the start
+        # of the block: a ``functools.partial``, no Python frame; it holds the lock, hence its
+        # memory, alive as a bound method would) that releases this thread's level; a signal
+        # is then handled only once it has returned. (Unlike ``release()``, a block whose lock
+        # this thread no longer holds ends quietly: a lock released inside the block is left
+        # alone.) Elsewhere, ``_exit_py``.
+        code = self._exit_code
+        if code is None:
+            return self._exit_py
+        return functools.partial(code, self._addr, _UNLOCK, self)
+
+    def _exit_py(self, *exc):
         # Interrupted anywhere in the release (a signal handled as one of its calls returns),
         # the release is finished here: the ``with`` block's level is given back either way.
         # (Only a signal handled at the very entry of this method, before its first
         # instruction, still keeps the lock; CPython's own locks, written in C, have no such
-        # instant.)
+        # instant, nor has the machine-code ``__exit__`` above.)
         depth, count = self._cell.depth, self._count.value
         try:
             self.release()

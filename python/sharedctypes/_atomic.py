@@ -20,7 +20,8 @@ What *is* possible is to execute the very instructions a C compiler emits for
 ``"x86-64 code"`` (the default on x86-64)
     Eight tiny functions of x86-64 machine code, byte for byte what ``gcc -O2`` emits for
     ``__atomic_load_n``, ``__atomic_store_n``, ``__atomic_fetch_add`` and
-    ``__atomic_compare_exchange_n`` (``mov``, ``xchg``, ``lock xadd``, ``lock cmpxchg``),
+    ``__atomic_compare_exchange_n`` (``mov``, ``xchg``, ``lock xadd``, ``lock cmpxchg``), and
+    a ninth that ends a ``with lock:`` block in one foreign call (see ``Lock.__exit__``),
     copied into a page of this process's memory mapped read-write, which is then made
     read-execute (``mprotect``: the page is never writable and executable at once) and
     called through ``ctypes.CFUNCTYPE``. Standard library only. The page is never unmapped.
@@ -118,6 +119,24 @@ _CODE = (
         None,
         [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.c_uint64],
     ),
+    # int exit_release(lock_cell *cell, int (*unlock)(pthread_mutex_t *), lock, ...): the end of a
+    # `with lock:` block (see Lock.__exit__), one foreign call: if glibc's owner (byte 8 of
+    # the cell) is this thread (gettid), the cell's depth (byte 44) down by one, its holder
+    # (byte 40) cleared at depth 0, then unlock(cell); 0 either way (a with statement's
+    # __exit__ must not say "suppress the exception"). Assembled with `as` (objdump):
+    #   push rbx; mov rbx,rdi; mov eax,186; syscall; cmp eax,[rbx+8]; jne 3f
+    #   mov eax,[rbx+44]; test eax,eax; je 1f; dec eax
+    #   1: mov [rbx+44],eax; test eax,eax; jne 2f; mov dword [rbx+40],0
+    #   2: mov rdi,rbx; call rsi
+    #   3: xor eax,eax; pop rbx; ret
+    (
+        "exit_release",
+        bytes.fromhex(
+            "534889fbb8ba0000000f053b4308751c8b432c85c07402ffc889432c85c07507c74328000000004889dfffd631c05bc3"
+        ),
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_void_p, ctypes.py_object, ctypes.py_object, ctypes.py_object, ctypes.py_object],
+    ),
 )
 
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
@@ -145,7 +164,9 @@ class Atomics:
     any instruction, which is why the package needs 3.10.)
     """
 
-    def __init__(self, name, load32, store32, add32, cas32, load64, cas64, cas32_into, cas64_into):
+    def __init__(
+        self, name, load32, store32, add32, cas32, load64, cas64, cas32_into, cas64_into, exit_release=None
+    ):
         self.name = name
         self.load32 = load32
         self.store32 = store32
@@ -155,6 +176,8 @@ class Atomics:
         self.cas64 = cas64
         self.cas32_into = cas32_into
         self.cas64_into = cas64_into
+        # The code backend's end of a `with lock:` block (see ``Lock.__exit__``), else None.
+        self.exit_release = exit_release
 
     def __repr__(self):
         return "<sharedctypes atomics: %s>" % self.name
@@ -191,7 +214,7 @@ def _code_backend():
     for name, code, restype, argtypes in _CODE:
         ctypes.memmove(base + at, code, len(code))
         functions[name] = (base + at, restype, argtypes)
-        at += 16  # each function at its own 16-byte slot, like a compiler's
+        at += (len(code) + 15) // 16 * 16  # each function at a multiple of 16, like a compiler's
     if mprotect(base, page, _PROT_READ | _PROT_EXEC) != 0:
         e = ctypes.get_errno()
         munmap(base, page)

@@ -4,6 +4,8 @@ thread that does not hold the lock refused without touching the cell."""
 import ctypes
 import mmap
 import os
+import random
+import signal
 import subprocess
 import sys
 import threading
@@ -249,6 +251,7 @@ class InterruptedAcquisition(LockCell):
 
 
     def test_an_interrupt_in_the_release_at_the_end_of_a_with_block_still_releases(self):
+        self.lock._exit_code = None  # the Python __exit__ (where the machine code is not used)
         for owner, name in ((threading, "get_native_id"), (sc._libc, "pthread_mutex_unlock")):
             with self.assertRaises(KeyboardInterrupt):
                 with self.lock:
@@ -256,11 +259,64 @@ class InterruptedAcquisition(LockCell):
             self.assert_free()
 
 
+    def test_a_signal_during_a_with_block_never_leaves_the_lock_held(self):
+        # A block of code without calls: a signal that comes in it is handled at the next
+        # call, function entry or backward jump, which for a Python __exit__ is its entry.
+        if self.lock._exit_code is None:
+            self.skipTest("the machine-code atomics are not in use here: __exit__ is Python's")
+        armed = [False]
+
+        def handler(*_):
+            if armed[0]:
+                armed[0] = False
+                raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGALRM, handler)
+        self.addCleanup(signal.signal, signal.SIGALRM, previous)
+        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+        interrupted = held = 0
+        for _ in range(3000):
+            armed[0] = True
+            try:
+                signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 4e-5))
+                with self.lock:
+                    pass
+                spins = 0
+                while armed[0] and spins < 100000:
+                    spins += 1
+            except KeyboardInterrupt:
+                interrupted += 1
+            armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.lock._held_by_this_thread():
+                held += 1
+                self.lock.release()
+        self.assertGreater(interrupted, 0)
+        self.assertEqual(held, 0, "of %d interrupted blocks" % interrupted)
+        self.assert_free()
+
+    def test_a_with_block_whose_lock_was_released_inside_leaves_the_holder_alone(self):
+        if self.lock._exit_code is None:
+            self.skipTest("the machine-code atomics are not in use here: __exit__ is Python's")
+        ready, release_now = threading.Event(), threading.Event()
+        with self.lock:
+            self.lock.release()  # inside the block: another thread takes it meanwhile
+            thread, tid = self.in_thread(ready, release_now)
+            self.assertTrue(ready.wait(30))
+        try:
+            self.assertEqual(self.cell(), (tid[0], os.getpid(), 1, 0, self.tag))  # untouched
+        finally:
+            release_now.set()
+            thread.join(30)
+        self.assert_free()
+
+
 class InterruptedRecursiveAcquisition(InterruptedAcquisition):
     recursive = True
 
     def test_an_interrupted_inner_with_block_gives_back_its_level_only(self):
         me = threading.get_native_id()
+        self.lock._exit_code = None  # the Python __exit__ (where the machine code is not used)
         self.lock.acquire()
         for owner, name in ((threading, "get_native_id"), (sc._libc, "pthread_mutex_unlock")):
             with self.assertRaises(KeyboardInterrupt):
