@@ -118,9 +118,10 @@ unsafe impl AtomicState for QueueState {
 /// How long a sleeper sleeps at most before it looks again (see the module docs).
 const RESCUE: Duration = Duration::from_millis(100);
 
-/// How long an operation that does not wait (`try_*`) waits for a side's lock, which a live
-/// holder keeps for a microsecond or so: long enough for any holder that is running, and a
-/// bound on one that is stopped.
+/// How long an operation that does not wait (`try_*`) waits for a side's lock, which a
+/// holder keeps for the copy of one item (nanoseconds for a record): a bound on a holder that
+/// is stopped, at the cost of a "not now" while another copies a large message (see the
+/// `queue` module docs).
 const TRY_LOCK: Duration = Duration::from_millis(1);
 
 /// Wake-ups in a row that woke nobody (over at least [`RESCUE`]) after which a waker starts
