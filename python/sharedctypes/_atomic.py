@@ -21,7 +21,8 @@ What *is* possible is to execute the very instructions a C compiler emits for
     Eight tiny functions of x86-64 machine code, byte for byte what ``gcc -O2`` emits for
     ``__atomic_load_n``, ``__atomic_store_n``, ``__atomic_fetch_add`` and
     ``__atomic_compare_exchange_n`` (``mov``, ``xchg``, ``lock xadd``, ``lock cmpxchg``), and
-    a ninth that ends a ``with lock:`` block in one foreign call (see ``Lock.__exit__``),
+    two that end a ``with lock:`` and a ``with semaphore:`` block in one foreign call each
+    (see ``Lock.__exit__`` and ``Semaphore.__exit__``),
     copied into a page of this process's memory mapped read-write, which is then made
     read-execute (``mprotect``: the page is never writable and executable at once) and
     called through ``ctypes.CFUNCTYPE``. Standard library only. The page is never unmapped.
@@ -137,6 +138,23 @@ _CODE = (
         ctypes.c_int,
         [ctypes.c_void_p, ctypes.c_void_p, ctypes.py_object, ctypes.py_object, ctypes.py_object, ctypes.py_object],
     ),
+    # int sem_exit(semaphore_state *s, ...): the end of a `with semaphore:` block (see
+    # Semaphore.__exit__), one foreign call: adds a permit to the count (byte 4) by
+    # compare-and-swap unless it is at the bound (byte 12), then, if the waiters word (byte 8)
+    # is not 0, FUTEX_WAKE one sleeper on the count; 0 either way. Assembled with `as`:
+    #   mov eax,[rdi+4]
+    #   1: cmp eax,[rdi+12]; jae 3f; lea edx,[rax+1]; lock cmpxchg [rdi+4],edx; jne 1b
+    #   cmp dword [rdi+8],0; je 3f
+    #   add rdi,4; mov esi,1 (FUTEX_WAKE); mov edx,1; mov eax,202 (futex); syscall
+    #   3: xor eax,eax; ret
+    (
+        "sem_exit",
+        bytes.fromhex(
+            "8b47043b470c73258d5001f00fb1570475f1837f080074154883c704be01000000ba01000000b8ca0000000f0531c0c3"
+        ),
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.py_object, ctypes.py_object, ctypes.py_object, ctypes.py_object],
+    ),
 )
 
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
@@ -165,7 +183,18 @@ class Atomics:
     """
 
     def __init__(
-        self, name, load32, store32, add32, cas32, load64, cas64, cas32_into, cas64_into, exit_release=None
+        self,
+        name,
+        load32,
+        store32,
+        add32,
+        cas32,
+        load64,
+        cas64,
+        cas32_into,
+        cas64_into,
+        exit_release=None,
+        sem_exit=None,
     ):
         self.name = name
         self.load32 = load32
@@ -176,8 +205,10 @@ class Atomics:
         self.cas64 = cas64
         self.cas32_into = cas32_into
         self.cas64_into = cas64_into
-        # The code backend's end of a `with lock:` block (see ``Lock.__exit__``), else None.
+        # The code backend's ends of a `with lock:` block (see ``Lock.__exit__``) and of a
+        # `with semaphore:` block (``Semaphore.__exit__``), else None.
         self.exit_release = exit_release
+        self.sem_exit = sem_exit
 
     def __repr__(self):
         return "<sharedctypes atomics: %s>" % self.name

@@ -8,6 +8,7 @@ access each); sleeping is ``FUTEX_WAIT`` on a word, waking ``FUTEX_WAKE``.
 """
 
 import ctypes
+import functools
 import threading
 
 from . import _atomic
@@ -262,7 +263,19 @@ class Semaphore(_State):
         self.acquire()
         return self
 
-    def __exit__(self, *exc):
+    @property
+    def __exit__(self):
+        # As a Lock's: where the machine-code atomics are in use, the end of a ``with`` block
+        # is one foreign call (``sem_exit``, bound here at the start of the block), so that a
+        # signal that comes while the block runs code without calls is handled only once the
+        # permit is back (a Python ``__exit__`` would see it at its entry, before giving it
+        # back). Unlike ``release()``, a block whose semaphore is at its bound ends quietly.
+        code = self._atomics.sem_exit
+        if code is None:
+            return self._exit_py
+        return functools.partial(code, self._address, self)
+
+    def _exit_py(self, *exc):
         self.release()
         return False
 

@@ -3,6 +3,7 @@ out as Rust lays them out (real robust lock cells), used from threads and from o
 processes, every word of their state checked after each step (docs/format.md section 6)."""
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -213,6 +214,62 @@ for _ in range(7):
             out, err = child.communicate(timeout=60)
             self.assertEqual((out, err, child.returncode), ("", "", 0))
         self.assertEqual(state_words(s, 4), [SSEM, 1 + 2 * 7 + 2 * 3, 0, UNBOUNDED])
+
+
+class SemaphoreWithBlocks(unittest.TestCase):
+    """The end of a ``with semaphore:`` block, one foreign call where the machine-code atomics
+    are in use."""
+
+    def setUp(self):
+        self.name = new_primitive(self, "semaphore", 1, 0, UNBOUNDED)
+        self.sem = sc.open_named(self.name)
+        if self.sem._atomics.sem_exit is None:
+            self.skipTest("the machine-code atomics are not in use here: __exit__ is Python's")
+
+    def test_a_signal_during_a_with_block_never_loses_the_permit(self):
+        armed = [False]
+
+        def handler(*_):
+            if armed[0]:
+                armed[0] = False
+                raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGALRM, handler)
+        self.addCleanup(signal.signal, signal.SIGALRM, previous)
+        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+        interrupted = lost = 0
+        for _ in range(3000):
+            armed[0] = True
+            try:
+                signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 4e-5))
+                with self.sem:
+                    pass
+                spins = 0
+                while armed[0] and spins < 100000:
+                    spins += 1
+            except KeyboardInterrupt:
+                interrupted += 1
+            armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self.sem.get_value() == 0:
+                lost += 1
+                self.sem.release()
+        self.assertGreater(interrupted, 0)
+        self.assertEqual(lost, 0, "of %d interrupted blocks" % interrupted)
+        self.assertEqual(state_words(self.sem, 4), [SSEM, 1, 0, UNBOUNDED])
+
+    def test_the_end_of_a_block_wakes_a_waiter_and_a_bound_ends_it_quietly(self):
+        waiter = sc.open_named(self.name)
+        with self.sem:
+            thread, results = support.in_thread(waiter.acquire, True, 30)
+            self.assertTrue(wait_until(lambda: state_words(self.sem, 4)[2] == 1))  # asleep
+        thread.join(10)
+        self.assertEqual(results, [True])
+        self.assertEqual(state_words(self.sem, 4), [SSEM, 0, 0, UNBOUNDED])
+        bounded = sc.open_named(new_primitive(self, "bounded_semaphore", 1, 0, 1))
+        with bounded:
+            bounded.release()  # back at its bound inside the block
+        self.assertEqual(bounded.get_value(), 1)
 
 
 class ConditionTests(unittest.TestCase):
