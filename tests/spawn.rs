@@ -465,26 +465,25 @@ fn a_parent_of_one_thread_or_of_several_hands_objects_to_a_program() {
             .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } == 0)
             .collect()
     };
-    let single = Process::start(|| {
-        let before = inheritable();
+    // A program that doubles `n`, run to its end.
+    let double = || {
         let program = Process::command(this_test_binary("double"))
             .share("n", &n)
             .unwrap()
             .spawn()
             .unwrap();
         assert_eq!(finish(&program), 0);
+    };
+    let single = Process::start(|| {
+        let before = inheritable();
+        double();
         assert_eq!(n.get(), 42);
         assert_eq!(inheritable(), before, "descriptors left inheritable");
     })
     .unwrap();
     assert_eq!(finish(&single), 0);
     assert_eq!(n.get(), 42);
-    let program = Process::command(this_test_binary("double"))
-        .share("n", &n)
-        .unwrap()
-        .spawn()
-        .unwrap();
-    assert_eq!(finish(&program), 0);
+    double();
     assert_eq!(n.get(), 84);
 }
 

@@ -783,6 +783,16 @@ def _keep_mappings():
         _py_incref(obj)
 
 
+def _unlock_level(address, cell, depth):
+    """The Rust protocol's release of one level of the lock cell `cell` at `address`: the cell
+    holds `depth` levels now, the holder is cleared at 0 (a holder that dies after that is
+    reported with its pid unknown, never a wrong one), then the unlock; its return code."""
+    cell.depth = depth
+    if depth == 0:
+        cell.holder = 0
+    return _libc.pthread_mutex_unlock(address)
+
+
 class Lock:
     """A robust, process-shared lock: the Rust ``Lock`` or ``RLock`` (``recursive``), alone
     (a named lock, from ``open_named``) or the lock of a value, an array, a Condition or a
@@ -876,11 +886,7 @@ class Lock:
             return  # held before, and no level more: this acquisition took nothing
         if self._owner.value == _MUTEX_INCONSISTENT:
             _record_death(self._addr, self._cell)  # interrupted in the middle of recording it
-        depth = before[2] if held_before else 0
-        self._cell.depth = depth
-        if depth == 0:
-            self._cell.holder = 0
-        _libc.pthread_mutex_unlock(self._addr)
+        _unlock_level(self._addr, self._cell, before[2] if held_before else 0)
 
     def _held_by_this_thread(self):
         if _GLIBC:
@@ -897,15 +903,9 @@ class Lock:
         """
         if not self._held_by_this_thread():
             raise RuntimeError("release of a lock this thread does not hold")
-        # The Rust protocol: depth down, holder cleared at depth 0 (a holder that dies after
-        # that is reported with its pid unknown, never a wrong one), then the unlock. No call
-        # from here to the unlock: an interrupt lands before the release or after it.
+        # An interrupt lands before `_unlock_level` changes anything, or after the unlock.
         depth = self._cell.depth
-        depth = depth - 1 if depth > 0 else 0
-        self._cell.depth = depth
-        if depth == 0:
-            self._cell.holder = 0
-        rc = _libc.pthread_mutex_unlock(self._addr)
+        rc = _unlock_level(self._addr, self._cell, depth - 1 if depth > 0 else 0)
         if rc != 0:
             raise RuntimeError("pthread_mutex_unlock failed (%s)" % os.strerror(rc))
 
@@ -974,10 +974,9 @@ class Lock:
             return  # the level was unlocked (the thread holds the ones below)
         if self._cell.depth == depth:  # nothing done yet
             depth = depth - 1 if depth > 0 else 0
-            self._cell.depth = depth
-            if depth == 0:
-                self._cell.holder = 0
-        _libc.pthread_mutex_unlock(self._addr)
+        else:  # the bookkeeping was done, not the unlock
+            depth = self._cell.depth
+        _unlock_level(self._addr, self._cell, depth)
 
     def __repr__(self):
         return "<sharedctypes.Lock %s>" % ("RLock" if self.recursive else "Lock")

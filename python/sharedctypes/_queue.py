@@ -61,6 +61,7 @@ from . import (
     _Cell,
     _Timespec,
     _record_death,
+    _unlock_level,
     _check_ctype,
     _holder_tid,
     _libc,
@@ -107,7 +108,8 @@ os.register_at_fork(after_in_child=_after_fork)
 
 
 # How long an operation that does not wait (``put_nowait``, ``get_nowait``) waits for a
-# side's lock, which a live holder keeps for microseconds: a bound on one that is stopped.
+# side's lock, which a holder keeps for the copy of one item: a bound on one that is stopped
+# (and a "not now" while another copies a large message).
 _TRY_LOCK = 0.001
 
 
@@ -132,9 +134,7 @@ class _LeanLock:
     def __init__(self, address, what):
         self._what = what
         self._mutex = address
-        self._holder = ctypes.c_int32.from_address(address + _Cell.holder.offset)
-        self._depth = ctypes.c_uint32.from_address(address + _Cell.depth.offset)
-        self._died = ctypes.c_int32.from_address(address + _Cell.died.offset)
+        self._cell = _Cell.from_address(address)
         self._owner = ctypes.c_int32.from_address(address + _MUTEX_OWNER)
         self._word = ctypes.c_int32.from_address(address)
         self._lock = _libc.pthread_mutex_lock
@@ -161,24 +161,21 @@ class _LeanLock:
         if rc != 0:
             if rc != _errno.EOWNERDEAD:
                 raise OSError(rc, "pthread_mutex_lock on the %s: %s" % (self._what, os.strerror(rc)))
-            _record_death(self._mutex, _Cell.from_address(self._mutex))
-        if self._depth.value == 0:
-            self._holder.value = _pid
-        self._depth.value += 1
-        died = self._died.value
+            _record_death(self._mutex, self._cell)
+        cell = self._cell
+        if cell.depth == 0:
+            cell.holder = _pid
+        cell.depth += 1
+        died = cell.died
         if died != 0:
-            self._died.value = 0
+            cell.died = 0
             self.release()
             raise ParticipantDied(died if died > 0 else 0)
         return True
 
     def release(self):
-        depth = self._depth.value
-        depth = depth - 1 if depth > 0 else 0
-        self._depth.value = depth
-        if depth == 0:
-            self._holder.value = 0
-        rc = self._unlock(self._mutex)
+        depth = self._cell.depth
+        rc = _unlock_level(self._mutex, self._cell, depth - 1 if depth > 0 else 0)
         if rc != 0:
             raise RuntimeError("pthread_mutex_unlock of the %s failed (%s)" % (self._what, os.strerror(rc)))
 
@@ -197,7 +194,7 @@ class _LeanLock:
         if _holder_tid(self._owner, self._word) != tid or before == tid:
             return
         if self._owner.value == _MUTEX_INCONSISTENT:
-            _record_death(self._mutex, _Cell.from_address(self._mutex))
+            _record_death(self._mutex, self._cell)
         self.release()
 
 

@@ -353,3 +353,41 @@ def in_thread(f, *args):
     thread = threading.Thread(target=run)
     thread.start()
     return thread, results
+
+
+def with_blocks_interrupted_at_random(testcase, manager, leaked, repair, runs=3000):
+    """Runs ``with manager: pass`` (a block that makes no call) `runs` times, each with a
+    ``KeyboardInterrupt`` raised by a SIGALRM at a random instant around it; after each,
+    ``leaked()`` says whether the block kept what it should have given back (``repair()``
+    gives it back then). ``(interrupted, leaked)`` counts."""
+    import random
+    import signal
+
+    armed = [False]
+
+    def handler(*_):
+        if armed[0]:
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    testcase.addCleanup(signal.signal, signal.SIGALRM, previous)
+    testcase.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+    interrupted = kept = 0
+    for _ in range(runs):
+        armed[0] = True
+        try:
+            signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 4e-5))
+            with manager:
+                pass
+            spins = 0
+            while armed[0] and spins < 100000:
+                spins += 1
+        except KeyboardInterrupt:
+            interrupted += 1
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if leaked():
+            kept += 1
+            repair()
+    return interrupted, kept

@@ -4,8 +4,6 @@ thread that does not hold the lock refused without touching the cell."""
 import ctypes
 import mmap
 import os
-import random
-import signal
 import subprocess
 import sys
 import threading
@@ -258,39 +256,14 @@ class InterruptedAcquisition(LockCell):
                     self.interrupt_after(owner, name)
             self.assert_free()
 
-
     def test_a_signal_during_a_with_block_never_leaves_the_lock_held(self):
         # A block of code without calls: a signal that comes in it is handled at the next
         # call, function entry or backward jump, which for a Python __exit__ is its entry.
         if self.lock._exit_code is None:
             self.skipTest("the machine-code atomics are not in use here: __exit__ is Python's")
-        armed = [False]
-
-        def handler(*_):
-            if armed[0]:
-                armed[0] = False
-                raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGALRM, handler)
-        self.addCleanup(signal.signal, signal.SIGALRM, previous)
-        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
-        interrupted = held = 0
-        for _ in range(3000):
-            armed[0] = True
-            try:
-                signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 4e-5))
-                with self.lock:
-                    pass
-                spins = 0
-                while armed[0] and spins < 100000:
-                    spins += 1
-            except KeyboardInterrupt:
-                interrupted += 1
-            armed[0] = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            if self.lock._held_by_this_thread():
-                held += 1
-                self.lock.release()
+        interrupted, held = support.with_blocks_interrupted_at_random(
+            self, self.lock, self.lock._held_by_this_thread, self.lock.release
+        )
         self.assertGreater(interrupted, 0)
         self.assertEqual(held, 0, "of %d interrupted blocks" % interrupted)
         self.assert_free()

@@ -3,7 +3,6 @@ out as Rust lays them out (real robust lock cells), used from threads and from o
 processes, every word of their state checked after each step (docs/format.md section 6)."""
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -227,33 +226,9 @@ class SemaphoreWithBlocks(unittest.TestCase):
             self.skipTest("the machine-code atomics are not in use here: __exit__ is Python's")
 
     def test_a_signal_during_a_with_block_never_loses_the_permit(self):
-        armed = [False]
-
-        def handler(*_):
-            if armed[0]:
-                armed[0] = False
-                raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGALRM, handler)
-        self.addCleanup(signal.signal, signal.SIGALRM, previous)
-        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
-        interrupted = lost = 0
-        for _ in range(3000):
-            armed[0] = True
-            try:
-                signal.setitimer(signal.ITIMER_REAL, random.uniform(1e-6, 4e-5))
-                with self.sem:
-                    pass
-                spins = 0
-                while armed[0] and spins < 100000:
-                    spins += 1
-            except KeyboardInterrupt:
-                interrupted += 1
-            armed[0] = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            if self.sem.get_value() == 0:
-                lost += 1
-                self.sem.release()
+        interrupted, lost = support.with_blocks_interrupted_at_random(
+            self, self.sem, lambda: self.sem.get_value() == 0, self.sem.release
+        )
         self.assertGreater(interrupted, 0)
         self.assertEqual(lost, 0, "of %d interrupted blocks" % interrupted)
         self.assertEqual(state_words(self.sem, 4), [SSEM, 1, 0, UNBOUNDED])
