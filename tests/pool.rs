@@ -26,6 +26,21 @@ fn stats(row: [u32; 4]) -> Stats {
     }
 }
 
+/// Three bytes of padding after `tag`: copied field by field, not as bytes.
+#[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+#[repr(C)]
+struct Tagged {
+    tag: u8,
+    value: u32,
+}
+
+fn tagged(x: Tagged) -> Tagged {
+    Tagged {
+        tag: x.tag.wrapping_add(1),
+        value: x.value * 3,
+    }
+}
+
 #[test]
 fn map_returns_every_result_in_input_order() {
     let pool = Pool::new(3).unwrap();
@@ -56,6 +71,19 @@ fn map_returns_every_result_in_input_order() {
             max: 7
         }
     );
+    let items: Vec<Tagged> = (0..5000)
+        .map(|i| Tagged {
+            tag: i as u8,
+            value: i,
+        })
+        .collect();
+    let out = pool.map(tagged, &items).unwrap();
+    assert_eq!(out.len(), 5000);
+    assert!(out.iter().zip(0u32..).all(|(t, i)| *t
+        == Tagged {
+            tag: (i as u8).wrapping_add(1),
+            value: i * 3
+        }));
     assert_eq!(pool.map(square, &[]).unwrap(), Vec::<u64>::new());
     assert_eq!(pool.replaced(), 0);
 }

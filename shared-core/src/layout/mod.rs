@@ -313,4 +313,76 @@ impl Layout {
             _ => 0,
         }
     }
+
+    /// True when no byte of the type is padding, at any depth (a struct's own holes, those
+    /// inside its struct fields, those inside an array's elements): every byte of a value is
+    /// a byte of some primitive, so a value's bytes can be copied as they are.
+    pub(crate) const fn is_dense(&self) -> bool {
+        match self.kind {
+            LayoutKind::Primitive { .. } => true,
+            LayoutKind::Array { elem, .. } => elem.is_dense(),
+            LayoutKind::Struct { fields, .. } => {
+                let (mut i, mut sum) = (0, 0);
+                while i < fields.len() {
+                    if !fields[i].layout.is_dense() {
+                        return false;
+                    }
+                    sum += fields[i].size;
+                    i += 1;
+                }
+                sum == self.size
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FieldLayout, Layout};
+    use crate::access::SharedLayout;
+
+    /// `{ a: u8, b: u32 }`: three bytes of padding after `a`.
+    const LOOSE: Layout = Layout::structure(
+        "Loose",
+        8,
+        4,
+        &[
+            FieldLayout::new("a", 0, "u8", &u8::LAYOUT),
+            FieldLayout::new("b", 4, "u32", &u32::LAYOUT),
+        ],
+        None,
+    );
+    /// `{ inner: Loose, c: u64 }`: no hole of its own, but its field has one.
+    const OUTER: Layout = Layout::structure(
+        "Outer",
+        16,
+        8,
+        &[
+            FieldLayout::new("inner", 0, "Loose", &LOOSE),
+            FieldLayout::new("c", 8, "u64", &u64::LAYOUT),
+        ],
+        None,
+    );
+    /// `{ x: u32, y: [u16; 2] }`: dense.
+    const TIGHT: Layout = Layout::structure(
+        "Tight",
+        8,
+        4,
+        &[
+            FieldLayout::new("x", 0, "u32", &u32::LAYOUT),
+            FieldLayout::new("y", 4, "[u16; 2]", &<[u16; 2]>::LAYOUT),
+        ],
+        None,
+    );
+
+    #[test]
+    fn density_sees_holes_at_every_depth() {
+        assert!(u8::LAYOUT.is_dense() && <[f64; 3]>::LAYOUT.is_dense());
+        assert!(TIGHT.is_dense());
+        assert!(!LOOSE.is_dense());
+        assert_eq!(OUTER.padding(), 0, "no hole of its own");
+        assert!(!OUTER.is_dense(), "but one inside a field");
+        static LOOSE_STATIC: Layout = LOOSE;
+        assert!(!Layout::array(&LOOSE_STATIC, 2, 16, 4).is_dense());
+    }
 }

@@ -149,11 +149,43 @@ pub(crate) struct Job<'j, 'a, T, R> {
     waiting: BTreeMap<u64, u64>,
     /// Deaths in a row with nothing learnt (no output, no item to blame).
     fruitless: usize,
+    /// The message of the chunk being sent, kept from one chunk to the next.
+    message: Vec<u8>,
     _out: core::marker::PhantomData<R>,
 }
 
-/// What a job yields: outputs and failures, by input index.
-pub(crate) type Outcome<R> = Vec<(usize, Result<R>)>;
+/// What a job yields next.
+#[derive(Debug)]
+pub(crate) enum Batch {
+    /// The outputs of items `first..first + count`: the bytes of their C layout in
+    /// `message` from [`Done::ITEMS_AT`], checked to be exactly `count` outputs.
+    Outputs {
+        first: usize,
+        count: usize,
+        message: Vec<u8>,
+    },
+    /// Items that failed, by input index.
+    Failed(Vec<(usize, Error)>),
+}
+
+impl Batch {
+    /// The outputs, as `R`s, and failures, by input index.
+    pub(crate) fn into_items<R: SharedLayout>(self) -> Vec<(usize, Result<R>)> {
+        match self {
+            Batch::Outputs {
+                first,
+                count,
+                message,
+            } => wire::items::<R>(&message[Done::ITEMS_AT..], count as u64)
+                .expect("checked on receipt")
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (first + i, Ok(r)))
+                .collect(),
+            Batch::Failed(failed) => failed.into_iter().map(|(i, e)| (i, Err(e))).collect(),
+        }
+    }
+}
 
 impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
     /// A job `id` running the function (`entry`, `tag`) on `inputs`, in chunks of `chunk`.
@@ -179,13 +211,14 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
             to_send,
             waiting: BTreeMap::new(),
             fruitless: 0,
+            message: Vec::new(),
             _out: core::marker::PhantomData,
         }
     }
 
     /// The next outputs or failures, waiting for them; `None` once every item is accounted
     /// for.
-    pub(crate) fn next_batch(&mut self) -> Result<Option<Outcome<R>>> {
+    pub(crate) fn next_batch(&mut self) -> Result<Option<Batch>> {
         loop {
             self.send()?;
             if self.to_send.is_empty() && self.waiting.is_empty() {
@@ -193,7 +226,7 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
             }
             match self.crew.results.get_timeout(LOOK) {
                 Ok(Some(message)) => {
-                    if let Some(out) = self.received(&message) {
+                    if let Some(out) = self.received(message) {
                         self.fruitless = 0;
                         return Ok(Some(out));
                     }
@@ -201,7 +234,7 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
                 Ok(None) => {
                     let failed = self.look_for_deaths()?;
                     if !failed.is_empty() {
-                        return Ok(Some(failed));
+                        return Ok(Some(Batch::Failed(failed)));
                     }
                 }
                 Err(Error::ParticipantDied { .. }) => {}
@@ -221,7 +254,8 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
                 count,
             };
             let items = &self.inputs[first as usize..(first + count) as usize];
-            match self.crew.tasks.try_put(&task.encode(items)) {
+            task.encode_into(items, &mut self.message);
+            match self.crew.tasks.try_put(&self.message) {
                 Ok(true) => {
                     self.waiting.insert(first, count);
                     self.to_send.pop_front();
@@ -235,21 +269,22 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
     }
 
     /// The outputs a result message carries, if it answers a chunk of this job still waited
-    /// for (a chunk sent twice is answered once).
-    fn received(&mut self, message: &[u8]) -> Option<Outcome<R>> {
-        let (done, bytes) = Done::decode(message)?;
+    /// for (a chunk sent twice is answered once) with exactly as many outputs as it has items.
+    fn received(&mut self, message: Vec<u8>) -> Option<Batch> {
+        let (done, bytes) = Done::decode(&message)?;
         if done.job != self.id || self.waiting.get(&done.first) != Some(&done.count) {
             return None;
         }
-        let outputs = wire::items::<R>(bytes, done.count)?;
+        let count = usize::try_from(done.count).ok()?;
+        if bytes.len() != count.checked_mul(size_of::<R>())? {
+            return None;
+        }
         self.waiting.remove(&done.first);
-        Some(
-            outputs
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| (done.first as usize + i, Ok(r)))
-                .collect(),
-        )
+        Some(Batch::Outputs {
+            first: done.first as usize,
+            count,
+            message,
+        })
     }
 
     /// Takes `item` out of the chunk that holds it, waited for or still to send: the rest of
@@ -280,7 +315,7 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
     /// Replaces dead workers. A worker that died inside an item of this job fails that item
     /// (the rest of its chunk is sent again); one that died between items may have taken a
     /// chunk with it, so every chunk not answered is sent again.
-    fn look_for_deaths(&mut self) -> Result<Outcome<R>> {
+    fn look_for_deaths(&mut self) -> Result<Vec<(usize, Error)>> {
         let deaths = self.crew.reap()?;
         let mut failed = Vec::new();
         for death in deaths {
@@ -289,11 +324,11 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
                     self.take_out(item);
                     failed.push((
                         item as usize,
-                        Err(Error::WorkerDied {
+                        Error::WorkerDied {
                             pid: death.pid,
                             item: item as usize,
                             exitcode: death.exitcode,
-                        }),
+                        },
                     ));
                     self.fruitless = 0;
                 }

@@ -43,7 +43,8 @@ use crate::os;
 use crate::process::SpawnArgs;
 use crate::process::spawn;
 use crate::share::{Exporter, Numbering};
-use crew::{Crew, Job};
+use crew::{Batch, Crew, Job};
+use wire::Done;
 use worker::Channels;
 
 pub use worker::MapWithFn;
@@ -361,13 +362,24 @@ fn collect<T: SharedLayout, R: SharedLayout>(
     mut job: Job<'_, '_, T, R>,
     len: usize,
 ) -> Result<Vec<R>> {
-    let mut out: Vec<Option<R>> = vec![None; len];
+    // Outputs are copied from each result message straight into place.
+    let mut out: Vec<R> = vec![R::zeroed(); len];
+    let mut answered = 0;
     let mut failure: Option<(usize, Error)> = None;
     while let Some(batch) = job.next_batch()? {
-        for (i, r) in batch {
-            match r {
-                Ok(v) => out[i] = Some(v),
-                Err(e) => {
+        match batch {
+            Batch::Outputs {
+                first,
+                count,
+                message,
+            } => {
+                let into = &mut out[first..first + count];
+                wire::copy_items(&message[Done::ITEMS_AT..], into).expect("checked on receipt");
+                answered += count;
+            }
+            Batch::Failed(failed) => {
+                for (i, e) in failed {
+                    answered += 1;
                     if failure.as_ref().is_none_or(|(j, _)| i < *j) {
                         failure = Some((i, e));
                     }
@@ -378,10 +390,14 @@ fn collect<T: SharedLayout, R: SharedLayout>(
     if let Some((_, e)) = failure {
         return Err(e);
     }
-    out.into_iter()
-        .enumerate()
-        .map(|(i, r)| r.ok_or_else(|| Error::spawn("pool", format!("item {i} was never answered"))))
-        .collect()
+    // Every chunk is answered once, and chunks do not overlap: all items, or a bug.
+    if answered != len {
+        return Err(Error::spawn(
+            "pool",
+            format!("{} of {len} items were never answered", len - answered),
+        ));
+    }
+    Ok(out)
 }
 
 /// The iterator of [`Pool::map_unordered`]: `(index, f(xs[index]))` as chunks are done.
@@ -403,7 +419,7 @@ impl<T: SharedLayout, R: SharedLayout> Iterator for Unordered<'_, T, R> {
                 return None;
             }
             match self.job.next_batch() {
-                Ok(Some(batch)) => self.ready.extend(batch),
+                Ok(Some(batch)) => self.ready.extend(batch.into_items::<R>()),
                 Ok(None) => self.ended = true,
                 Err(e) => {
                     self.ended = true;

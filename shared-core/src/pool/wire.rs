@@ -48,10 +48,19 @@ fn word(bytes: &[u8], i: usize) -> Option<u64> {
 
 impl Task {
     /// The message: this header, then `items`.
+    #[cfg(test)]
     pub(crate) fn encode<T: SharedLayout>(&self, items: &[T]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(TASK_WORDS * 8 + size_of_val(items));
+        let mut out = Vec::new();
+        self.encode_into(items, &mut out);
+        out
+    }
+
+    /// The message, into `out` (emptied first: a buffer kept from one chunk to the next).
+    pub(crate) fn encode_into<T: SharedLayout>(&self, items: &[T], out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(TASK_WORDS * 8 + size_of_val(items));
         words(
-            &mut out,
+            out,
             &[
                 self.job,
                 self.entry as u64,
@@ -60,8 +69,7 @@ impl Task {
                 self.count,
             ],
         );
-        append(&mut out, items);
-        out
+        append(out, items);
     }
 
     /// The header of a message, and where its items start; `None` if it is too short.
@@ -86,6 +94,9 @@ impl Done {
         out
     }
 
+    /// The bytes where a result message's items start.
+    pub(crate) const ITEMS_AT: usize = RESULT_WORDS * 8;
+
     /// The header of a message, and where its items start; `None` if it is too short.
     pub(crate) fn decode(message: &[u8]) -> Option<(Done, &[u8])> {
         let done = Done {
@@ -101,6 +112,15 @@ impl Done {
 fn append<T: SharedLayout>(out: &mut Vec<u8>, items: &[T]) {
     let size = size_of::<T>();
     if size == 0 || items.is_empty() {
+        return;
+    }
+    if dense::<T>() {
+        // SAFETY: `items` is `size_of_val(items)` bytes of live values, and every one of
+        // those bytes is a byte of some primitive field (the type has no padding at any
+        // depth: `dense`), so initialised; the slice lives only for this statement.
+        out.extend_from_slice(unsafe {
+            core::slice::from_raw_parts(items.as_ptr().cast::<u8>(), size_of_val(items))
+        });
         return;
     }
     // The values are stored field by field into zeroed memory aligned for `T` (so padding
@@ -119,19 +139,38 @@ fn append<T: SharedLayout>(out: &mut Vec<u8>, items: &[T]) {
     out.extend_from_slice(bytes);
 }
 
+/// True when a `T`'s bytes are all bytes of its fields (no padding at any depth), as its
+/// layout says (which `SharedLayout`'s contract makes exact), and Rust agrees on its size.
+fn dense<T: SharedLayout>() -> bool {
+    const { T::LAYOUT.is_dense() && T::LAYOUT.size == size_of::<T>() }
+}
+
+/// The `count` values whose C layout `bytes` holds; `None` unless it holds exactly that
+/// many.
 pub(crate) fn items<T: SharedLayout>(bytes: &[u8], count: u64) -> Option<Vec<T>> {
-    let size = size_of::<T>();
     let count = usize::try_from(count).ok()?;
-    if bytes.len() != count.checked_mul(size)? {
+    // Checked before allocating: `count` comes from another process.
+    if bytes.len() != count.checked_mul(size_of::<T>())? {
         return None;
     }
     let mut out: Vec<T> = vec![zeroed::<T>(); count];
-    // SAFETY: `out` holds `count` `T`s, `count * size == bytes.len()` bytes, which do not
-    // overlap `bytes`; every bit pattern is a valid `T` (the `SharedLayout` contract).
+    copy_items(bytes, &mut out)?;
+    Some(out)
+}
+
+/// Overwrites `out` with the values whose C layout `bytes` holds; `None` (nothing written)
+/// unless `bytes` holds exactly `out.len()` of them.
+pub(crate) fn copy_items<T: SharedLayout>(bytes: &[u8], out: &mut [T]) -> Option<()> {
+    if bytes.len() != size_of_val(out) {
+        return None;
+    }
+    // SAFETY: `out` is `size_of_val(out) == bytes.len()` writable bytes, which do not
+    // overlap `bytes` (a shared and an exclusive borrow); every bit pattern is a valid `T`
+    // (the `SharedLayout` contract), so every element still holds a valid value after.
     unsafe {
         core::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().cast::<u8>(), bytes.len());
     }
-    Some(out)
+    Some(())
 }
 
 /// A `T` of zero bytes.
@@ -171,5 +210,29 @@ mod tests {
         let message = done.encode(&[-1.5f64]);
         let (back, rest) = Done::decode(&message).unwrap();
         assert_eq!((back, items::<f64>(rest, 1).unwrap()), (done, vec![-1.5]));
+        assert_eq!(Done::ITEMS_AT, message.len() - 8);
+    }
+
+    #[test]
+    fn dense_items_are_copied_as_they_are_and_a_count_is_checked_first() {
+        assert!(dense::<[u32; 3]>() && dense::<f64>());
+        let xs = [0x0102_0304u32, u32::MAX];
+        let mut out = vec![0xAA; 3];
+        Task {
+            job: 1,
+            entry: 0,
+            tag: 0,
+            first: 0,
+            count: 2,
+        }
+        .encode_into(&xs, &mut out);
+        assert_eq!(out.len(), 40 + 8, "emptied first");
+        assert_eq!(&out[40..], [4, 3, 2, 1, 255, 255, 255, 255]);
+        let mut back = [0u32; 2];
+        assert_eq!(copy_items(&out[40..], &mut back), Some(()));
+        assert_eq!(back, xs);
+        assert_eq!(copy_items(&out[41..], &mut back), None);
+        // A count no message could hold is refused before anything is allocated for it.
+        assert_eq!(items::<u64>(&out[40..], u64::MAX / 2), None);
     }
 }
