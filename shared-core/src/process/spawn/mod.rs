@@ -287,7 +287,7 @@ impl<'scope> Process<'scope> {
     /// (Python's `spawn` and `forkserver` start methods): safe from any program, however
     /// many threads it runs, and with no code added to `main`.
     ///
-    /// `f` is a plain function (a `fn` item, or a closure that captures nothing); `args` is
+    /// `f` is a plain `fn` item (a closure is refused, even one that captures nothing); `args` is
     /// a tuple of references to shared objects ([`RawValue`](crate::RawValue),
     /// [`RawArray`](crate::RawArray), [`Value`](crate::Value), [`Array`](crate::Array),
     /// [`Lock`](crate::Lock), [`RLock`](crate::RLock)) and plain `SharedLayout` values, which
