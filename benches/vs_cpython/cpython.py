@@ -353,25 +353,32 @@ def pool_map():
         emit("pool_map", median_ns_per_op(lambda: pool.map(_square, xs), count, reps=3), "ns/op")
 
 
+# The workloads of each section of the Rust side (`cargo bench --bench vs_cpython -- <word>`
+# runs the sections whose name contains the word; argv[2] names them, comma-separated).
+SECTIONS = {
+    # First, while the process is small (fork cost grows with its memory).
+    "spawn": [
+        fork_modify_join,
+        lambda: start_method_modify_join("spawn"),
+        lambda: start_method_modify_join("forkserver"),
+    ],
+    "lock": [locked_increment, get_then_set, raw_increment, contended_2proc],
+    # raw_value first: the heap arenas it maps are then reused by the Values' data.
+    "alloc": [lambda: alloc("raw_value"), lambda: alloc("value")],
+    "copy": [array_copy, shm_numpy_read],
+    "sync": [condition_ping_pong, event_set_is_set, semaphore_acquire_release],
+    "queue": [queue_1p1c, queue_4p4c],
+    "pool": [pool_map],
+}
+
+
 def main():
     emit("python_version", sys.version.split()[0], "version")
-    fork_modify_join()  # first, while the process is small (fork cost grows with its memory)
-    start_method_modify_join("spawn")
-    start_method_modify_join("forkserver")
-    locked_increment()
-    get_then_set()
-    raw_increment()
-    alloc("raw_value")  # first: the heap arenas it maps are then reused by the Values' data
-    alloc("value")
-    contended_2proc()
-    array_copy()
-    condition_ping_pong()
-    event_set_is_set()
-    semaphore_acquire_release()
-    shm_numpy_read()
-    queue_1p1c()
-    queue_4p4c()
-    pool_map()
+    wanted = sys.argv[2].split(",") if len(sys.argv) > 2 else list(SECTIONS)
+    for section, workloads in SECTIONS.items():
+        if section in wanted:
+            for workload in workloads:
+                workload()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,20 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// `ours` and `limit` measured alternately three times each (so that a change in the
+/// machine's speed between them touches both): the median of each.
+pub fn paired(
+    mut ours: impl FnMut() -> Result<f64>,
+    mut limit: impl FnMut() -> Result<f64>,
+) -> Result<(f64, f64)> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        a.push(ours()?);
+        b.push(limit()?);
+    }
+    Ok((median(a), median(b)))
+}
+
 /// One producer process → one consumer (this process), `n` records: ns per record.
 pub fn queue_1p1c(n: u64) -> Result<f64> {
     let mut samples = Vec::new();
