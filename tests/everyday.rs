@@ -679,3 +679,25 @@ fn rlock_is_used_in_these_tests_as_the_default() {
     let v = Value::new(1u8).unwrap();
     let _: &RLock = v.get_lock();
 }
+
+/// Named like the derive's own generic parameters once were (`L` for the lock): the
+/// generated accessors must still name the struct, not capture the name.
+#[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+#[repr(C)]
+struct L {
+    x: i32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, SharedLayout)]
+#[repr(C)]
+struct S {
+    l: L,
+}
+
+#[test]
+fn structs_named_like_the_derives_generics_work() {
+    let v = Value::new(S { l: L { x: 1 } }).unwrap();
+    v.set_l(L { x: 7 }).unwrap();
+    assert_eq!(v.l().unwrap(), L { x: 7 });
+    assert_eq!(v.get().unwrap(), S { l: L { x: 7 } });
+}

@@ -244,7 +244,7 @@ fn synced_type(cx: &Ctx<'_>) -> TokenStream {
 
         #[automatically_derived]
         #[allow(clippy::undocumented_unsafe_blocks, clippy::multiple_unsafe_ops_per_block, dead_code)]
-        impl<L: #sc::SharedLock> #synced<#sc::Synchronized<#sc::RawValue<#name>, L>> #where_clause {
+        impl<__SharedLock: #sc::SharedLock> #synced<#sc::Synchronized<#sc::RawValue<#name>, __SharedLock>> #where_clause {
             #accessors
         }
     }

@@ -181,9 +181,12 @@ pub struct PointSynced<S>(S);
     clippy::multiple_unsafe_ops_per_block,
     dead_code
 )]
-impl<L: ::sharedctypes::__private::SharedLock>
+impl<__SharedLock: ::sharedctypes::__private::SharedLock>
     PointSynced<
-        ::sharedctypes::__private::Synchronized<::sharedctypes::__private::RawValue<Point>, L>,
+        ::sharedctypes::__private::Synchronized<
+            ::sharedctypes::__private::RawValue<Point>,
+            __SharedLock,
+        >,
     >
 where
     f64: ::sharedctypes::__private::SharedLayout,

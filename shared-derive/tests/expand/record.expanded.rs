@@ -200,9 +200,12 @@ pub(crate) struct RecordSynced<S>(S);
     clippy::multiple_unsafe_ops_per_block,
     dead_code
 )]
-impl<L: runtime::shared::__private::SharedLock>
+impl<__SharedLock: runtime::shared::__private::SharedLock>
     RecordSynced<
-        runtime::shared::__private::Synchronized<runtime::shared::__private::RawValue<Record>, L>,
+        runtime::shared::__private::Synchronized<
+            runtime::shared::__private::RawValue<Record>,
+            __SharedLock,
+        >,
     >
 where
     CChar: runtime::shared::__private::SharedLayout,

@@ -228,9 +228,12 @@ struct SampleSynced<S>(S);
     clippy::multiple_unsafe_ops_per_block,
     dead_code
 )]
-impl<L: ::sharedctypes::__private::SharedLock>
+impl<__SharedLock: ::sharedctypes::__private::SharedLock>
     SampleSynced<
-        ::sharedctypes::__private::Synchronized<::sharedctypes::__private::RawValue<Sample>, L>,
+        ::sharedctypes::__private::Synchronized<
+            ::sharedctypes::__private::RawValue<Sample>,
+            __SharedLock,
+        >,
     >
 where
     u8: ::sharedctypes::__private::SharedLayout,
