@@ -47,6 +47,10 @@ use crate::layout::Layout;
 /// An implementation promises that
 /// - `Self` has the C layout described by [`LAYOUT`](Self::LAYOUT) (size, alignment, field
 ///   offsets, field layouts), and every bit pattern of that size is a valid `Self`;
+/// - the bytes that layout leaves to padding are all the padding `Self` has: a
+///   [`Primitive`](crate::layout::LayoutKind::Primitive) layout describes a type with none
+///   (every one of its bytes is part of the value), and a struct layout lists every field
+///   (values of types without padding are copied as plain bytes);
 /// - `Self` holds no pointer, reference or handle whose meaning is local to one process;
 /// - [`load`](Self::load) and [`store`](Self::store) access only the bytes of the place they
 ///   are given, only through atomic operations (or other `SharedLayout` impls), and never

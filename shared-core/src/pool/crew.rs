@@ -154,28 +154,30 @@ pub(crate) struct Job<'j, 'a, T, R> {
     _out: core::marker::PhantomData<R>,
 }
 
-/// What a job yields next.
+/// What a job of outputs `R` yields next.
 #[derive(Debug)]
-pub(crate) enum Batch {
+pub(crate) enum Batch<R> {
     /// The outputs of items `first..first + count`: the bytes of their C layout in
-    /// `message` from [`Done::ITEMS_AT`], checked to be exactly `count` outputs.
+    /// `message` from [`Done::ITEMS_AT`], checked to be exactly `count` `R`s.
     Outputs {
         first: usize,
         count: usize,
         message: Vec<u8>,
+        out: core::marker::PhantomData<R>,
     },
     /// Items that failed, by input index.
     Failed(Vec<(usize, Error)>),
 }
 
-impl Batch {
+impl<R: SharedLayout> Batch<R> {
     /// The outputs, as `R`s, and failures, by input index.
-    pub(crate) fn into_items<R: SharedLayout>(self) -> Vec<(usize, Result<R>)> {
+    pub(crate) fn into_items(self) -> Vec<(usize, Result<R>)> {
         match self {
             Batch::Outputs {
                 first,
                 count,
                 message,
+                ..
             } => wire::items::<R>(&message[Done::ITEMS_AT..], count as u64)
                 .expect("checked on receipt")
                 .into_iter()
@@ -218,7 +220,7 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
 
     /// The next outputs or failures, waiting for them; `None` once every item is accounted
     /// for.
-    pub(crate) fn next_batch(&mut self) -> Result<Option<Batch>> {
+    pub(crate) fn next_batch(&mut self) -> Result<Option<Batch<R>>> {
         loop {
             self.send()?;
             if self.to_send.is_empty() && self.waiting.is_empty() {
@@ -254,6 +256,14 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
                 count,
             };
             let items = &self.inputs[first as usize..(first + count) as usize];
+            if !self
+                .crew
+                .tasks
+                .has_room_for(TASK_WORDS * 8 + size_of_val(items))
+            {
+                // Not now: encoding it would be wasted (it is encoded when there is room).
+                return Ok(());
+            }
             task.encode_into(items, &mut self.message);
             match self.crew.tasks.try_put(&self.message) {
                 Ok(true) => {
@@ -270,7 +280,7 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
 
     /// The outputs a result message carries, if it answers a chunk of this job still waited
     /// for (a chunk sent twice is answered once) with exactly as many outputs as it has items.
-    fn received(&mut self, message: Vec<u8>) -> Option<Batch> {
+    fn received(&mut self, message: Vec<u8>) -> Option<Batch<R>> {
         let (done, bytes) = Done::decode(&message)?;
         if done.job != self.id || self.waiting.get(&done.first) != Some(&done.count) {
             return None;
@@ -284,12 +294,15 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
             first: done.first as usize,
             count,
             message,
+            out: core::marker::PhantomData,
         })
     }
 
     /// Takes `item` out of the chunk that holds it, waited for or still to send: the rest of
-    /// that chunk is to be sent (again), the item itself never.
-    fn take_out(&mut self, item: u64) {
+    /// that chunk is to be sent (again), the item itself never;
+    /// `false` if no chunk holds it: it was answered already (by a copy of its chunk that a
+    /// worker ran after the chunk was sent again).
+    fn take_out(&mut self, item: u64) -> bool {
         let holds = |&(first, count): &(u64, u64)| first <= item && item < first + count;
         let chunk = match self.waiting.range(..=item).next_back() {
             Some((&first, &count)) if holds(&(first, count)) => {
@@ -310,6 +323,7 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
                 self.to_send.push_back((item + 1, first + count - item - 1));
             }
         }
+        chunk.is_some()
     }
 
     /// Replaces dead workers. A worker that died inside an item of this job fails that item
@@ -320,8 +334,12 @@ impl<'j, 'a, T: SharedLayout, R: SharedLayout> Job<'j, 'a, T, R> {
         let mut failed = Vec::new();
         for death in deaths {
             match death.item {
+                // An item no chunk holds any more was answered by another copy of its chunk:
+                // the death cost nothing of this job.
                 Some(item) if death.job == self.id => {
-                    self.take_out(item);
+                    if !self.take_out(item) {
+                        continue;
+                    }
                     failed.push((
                         item as usize,
                         Error::WorkerDied {

@@ -372,6 +372,7 @@ fn collect<T: SharedLayout, R: SharedLayout>(
                 first,
                 count,
                 message,
+                ..
             } => {
                 let into = &mut out[first..first + count];
                 wire::copy_items(&message[Done::ITEMS_AT..], into).expect("checked on receipt");
@@ -391,10 +392,11 @@ fn collect<T: SharedLayout, R: SharedLayout>(
         return Err(e);
     }
     // Every chunk is answered once, and chunks do not overlap: all items, or a bug.
+    debug_assert!(answered <= len, "{answered} answers to {len} items");
     if answered != len {
         return Err(Error::spawn(
             "pool",
-            format!("{} of {len} items were never answered", len - answered),
+            format!("{answered} answers to {len} items"),
         ));
     }
     Ok(out)
@@ -419,7 +421,7 @@ impl<T: SharedLayout, R: SharedLayout> Iterator for Unordered<'_, T, R> {
                 return None;
             }
             match self.job.next_batch() {
-                Ok(Some(batch)) => self.ready.extend(batch.into_items::<R>()),
+                Ok(Some(batch)) => self.ready.extend(batch.into_items()),
                 Ok(None) => self.ended = true,
                 Err(e) => {
                     self.ended = true;

@@ -19,8 +19,11 @@ use crate::process::spawn::{self, Call};
 use crate::process::{SpawnArgs, failure};
 use crate::{BytesQueue, RawArray};
 
-/// Words of a worker's slot in the status array: the job, and the item it runs plus one.
-pub(crate) const STATUS_WORDS: usize = 2;
+/// Words of a worker's slot in the status array: the job, and the item it runs plus one, in
+/// its first two; the rest keeps the next worker's slot off the cache lines of this one
+/// (each worker writes its slot once per item: two slots on one line would bounce it
+/// between their CPUs on every item).
+pub(crate) const STATUS_WORDS: usize = 16;
 
 /// What every worker receives first: the tasks and results queues, the status array, and
 /// its slot with the pool's process's id.

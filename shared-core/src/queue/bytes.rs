@@ -311,6 +311,12 @@ impl BytesQueue {
         self.ring.used() as usize
     }
 
+    /// True if a message of `len` bytes would fit now, next to what is in the queue (a hint:
+    /// others may put or get meanwhile).
+    pub(crate) fn has_room_for(&self, len: usize) -> bool {
+        footprint(len).is_some_and(|need| self.ring.capacity() - self.ring.used() >= need)
+    }
+
     /// True if no message is in the queue now.
     ///
     /// ```
