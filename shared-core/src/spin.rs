@@ -84,36 +84,6 @@ impl Budget {
         }
     }
 }
-/// The most times a waiter gives up the CPU ([`yield_until`]) before it sleeps.
-pub(crate) const YIELDS: u32 = 64;
-
-/// The longest a waiter goes on giving up the CPU before it sleeps.
-pub(crate) const YIELD_FOR: Duration = Duration::from_micros(100);
-
-/// After a spin that ran out: gives the CPU to whatever else is ready to run here
-/// (`sched_yield`), at most [`YIELDS`] times over at most [`YIELD_FOR`], looking after each;
-/// `true` if `done()` came.
-///
-/// When more processes are ready to run than there are CPUs (four producers and four
-/// consumers on two CPUs), what a waiter waits for needs a process that is waiting for a
-/// CPU: a spin only delays it, and a sleep costs a wake-up by the process that provides it (a
-/// system call on every item when a queue's consumers keep up with its producers). Giving the
-/// CPU up lets that process run at once, and the waiter usually finds what it waits for when
-/// it gets the CPU back. On a quiet machine a yield returns at once: a slower look.
-pub(crate) fn yield_until(done: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    for _ in 0..YIELDS {
-        std::thread::yield_now();
-        if done() {
-            return true;
-        }
-        if start.elapsed() >= YIELD_FOR {
-            break;
-        }
-    }
-    false
-}
-
 /// True on a machine (or in a CPU set) with one CPU, where a spinner only delays the process
 /// it waits for. Looked up once.
 fn single_cpu() -> bool {

@@ -29,11 +29,6 @@
 //! sequentially consistent). Either the getter sees the new `tail`, or the put sees the
 //! getter and changes `items` under it. The same holds for putters, `space` and `head`.
 //!
-//! Before it counts itself asleep, a waiter spins, then gives up the CPU a few times
-//! ([`crate::spin::yield_until`]): with more producers and consumers than CPUs, the process it
-//! waits for is usually one waiting for a CPU, and a waiter that went to sleep instead would
-//! cost it a wake-up on almost every item.
-//!
 //! A get wakes one putter of a `Queue` (every item takes one slot) but every putter of a
 //! `BytesQueue` (the one woken might need more room than was freed), and a waiter that
 //! leaves without taking what it was woken for (a timeout, an error) passes the wake-up on.
@@ -653,13 +648,12 @@ impl Waiters<'_> {
         }
     }
 
-    /// Waits until `ready()` or the deadline (`false` then): spinning, then giving up the CPU
-    /// a few times (see [`crate::spin::yield_until`]), then sleeping on the word at most
-    /// [`RESCUE`] at a time, counted among the sleepers (see the module docs for
+    /// Waits until `ready()` or the deadline (`false` then): spinning, then sleeping on the
+    /// word at most [`RESCUE`] at a time, counted among the sleepers (see the module docs for
     /// the order); `true` also when a rescue look is due, for the caller to look under the
     /// lock.
     fn sleep(&self, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
-        if self.spin.spin(&ready) || crate::spin::yield_until(&ready) {
+        if self.spin.spin(&ready) {
             return true;
         }
         let rescue = Instant::now() + RESCUE;
