@@ -237,6 +237,13 @@ fn getters_word(name: &str) -> u32 {
     u32::from_le_bytes(bytes[data + 16..data + 20].try_into().unwrap())
 }
 
+/// The `items` word of the named queue `name`: what its getters sleep on.
+fn items_word(name: &str) -> u32 {
+    let bytes = std::fs::read(format!("/dev/shm/{name}")).unwrap();
+    let data = u64::from_le_bytes(bytes[72..80].try_into().unwrap()) as usize;
+    u32::from_le_bytes(bytes[data + 72..data + 76].try_into().unwrap())
+}
+
 /// Polls `f()` until it returns `want` (20 s at most).
 fn wait_until_eq(f: impl Fn() -> u32, want: u32) {
     let start = Instant::now();
@@ -251,10 +258,9 @@ fn wait_until_eq(f: impl Fn() -> u32, want: u32) {
 }
 
 /// A getter killed in its sleep stays counted in `getters`, so every put wakes nobody at the
-/// cost of a system call; after 64 of those over at least 100 ms (fewer, or sooner, may be a
-/// burst of live sleepers not in the kernel yet) a putter starts a new epoch of the count
-/// (top byte) with no sleepers, and a getter that sleeps afterwards is counted and woken as
-/// usual.
+/// cost of a system call; after 64 of those a putter starts a new epoch of the count (top
+/// byte) with no sleepers, changes `items` once more (and wakes every sleeper on it), and a
+/// getter that sleeps afterwards is counted and woken as usual.
 #[test]
 fn a_getter_killed_in_its_sleep_stops_costing_every_put_a_wake_up() {
     let name = format!("sharedctypes-test-queue-epoch-{}", std::process::id());
@@ -267,24 +273,25 @@ fn a_getter_killed_in_its_sleep_stops_costing_every_put_a_wake_up() {
     child.kill().unwrap();
     assert_eq!(child.join().unwrap(), -libc::SIGKILL);
     assert_eq!(getters_word(&name), 1, "the dead getter is still counted");
-    let first = Instant::now(); // the first fruitless wake-up is the next put's
+    let items_before = items_word(&name);
     for i in 0..63 {
         q.put(i).unwrap();
         assert_eq!(q.get().unwrap(), i);
     }
     assert_eq!(getters_word(&name), 1, "63 fruitless wake-ups: not yet");
-    let quick = first.elapsed() < Duration::from_millis(80);
+    assert_eq!(
+        items_word(&name),
+        items_before + 63,
+        "one change per wake-up"
+    );
     q.put(63).unwrap();
-    assert_eq!(q.get().unwrap(), 63);
-    if quick {
-        assert_eq!(getters_word(&name), 1, "64 within 80 ms: not yet either");
-        std::thread::sleep(Duration::from_millis(100).saturating_sub(first.elapsed()));
-        q.put(63).unwrap();
-        assert_eq!(q.get().unwrap(), 63);
-    } else {
-        eprintln!("not checked: 64 wake-ups took 80 ms or more on this machine");
-    }
     assert_eq!(getters_word(&name), 0x0100_0000, "epoch 1, nobody asleep");
+    assert_eq!(
+        items_word(&name),
+        items_before + 65,
+        "the 64th wake-up's change, and the new epoch's"
+    );
+    assert_eq!(q.get().unwrap(), 63);
     std::thread::scope(|s| {
         let getter = s.spawn(|| q.get_timeout(Duration::from_secs(20)));
         wait_until_eq(|| getters_word(&name), 0x0100_0001);

@@ -38,9 +38,10 @@ stores ``tail``, then reads ``getters``: either the getter sees the new ``tail``
 sees the getter and changes ``items`` under it. A get wakes one putter of a Queue, every
 putter of a BytesQueue; a waiter that leaves (a timeout, an error) passes its wake-up on.
 A sleeper takes itself out of the count only in the epoch it counted itself in; a process
-whose wake-ups woke nobody 64 times in a row, over at least 100 ms (sleepers killed in their
-sleep stay counted; live ones are in the kernel most of that time), starts a new epoch with a
-count of 0.
+whose wake-ups woke nobody 64 times in a row (sleepers killed in their sleep stay counted)
+starts a new epoch with a count of 0, then changes the word and wakes every sleeper on it. A
+sleeper looks at the epoch after it reads the word and counts itself again if it changed, so
+a live sleeper wiped with the dead is never left asleep uncounted.
 """
 
 import ctypes
@@ -87,8 +88,7 @@ _WAKE_ALL = (1 << 31) - 1
 # A `getters`/`putters` word: the sleepers' count, and its epoch in the top byte.
 _COUNT = 0x00FFFFFF
 _EPOCH = 0x01000000
-# Wake-ups in a row that woke nobody (over at least _RESCUE seconds) after which a waker starts
-# a new epoch (Rust's FRUITLESS).
+# Wake-ups in a row that woke nobody after which a waker starts a new epoch (Rust's FRUITLESS).
 _FRUITLESS = 64
 # How long a sleeper sleeps at most before it looks again (Rust's ``RESCUE``).
 _RESCUE = 0.1
@@ -242,9 +242,7 @@ class _Ring:
         self._space_at = address + _SPACE
         self._tail_seen_at = address + _TAIL_SEEN
         self._uniform = self.TAG == _TAG_QUEUE
-        # Wake-ups of getters, of putters, in a row that woke nobody, and when the first was.
-        self._fruitless = [0, 0]
-        self._fruitless_since = [0.0, 0.0]
+        self._fruitless = [0, 0]  # wake-ups of getters, of putters, in a row that woke nobody
         self._putters_lock = _LeanLock(lock._addr, "queue's lock")
         self._getters_lock = _LeanLock(address + _GET_LOCK, "queue's getters' lock")
 
@@ -304,9 +302,9 @@ class _Ring:
     def _wake_sleepers(self, word, sleepers, n, side):
         """After a put (get): if a getter (putter) counts itself asleep in `sleepers`,
         changes `word` and wakes `n` of them; after ``_FRUITLESS`` wake-ups in a row that
-        woke nobody, over at least ``_RESCUE`` seconds (a sleeper killed in its sleep stays
-        counted; a live one is in the kernel for most of that time), starts a new epoch of the
-        count with no sleepers (see the module docs)."""
+        woke nobody (a sleeper killed in its sleep stays counted), starts a new epoch of the
+        count with no sleepers, then changes `word` and wakes every sleeper on it (see the
+        module docs)."""
         count = self._load32(sleepers)
         if count & _COUNT == 0:
             return
@@ -314,13 +312,13 @@ class _Ring:
         if futex_wake(word, n) > 0:
             self._fruitless[side] = 0
             return
-        now = time.monotonic()
         self._fruitless[side] += 1
-        if self._fruitless[side] == 1:
-            self._fruitless_since[side] = now
-        if self._fruitless[side] >= _FRUITLESS and now - self._fruitless_since[side] >= _RESCUE:
+        if self._fruitless[side] >= _FRUITLESS:
             self._fruitless[side] = 0
-            self._atomics.cas32(sleepers, count, ((count & ~_COUNT) + _EPOCH) & _U32 & ~_COUNT)
+            new = ((count & ~_COUNT) + _EPOCH) & _U32 & ~_COUNT
+            if self._atomics.cas32(sleepers, count, new) == count:
+                self._add32(word, 1)
+                futex_wake(word, _WAKE_ALL)
 
     def _uncount(self, sleepers, epoch):
         """Takes a sleeper out of the count in `sleepers` if it is still of `epoch`."""
@@ -347,6 +345,8 @@ class _Ring:
             epoch = (add32(sleepers, 1) + 1) & ~_COUNT & _U32
             try:
                 seen = load32(word)
+                if load32(sleepers) & ~_COUNT & _U32 != epoch:
+                    continue  # wiped by a new epoch since: count again, in that one
                 if ready():
                     return True
                 woke = futex_wait(word, seen, left)

@@ -22,6 +22,7 @@ import time
 import unittest
 
 import sharedctypes as sc
+from sharedctypes import _queue
 
 from tests import support
 
@@ -553,25 +554,53 @@ class Processes(unittest.TestCase):
         os.kill(pid, signal.SIGKILL)
         reap(pid)
         self.assertEqual(f.state()[5], 1)  # still counted
-        first = time.monotonic()  # the first fruitless wake-up is the next put's
+        items = f.state()[3]
         for i in range(63):
             q.put(i)
             self.assertEqual(q.get(), i)
         self.assertEqual(f.state()[5], 1)  # 63 wake-ups that woke nobody: not yet
-        quick = time.monotonic() - first < 0.08
+        self.assertEqual(f.state()[3], items + 63)  # one change of `items` each
         q.put(63)
-        self.assertEqual(q.get(), 63)
-        if quick:
-            self.assertEqual(f.state()[5], 1)  # 64 within 80 ms: a burst, not a death
-            time.sleep(max(0.0, 0.1 - (time.monotonic() - first)))
-            q.put(63)
-            self.assertEqual(q.get(), 63)
         self.assertEqual(f.state()[5], 1 << 24)  # a new epoch, nobody asleep
+        # The 64th wake-up's change, and the new epoch's (which wakes every sleeper).
+        self.assertEqual(f.state()[3], items + 65)
+        self.assertEqual(q.get(), 63)
         thread, results = support.in_thread(q.get, True, 30)  # counted in the new epoch
         self.assertTrue(support.wait_until(lambda: f.state()[5] == (1 << 24) + 1))
         q.put(64)
         thread.join(30)
         self.assertEqual(results, [64])
+        self.assertEqual(f.state()[5], 1 << 24)
+
+    def test_a_sleeper_wiped_by_a_new_epoch_counts_itself_again(self):
+        # A new epoch that comes between a sleeper counting itself and its sleep would leave
+        # it asleep uncounted (no put would wake it): it looks at the epoch after reading the
+        # word, and counts itself again in the new one.
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        real, wiped = q._load32, []
+
+        def load32(at):
+            value = real(at)
+            if at == q._items_at and not wiped:  # the sleeper counted itself, read the word
+                wiped.append(real(q._getters_at))
+                count = wiped[0]
+                q._atomics.cas32(q._getters_at, count, ((count & ~0xFFFFFF) + (1 << 24)) & 0xFF000000)
+            return value
+
+        q._load32 = load32
+        # No look at 100 ms to rescue it: only counting itself again can get it woken.
+        rescue, _queue._RESCUE = _queue._RESCUE, 60.0
+        try:
+            thread, results = support.in_thread(q.get, True, 60)
+            counted = support.wait_until(lambda: f.state()[5] == (1 << 24) + 1, 10.0)
+            q.put(7)
+            thread.join(60)
+        finally:
+            _queue._RESCUE = rescue
+        self.assertTrue(counted)
+        self.assertEqual(wiped, [1])  # it was counted in epoch 0 when the new epoch came
+        self.assertEqual(results, [7])
         self.assertEqual(f.state()[5], 1 << 24)
 
     def test_an_interrupt_right_after_taking_the_lock_still_releases_it(self):

@@ -37,13 +37,17 @@
 //! A process killed while asleep never takes itself out of `getters` (`putters`), and
 //! would make every later put (get) pay a wake-up that wakes nobody. So the counts carry
 //! an epoch in their top byte: a sleeper takes itself out only of the epoch it counted
-//! itself in, and a process whose wake-ups woke nobody [`FRUITLESS`] times in a row, over
-//! at least [`RESCUE`], starts a new epoch with a count of zero. (A wake-up also finds nobody
-//! when the sleeper it was for counted itself but is not in the kernel yet, or has just left
-//! it; a live sleeper is asleep in the kernel for most of any [`RESCUE`], and a dead one
-//! never, so the time keeps bursts of live sleepers from being wiped.) A live sleeper wiped
-//! with a dead one sleeps until its next look ([`RESCUE`]) at worst, then counts itself in the
-//! new epoch.
+//! itself in, and a process whose wake-ups woke nobody [`FRUITLESS`] times in a row starts
+//! a new epoch with a count of zero, then changes the word and wakes every sleeper on it.
+//!
+//! A wake-up also finds nobody when the sleeper it was for has counted itself but is not in
+//! the kernel yet (with more processes than CPUs, one can wait a whole time slice there), so
+//! live sleepers are wiped too; that much is on purpose (every operation of the other side
+//! would pay a system call meanwhile), and none is left asleep uncounted: a sleeper looks at
+//! the count's epoch after it reads the word and counts itself again if it changed, and a
+//! new epoch changes the word after the count, so a sleeper that read the word before the
+//! change either sleeps on the old value and is woken by the new epoch's wake-up, or does not
+//! sleep at all.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -124,8 +128,8 @@ const RESCUE: Duration = Duration::from_millis(100);
 /// `queue` module docs).
 const TRY_LOCK: Duration = Duration::from_millis(1);
 
-/// Wake-ups in a row that woke nobody (over at least [`RESCUE`]) after which a waker starts
-/// a new epoch of the sleepers' count (see the module docs).
+/// Wake-ups in a row that woke nobody after which a waker starts a new epoch of the
+/// sleepers' count (see the module docs).
 const FRUITLESS: u32 = 64;
 
 /// The sleepers' count in a `getters`/`putters` word; the top byte is its epoch.
@@ -168,36 +172,21 @@ pub(crate) struct Ring {
     fruitless: [Fruitless; 2],
 }
 
-/// A process's wake-ups of one side in a row that woke nobody, and when the first of them
-/// was.
+/// A process's wake-ups of one side in a row that woke nobody.
 #[derive(Debug, Default)]
 struct Fruitless {
     count: AtomicU32,
-    /// Nanoseconds after [`Fruitless::clock`]'s start.
-    first: AtomicU64,
 }
 
 impl Fruitless {
-    /// A monotonic clock in nanoseconds, from a start of this process's.
-    fn clock() -> u64 {
-        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
-    }
-
     /// After a wake-up that woke `woken` sleepers: `true` when that makes [`FRUITLESS`] in a
-    /// row that woke nobody over at least [`RESCUE`] (then counting starts again).
+    /// row that woke nobody (then counting starts again).
     fn note(&self, woken: u32) -> bool {
         if woken > 0 {
             self.count.store(0, Ordering::Relaxed);
             return false;
         }
-        let now = Self::clock();
-        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        if n == 1 {
-            self.first.store(now, Ordering::Relaxed);
-        }
-        let over = now.saturating_sub(self.first.load(Ordering::Relaxed));
-        if n >= FRUITLESS && over >= RESCUE.as_nanos() as u64 {
+        if self.count.fetch_add(1, Ordering::Relaxed) + 1 >= FRUITLESS {
             self.count.store(0, Ordering::Relaxed);
             return true;
         }
@@ -617,8 +606,8 @@ struct Waiters<'a> {
 
 impl Waiters<'_> {
     /// After a get (put): if one of them counts itself asleep, changes the word and wakes
-    /// `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody, over at least
-    /// [`RESCUE`], starts a new epoch of the count (see the module docs).
+    /// `n` of them; after [`FRUITLESS`] wake-ups in a row that woke nobody, starts a new
+    /// epoch of the count (see the module docs).
     #[inline(always)]
     fn wake(&self, n: u32) {
         let count = self.sleepers.load(Ordering::SeqCst);
@@ -627,14 +616,28 @@ impl Waiters<'_> {
         }
         self.word.fetch_add(1, Ordering::SeqCst);
         if self.fruitless.note(futex::wake(self.word, n)) {
-            // Nobody asleep for all that count, for that long: sleepers that died asleep.
-            // Start afresh.
-            let _ = self.sleepers.compare_exchange(
+            self.new_epoch(count);
+        }
+    }
+
+    /// Starts a new epoch of the count, which read `count`, with nobody in it (the sleepers
+    /// counted may have died asleep), then changes the word and wakes every sleeper on it:
+    /// a live one wiped with them counts itself again (see the module docs).
+    #[cold]
+    #[inline(never)]
+    fn new_epoch(&self, count: u32) {
+        let wiped = self
+            .sleepers
+            .compare_exchange(
                 count,
                 count.wrapping_add(EPOCH) & !COUNT,
                 Ordering::SeqCst,
                 Ordering::SeqCst,
-            );
+            )
+            .is_ok();
+        if wiped {
+            self.word.fetch_add(1, Ordering::SeqCst);
+            futex::wake(self.word, u32::MAX);
         }
     }
 
@@ -667,6 +670,10 @@ impl Waiters<'_> {
         {
             let epoch = self.sleepers.fetch_add(1, Ordering::SeqCst).wrapping_add(1) & !COUNT;
             let seen = self.word.load(Ordering::SeqCst);
+            if self.sleepers.load(Ordering::SeqCst) & !COUNT != epoch {
+                // Wiped by a new epoch since it counted itself: count again, in that one.
+                continue;
+            }
             let woke = if ready() {
                 None
             } else {
