@@ -157,9 +157,12 @@ fn main() -> sharedctypes::Result<()> {
         ]);
     }
     if want("lock") {
-        let locked = workloads::locked_increment(n(2_000_000))?;
+        // Alternately, as the queue and its ring below: the ratio is the row's target.
+        let (locked, bare) = queues::paired(
+            || workloads::locked_increment(n(2_000_000)),
+            || workloads::bare_mutex(n(2_000_000)),
+        )?;
         let guarded = workloads::guard_increment(n(2_000_000))?;
-        let bare = workloads::bare_mutex(n(2_000_000))?;
         let get_set = workloads::get_then_set(n(2_000_000))?;
         let raw = workloads::raw_increment(n(5_000_000))?;
         let atomic = workloads::atomic_increment(n(5_000_000))?;

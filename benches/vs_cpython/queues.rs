@@ -33,7 +33,8 @@ fn median(mut samples: Vec<f64>) -> f64 {
 }
 
 /// `ours` and `limit` measured alternately three times each (so that a change in the
-/// machine's speed between them touches both): the median of each.
+/// machine's speed between them touches both): the median of each. (The locked increment
+/// and the bare mutex use it too.)
 pub fn paired(
     mut ours: impl FnMut() -> Result<f64>,
     mut limit: impl FnMut() -> Result<f64>,
