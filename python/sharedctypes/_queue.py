@@ -19,7 +19,7 @@ offset size field
 0      4    ``tag``: ``SQU2`` (a Queue) or ``SBQ2`` (a BytesQueue)
 4      4    ``closed``: 1 once closed
 8      8    ``capacity``: the description's ``count``
-16     4    ``getters``: threads asleep on ``items`` (low 24 bits), and its epoch (top byte)
+16     4    ``getters``: threads asleep on ``items`` (low 16 bits), and its epoch (top 16)
 20     4    ``putters``: threads asleep on ``space``, and its epoch
 64     8    ``tail``: units put in since creation (under the put lock)
 72     4    ``items``: bumped by a put that sees ``getters`` not 0, and by a close
@@ -41,7 +41,8 @@ A sleeper takes itself out of the count only in the epoch it counted itself in; 
 whose wake-ups woke nobody 64 times in a row (sleepers killed in their sleep stay counted)
 starts a new epoch with a count of 0, then changes the word and wakes every sleeper on it. A
 sleeper looks at the epoch after it reads the word and counts itself again if it changed, so
-a live sleeper wiped with the dead is never left asleep uncounted.
+a live sleeper wiped with the dead stays asleep uncounted only until that wake-up (or its
+next look at 100 ms, if the waker died in between).
 """
 
 import ctypes
@@ -85,9 +86,9 @@ _STATE = 256
 _U32 = 0xFFFFFFFF
 _U64 = (1 << 64) - 1
 _WAKE_ALL = (1 << 31) - 1
-# A `getters`/`putters` word: the sleepers' count, and its epoch in the top byte.
-_COUNT = 0x00FFFFFF
-_EPOCH = 0x01000000
+# A `getters`/`putters` word: the sleepers' count, and its epoch in the top 16 bits.
+_COUNT = 0x0000FFFF
+_EPOCH = 0x00010000
 # Wake-ups in a row that woke nobody after which a waker starts a new epoch (Rust's FRUITLESS).
 _FRUITLESS = 64
 # How long a sleeper sleeps at most before it looks again (Rust's ``RESCUE``).

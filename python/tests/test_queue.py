@@ -561,16 +561,16 @@ class Processes(unittest.TestCase):
         self.assertEqual(f.state()[5], 1)  # 63 wake-ups that woke nobody: not yet
         self.assertEqual(f.state()[3], items + 63)  # one change of `items` each
         q.put(63)
-        self.assertEqual(f.state()[5], 1 << 24)  # a new epoch, nobody asleep
+        self.assertEqual(f.state()[5], 1 << 16)  # a new epoch, nobody asleep
         # The 64th wake-up's change, and the new epoch's (which wakes every sleeper).
         self.assertEqual(f.state()[3], items + 65)
         self.assertEqual(q.get(), 63)
         thread, results = support.in_thread(q.get, True, 30)  # counted in the new epoch
-        self.assertTrue(support.wait_until(lambda: f.state()[5] == (1 << 24) + 1))
+        self.assertTrue(support.wait_until(lambda: f.state()[5] == (1 << 16) + 1))
         q.put(64)
         thread.join(30)
         self.assertEqual(results, [64])
-        self.assertEqual(f.state()[5], 1 << 24)
+        self.assertEqual(f.state()[5], 1 << 16)
 
     def test_a_sleeper_wiped_by_a_new_epoch_counts_itself_again(self):
         # A new epoch that comes between a sleeper counting itself and its sleep would leave
@@ -585,7 +585,7 @@ class Processes(unittest.TestCase):
             if at == q._items_at and not wiped:  # the sleeper counted itself, read the word
                 wiped.append(real(q._getters_at))
                 count = wiped[0]
-                q._atomics.cas32(q._getters_at, count, ((count & ~0xFFFFFF) + (1 << 24)) & 0xFF000000)
+                q._atomics.cas32(q._getters_at, count, ((count & ~0xFFFF) + (1 << 16)) & 0xFFFF0000)
             return value
 
         q._load32 = load32
@@ -593,15 +593,39 @@ class Processes(unittest.TestCase):
         rescue, _queue._RESCUE = _queue._RESCUE, 60.0
         try:
             thread, results = support.in_thread(q.get, True, 60)
-            counted = support.wait_until(lambda: f.state()[5] == (1 << 24) + 1, 10.0)
+            counted = support.wait_until(lambda: f.state()[5] == (1 << 16) + 1, 10.0)
             q.put(7)
-            thread.join(60)
+            thread.join(10)
         finally:
             _queue._RESCUE = rescue
         self.assertTrue(counted)
         self.assertEqual(wiped, [1])  # it was counted in epoch 0 when the new epoch came
         self.assertEqual(results, [7])
-        self.assertEqual(f.state()[5], 1 << 24)
+        self.assertEqual(f.state()[5], 1 << 16)
+
+    def test_a_new_epoch_wakes_a_sleeper_it_wiped_in_the_kernel(self):
+        # A live getter counted and asleep in the kernel; a put whose wake-up finds nobody (as
+        # when it went to a getter that had not reached the kernel yet) is the 64th in a row:
+        # the new epoch wipes the live getter's count, and must wake it to count itself again.
+        f = Forged(self, 4, "u32")
+        q = sc.open_named(f.name)
+        rescue, _queue._RESCUE = _queue._RESCUE, 60.0  # no look at 100 ms to rescue it
+        real_wake = _queue.futex_wake
+        thread = None
+        try:
+            thread, results = support.in_thread(q.get, True, 60)
+            self.assertTrue(support.wait_until(lambda: f.state()[5] == 1, 10.0))
+            time.sleep(0.3)  # in the kernel by now
+            q._fruitless[0] = _queue._FRUITLESS - 1
+            _queue.futex_wake = lambda at, n: real_wake(at, n) if n == _queue._WAKE_ALL else 0
+            q.put(7)
+            _queue.futex_wake = real_wake
+            thread.join(10)
+            self.assertEqual(results, [7])
+        finally:
+            _queue.futex_wake = real_wake
+            _queue._RESCUE = rescue
+        self.assertEqual(f.state()[5], 1 << 16)
 
     def test_an_interrupt_right_after_taking_the_lock_still_releases_it(self):
         f = Forged(self, 4, "u32")

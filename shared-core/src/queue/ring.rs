@@ -36,18 +36,19 @@
 //! # Sleepers killed in their sleep
 //! A process killed while asleep never takes itself out of `getters` (`putters`), and
 //! would make every later put (get) pay a wake-up that wakes nobody. So the counts carry
-//! an epoch in their top byte: a sleeper takes itself out only of the epoch it counted
+//! an epoch in their top 16 bits: a sleeper takes itself out only of the epoch it counted
 //! itself in, and a process whose wake-ups woke nobody [`FRUITLESS`] times in a row starts
 //! a new epoch with a count of zero, then changes the word and wakes every sleeper on it.
 //!
 //! A wake-up also finds nobody when the sleeper it was for has counted itself but is not in
 //! the kernel yet (with more processes than CPUs, one can wait a whole time slice there), so
 //! live sleepers are wiped too; that much is on purpose (every operation of the other side
-//! would pay a system call meanwhile), and none is left asleep uncounted: a sleeper looks at
-//! the count's epoch after it reads the word and counts itself again if it changed, and a
-//! new epoch changes the word after the count, so a sleeper that read the word before the
-//! change either sleeps on the old value and is woken by the new epoch's wake-up, or does not
-//! sleep at all.
+//! would pay a system call meanwhile), and none stays asleep uncounted past the new epoch's
+//! wake-up: a sleeper looks at the count's epoch after it reads the word and counts itself
+//! again if it changed, and a new epoch changes the word after the count, so a sleeper that
+//! read the word before the change either sleeps on the old value and is woken by the new
+//! epoch's wake-up, or does not sleep at all. (If the process that starts the new epoch dies
+//! between the two, such a sleeper waits for its next look, [`RESCUE`].)
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -122,6 +123,16 @@ unsafe impl AtomicState for QueueState {
 /// How long a sleeper sleeps at most before it looks again (see the module docs).
 const RESCUE: Duration = Duration::from_millis(100);
 
+/// [`RESCUE`]; in this module's tests, as long as a test sets (so that a sleeper can only be
+/// woken by a wake-up).
+fn rescue() -> Duration {
+    #[cfg(test)]
+    if let Some(d) = tests::rescue() {
+        return d;
+    }
+    RESCUE
+}
+
 /// How long an operation that does not wait (`try_*`) waits for a side's lock, which a
 /// holder keeps for the copy of one item (nanoseconds for a record): a bound on a holder that
 /// is stopped, at the cost of a "not now" while another copies a large message (see the
@@ -132,10 +143,12 @@ const TRY_LOCK: Duration = Duration::from_millis(1);
 /// sleepers' count (see the module docs).
 const FRUITLESS: u32 = 64;
 
-/// The sleepers' count in a `getters`/`putters` word; the top byte is its epoch.
-const COUNT: u32 = 0x00FF_FFFF;
+/// The sleepers' count in a `getters`/`putters` word; the top 16 bits are its epoch (sixteen,
+/// not eight: with more processes than CPUs, new epochs can come hundreds of times a second,
+/// and a sleeper held up across a whole wrap of them would take another's count with its own).
+const COUNT: u32 = 0x0000_FFFF;
 /// One epoch, in a `getters`/`putters` word.
-const EPOCH: u32 = 0x0100_0000;
+const EPOCH: u32 = 0x0001_0000;
 
 /// How long an operation may wait: not at all, until a moment, or for ever.
 #[derive(Debug, Clone, Copy)]
@@ -659,7 +672,7 @@ impl Waiters<'_> {
         if self.spin.spin(&ready) {
             return true;
         }
-        let rescue = Instant::now() + RESCUE;
+        let rescue = Instant::now() + rescue();
         let until = match deadline {
             Some(d) if d <= rescue => d,
             _ => rescue,
@@ -704,5 +717,65 @@ fn uncount(sleepers: &AtomicU32, epoch: u32) {
             Ok(_) => return,
             Err(seen) => now = seen,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::{COUNT, EPOCH, Ring, TAG_BYTES_QUEUE};
+
+    /// The sleepers' look at [`super::RESCUE`], in milliseconds, when not 0.
+    static RESCUE_MS: AtomicU64 = AtomicU64::new(0);
+
+    pub(super) fn rescue() -> Option<Duration> {
+        match RESCUE_MS.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        }
+    }
+
+    fn wait_for(what: &str, f: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !f() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A live sleeper asleep in the kernel, wiped by a new epoch (as when a wake-up meant for
+    /// it went to a sleeper not in the kernel yet, 64 times in a row), is woken by the new
+    /// epoch and counts itself again: with no look at 100 ms, nothing else would wake it.
+    #[test]
+    fn a_new_epoch_wakes_a_live_sleeper_it_wiped() {
+        RESCUE_MS.store(60_000, Ordering::Relaxed);
+        let ring = Ring::new(TAG_BYTES_QUEUE, None, 64).unwrap();
+        let getters = &ring.state().getters;
+        let ready = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let sleeper = s.spawn(|| {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                ring.getters()
+                    .sleep(Some(deadline), || ready.load(Ordering::SeqCst))
+            });
+            wait_for("the sleeper counts itself", || {
+                getters.load(Ordering::SeqCst) == 1
+            });
+            std::thread::sleep(Duration::from_millis(300)); // in the kernel by now
+            ring.getters().new_epoch(1);
+            wait_for("the sleeper counts itself again, in the new epoch", || {
+                getters.load(Ordering::SeqCst) == EPOCH + 1
+            });
+            ready.store(true, Ordering::SeqCst);
+            ring.getters().wake(1);
+            assert!(sleeper.join().unwrap(), "woken, with what it waited for");
+        });
+        RESCUE_MS.store(0, Ordering::Relaxed);
+        assert_eq!(getters.load(Ordering::SeqCst) & COUNT, 0);
     }
 }
