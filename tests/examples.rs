@@ -26,13 +26,20 @@ fn run_example(name: &str) -> String {
 
 /// Builds example `name` and gives the path of its executable.
 fn build_example(name: &str) -> std::path::PathBuf {
-    let built = cargo(&["build", "--quiet", "--example", name]);
+    // In the profile this test was built in: its example directory is the one used below.
+    let profile: &[&str] = if cfg!(debug_assertions) {
+        &[]
+    } else {
+        &["--release"]
+    };
+    let built = cargo(&[&["build", "--quiet", "--example", name], profile].concat());
     assert!(
         built.status.success(),
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    // This test is <target>/debug/deps/examples-<hash>; the example, <target>/debug/examples/.
+    // This test is <target>/<profile>/deps/examples-<hash>; the example,
+    // <target>/<profile>/examples/.
     std::env::current_exe()
         .unwrap()
         .parent()
