@@ -339,50 +339,57 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::{FieldLayout, Layout};
-    use crate::access::SharedLayout;
+
+    // Built here, not taken from the scalars' `SharedLayout` impls: this module sits below
+    // `access` (which uses it), and must not reach back up.
+    static U8: Layout = Layout::primitive("u8", 1, 1, "uint8_t", "c_uint8");
+    static U16: Layout = Layout::primitive("u16", 2, 2, "uint16_t", "c_uint16");
+    static U32: Layout = Layout::primitive("u32", 4, 4, "uint32_t", "c_uint32");
+    static U64: Layout = Layout::primitive("u64", 8, 8, "uint64_t", "c_uint64");
+    static U16X2: Layout = Layout::array(&U16, 2, 4, 2);
+    static F64X3: Layout = Layout::array(&U64, 3, 24, 8);
 
     /// `{ a: u8, b: u32 }`: three bytes of padding after `a`.
-    const LOOSE: Layout = Layout::structure(
+    static LOOSE: Layout = Layout::structure(
         "Loose",
         8,
         4,
         &[
-            FieldLayout::new("a", 0, "u8", &u8::LAYOUT),
-            FieldLayout::new("b", 4, "u32", &u32::LAYOUT),
+            FieldLayout::new("a", 0, "u8", &U8),
+            FieldLayout::new("b", 4, "u32", &U32),
         ],
         None,
     );
     /// `{ inner: Loose, c: u64 }`: no hole of its own, but its field has one.
-    const OUTER: Layout = Layout::structure(
+    static OUTER: Layout = Layout::structure(
         "Outer",
         16,
         8,
         &[
             FieldLayout::new("inner", 0, "Loose", &LOOSE),
-            FieldLayout::new("c", 8, "u64", &u64::LAYOUT),
+            FieldLayout::new("c", 8, "u64", &U64),
         ],
         None,
     );
     /// `{ x: u32, y: [u16; 2] }`: dense.
-    const TIGHT: Layout = Layout::structure(
+    static TIGHT: Layout = Layout::structure(
         "Tight",
         8,
         4,
         &[
-            FieldLayout::new("x", 0, "u32", &u32::LAYOUT),
-            FieldLayout::new("y", 4, "[u16; 2]", &<[u16; 2]>::LAYOUT),
+            FieldLayout::new("x", 0, "u32", &U32),
+            FieldLayout::new("y", 4, "[u16; 2]", &U16X2),
         ],
         None,
     );
 
     #[test]
     fn density_sees_holes_at_every_depth() {
-        assert!(u8::LAYOUT.is_dense() && <[f64; 3]>::LAYOUT.is_dense());
+        assert!(U8.is_dense() && F64X3.is_dense());
         assert!(TIGHT.is_dense());
         assert!(!LOOSE.is_dense());
         assert_eq!(OUTER.padding(), 0, "no hole of its own");
         assert!(!OUTER.is_dense(), "but one inside a field");
-        static LOOSE_STATIC: Layout = LOOSE;
-        assert!(!Layout::array(&LOOSE_STATIC, 2, 16, 4).is_dense());
+        assert!(!Layout::array(&LOOSE, 2, 16, 4).is_dense());
     }
 }
