@@ -45,7 +45,19 @@ pub(crate) enum Acquire {
 }
 
 impl Acquire {
+    /// Success is tested first, alone: it is the lock's fast path.
+    #[inline(always)]
     fn from_rc(rc: libc::c_int) -> Acquire {
+        if rc == 0 {
+            Acquire::Locked
+        } else {
+            Self::from_error(rc)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn from_error(rc: libc::c_int) -> Acquire {
         match rc {
             0 => Acquire::Locked,
             libc::EOWNERDEAD => Acquire::OwnerDied,
