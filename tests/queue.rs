@@ -312,7 +312,7 @@ fn freed_bytes_wake_every_putter_not_only_one_that_may_not_fit() {
     let putters = || {
         let bytes = std::fs::read(format!("/dev/shm/{name}")).unwrap();
         let data = u64::from_le_bytes(bytes[72..80].try_into().unwrap()) as usize;
-        u32::from_le_bytes(bytes[data + 20..data + 24].try_into().unwrap()) & 0x00FF_FFFF
+        u32::from_le_bytes(bytes[data + 20..data + 24].try_into().unwrap()) & 0x0000_FFFF
     };
     let mut prompt = 0;
     for _ in 0..5 {
