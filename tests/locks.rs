@@ -171,6 +171,42 @@ fn timeouts() {
     assert_eq!(child.join().unwrap(), 0);
 }
 
+/// A timed wait that is asleep in the kernel when the holder is killed ends with the lock and
+/// the death reported, long before its timeout (the timed wait is `pthread_mutex_clocklock`
+/// on the monotonic clock where glibc has it).
+#[test]
+fn a_timed_wait_is_handed_the_lock_when_its_holder_dies() {
+    let lock = Lock::new().unwrap();
+    let held = RawValue::new(0u32).unwrap();
+    let child = Process::start(|| {
+        let _g = lock.acquire().unwrap();
+        held.set(1);
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+    .unwrap();
+    wait_for(&held, 1);
+    let pid = child.pid();
+    std::thread::scope(|s| {
+        let killer = s.spawn(move || {
+            std::thread::sleep(Duration::from_millis(300)); // the waiter is asleep by then
+            // SAFETY: sends a signal to the child started above.
+            assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        });
+        let start = Instant::now();
+        let guard = lock
+            .acquire_timeout(Duration::from_secs(60))
+            .unwrap()
+            .expect("handed the lock when its holder died");
+        assert!(guard.owner_died());
+        assert_eq!(guard.dead_owner_pid(), Some(pid));
+        assert!(start.elapsed() < Duration::from_secs(30));
+        killer.join().unwrap();
+    });
+    assert_eq!(child.join().unwrap(), -libc::SIGKILL);
+}
+
 #[test]
 fn lock_is_not_reentrant_but_rlock_is() {
     let lock = Lock::new().unwrap();

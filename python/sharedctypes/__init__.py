@@ -672,6 +672,27 @@ class _Timespec(ctypes.Structure):
 _libc.pthread_mutex_timedlock.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Timespec)]
 _libc.pthread_mutex_timedlock.restype = ctypes.c_int
 
+try:  # glibc 2.30 and later: a timed wait on a clock of the caller's choosing
+    _libc.pthread_mutex_clocklock.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(_Timespec)]
+    _libc.pthread_mutex_clocklock.restype = ctypes.c_int
+    _TIMED_LOCK = "pthread_mutex_clocklock"
+except AttributeError:
+    _TIMED_LOCK = "pthread_mutex_timedlock"
+
+
+def _timed_lock(address, seconds):
+    """Waits at most `seconds` for the mutex at `address`: ``pthread_mutex_clocklock`` on
+    ``CLOCK_MONOTONIC``, so that no change of the wall clock (a step, or a time service slewing
+    it) moves the timeout; ``pthread_mutex_timedlock`` on ``CLOCK_REALTIME`` before glibc 2.30
+    (as Rust's ``Deadline`` does). The pthread result."""
+    if _TIMED_LOCK == "pthread_mutex_clocklock":
+        deadline = time.clock_gettime(time.CLOCK_MONOTONIC) + seconds
+        ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
+        return _libc.pthread_mutex_clocklock(address, time.CLOCK_MONOTONIC, ctypes.byref(ts))
+    deadline = time.time() + seconds
+    ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
+    return _libc.pthread_mutex_timedlock(address, ctypes.byref(ts))
+
 _TAG_LOCK = int.from_bytes(b"SLCK", "little")
 _TAG_RLOCK = int.from_bytes(b"RLCK", "little")
 _LOCK_CELL = 56
@@ -843,9 +864,7 @@ class Lock:
         elif timeout is None or timeout < 0:
             rc = _libc.pthread_mutex_lock(self._addr)
         else:
-            deadline = time.time() + timeout
-            ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
-            rc = _libc.pthread_mutex_timedlock(self._addr, ctypes.byref(ts))
+            rc = _timed_lock(self._addr, timeout)
         if rc in (_errno.EBUSY, _errno.ETIMEDOUT):
             return False
         if rc == _errno.EDEADLK:

@@ -61,8 +61,8 @@ from . import (
     _MUTEX_INCONSISTENT,
     _MUTEX_OWNER,
     _Cell,
-    _Timespec,
     _record_death,
+    _timed_lock,
     _unlock_level,
     _check_ctype,
     _holder_tid,
@@ -140,7 +140,6 @@ class _LeanLock:
         self._word = ctypes.c_int32.from_address(address)
         self._lock = _libc.pthread_mutex_lock
         self._trylock = _libc.pthread_mutex_trylock
-        self._timedlock = _libc.pthread_mutex_timedlock
         self._unlock = _libc.pthread_mutex_unlock
 
     def acquire(self, wait=None):
@@ -154,9 +153,7 @@ class _LeanLock:
         else:
             rc = self._trylock(self._mutex)
             if rc == _errno.EBUSY:
-                deadline = time.time() + wait
-                ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
-                rc = self._timedlock(self._mutex, ctypes.byref(ts))
+                rc = _timed_lock(self._mutex, wait)
             if rc == _errno.ETIMEDOUT or rc == _errno.EBUSY:
                 return False
         if rc != 0:

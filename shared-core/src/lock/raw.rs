@@ -205,7 +205,8 @@ impl RawMutex {
     /// The slow path of [`lock`](Self::lock) and [`lock_timeout`](Self::lock_timeout): the
     /// holder usually releases within a microsecond or two, so spin for it (see
     /// [`crate::spin`]), trying again whenever it seems free, before sleeping in
-    /// `pthread_mutex_lock` (or `pthread_mutex_timedlock` until `deadline`).
+    /// `pthread_mutex_lock` (or, until `deadline`, `pthread_mutex_clocklock` on the monotonic
+    /// clock, `pthread_mutex_timedlock` before glibc 2.30).
     #[cold]
     #[inline(never)]
     fn lock_contended(&self, deadline: Option<&Deadline>) -> Acquire {

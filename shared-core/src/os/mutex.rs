@@ -69,24 +69,64 @@ impl Acquire {
     }
 }
 
-/// A point in time for [`PthreadMutex::lock_until`], on `CLOCK_REALTIME` (the clock
-/// `pthread_mutex_timedlock` measures against).
-pub(crate) struct Deadline(libc::timespec);
+/// glibc's `pthread_mutex_clocklock` (`int (pthread_mutex_t *, clockid_t, const struct
+/// timespec *)`, glibc 2.30 and later): `pthread_mutex_timedlock` on a clock of the caller's
+/// choosing.
+type ClockLock = unsafe extern "C" fn(
+    *mut libc::pthread_mutex_t,
+    libc::clockid_t,
+    *const libc::timespec,
+) -> libc::c_int;
+
+/// `pthread_mutex_clocklock`, looked up once at run time (the `libc` crate does not declare
+/// it, and a glibc older than 2.30 does not have it); `None` where it is missing.
+fn clocklock() -> Option<ClockLock> {
+    static FOUND: std::sync::OnceLock<Option<ClockLock>> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| {
+        // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only looks a symbol
+        // up in the objects already loaded.
+        let symbol =
+            unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"pthread_mutex_clocklock".as_ptr()) };
+        (!symbol.is_null()).then(|| {
+            // SAFETY: the symbol is glibc's `pthread_mutex_clocklock`, a function whose C
+            // declaration in <pthread.h> is the signature `ClockLock` spells out; a function
+            // symbol's address is a valid pointer to that function.
+            unsafe { core::mem::transmute::<*mut libc::c_void, ClockLock>(symbol) }
+        })
+    })
+}
+
+/// A point in time for [`PthreadMutex::lock_until`]: on `CLOCK_MONOTONIC` where glibc has
+/// `pthread_mutex_clocklock`, so that no change of the wall clock (a step, or a time service
+/// slewing it) moves a timeout; on `CLOCK_REALTIME` (`pthread_mutex_timedlock`'s clock) on an
+/// older glibc.
+pub(crate) struct Deadline {
+    at: libc::timespec,
+    /// `Some` when `at` is on `CLOCK_MONOTONIC`.
+    clocklock: Option<ClockLock>,
+}
 
 impl Deadline {
     /// Now plus `timeout`, or `None` if that cannot be expressed (wait forever).
     pub(crate) fn after(timeout: Duration) -> Result<Option<Deadline>> {
-        let now = clock_gettime(ClockId::CLOCK_REALTIME).map_err(err("clock_gettime"))?;
+        let clocklock = clocklock();
+        let clock = if clocklock.is_some() {
+            ClockId::CLOCK_MONOTONIC
+        } else {
+            ClockId::CLOCK_REALTIME
+        };
+        let now = clock_gettime(clock).map_err(err("clock_gettime"))?;
         let nanos = now.tv_nsec() + i64::from(timeout.subsec_nanos());
         let secs = i64::try_from(timeout.as_secs())
             .ok()
             .and_then(|s| now.tv_sec().checked_add(s))
             .and_then(|s| s.checked_add(nanos / 1_000_000_000));
-        Ok(secs.map(|tv_sec| {
-            Deadline(libc::timespec {
+        Ok(secs.map(|tv_sec| Deadline {
+            at: libc::timespec {
                 tv_sec,
                 tv_nsec: nanos % 1_000_000_000,
-            })
+            },
+            clocklock,
         }))
     }
 }
@@ -167,8 +207,17 @@ impl PthreadMutex {
 
     /// Waits until `deadline` at most.
     pub(crate) fn lock_until(&self, deadline: &Deadline) -> Acquire {
-        // SAFETY: as in `lock`; the deadline is a valid timespec (nanoseconds below 1e9).
-        Acquire::from_rc(unsafe { libc::pthread_mutex_timedlock(self.raw(), &deadline.0) })
+        let rc = match deadline.clocklock {
+            // SAFETY: as in `lock`; `clocklock` is glibc's `pthread_mutex_clocklock` (see
+            // `ClockLock`), given a deadline on the clock it names (a valid timespec,
+            // nanoseconds below 1e9).
+            Some(clocklock) => unsafe {
+                clocklock(self.raw(), libc::CLOCK_MONOTONIC, &deadline.at)
+            },
+            // SAFETY: as in `lock`; the deadline is a valid timespec on `CLOCK_REALTIME`.
+            None => unsafe { libc::pthread_mutex_timedlock(self.raw(), &deadline.at) },
+        };
+        Acquire::from_rc(rc)
     }
 
     /// Marks a mutex whose previous holder died as consistent again.
@@ -275,3 +324,45 @@ mod links {
 }
 
 pub(crate) use links::{newest, robust_head};
+
+#[cfg(test)]
+mod tests {
+    use core::time::Duration;
+
+    use nix::time::{ClockId, clock_gettime};
+
+    use super::Deadline;
+
+    /// glibc's version, as `(major, minor)`.
+    fn glibc() -> (u32, u32) {
+        // SAFETY: `gnu_get_libc_version` takes nothing and only returns a pointer.
+        let version = unsafe { libc::gnu_get_libc_version() };
+        // SAFETY: that pointer is to glibc's static, NUL-terminated version string.
+        let version = unsafe { core::ffi::CStr::from_ptr(version) };
+        let mut parts = version
+            .to_str()
+            .unwrap()
+            .split('.')
+            .map(|p| p.parse().unwrap());
+        (parts.next().unwrap(), parts.next().unwrap())
+    }
+
+    #[test]
+    fn deadlines_are_on_the_monotonic_clock_where_glibc_has_clocklock() {
+        let deadline = Deadline::after(Duration::from_secs(10)).unwrap().unwrap();
+        let monotonic = glibc() >= (2, 30);
+        assert_eq!(
+            deadline.clocklock.is_some(),
+            monotonic,
+            "glibc {:?}",
+            glibc()
+        );
+        let clock = if monotonic {
+            ClockId::CLOCK_MONOTONIC
+        } else {
+            ClockId::CLOCK_REALTIME
+        };
+        let left = deadline.at.tv_sec - clock_gettime(clock).unwrap().tv_sec();
+        assert!((9..=10).contains(&left), "{left} s left of 10");
+    }
+}
