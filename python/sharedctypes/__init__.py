@@ -680,18 +680,26 @@ except AttributeError:
     _TIMED_LOCK = "pthread_mutex_timedlock"
 
 
+# Timeouts of more seconds than this wait for ever (their deadline would not fit a timespec).
+_FOREVER = 1 << 32
+
+
 def _timed_lock(address, seconds):
-    """Waits at most `seconds` for the mutex at `address`: ``pthread_mutex_clocklock`` on
-    ``CLOCK_MONOTONIC``, so that no change of the wall clock (a step, or a time service slewing
-    it) moves the timeout; ``pthread_mutex_timedlock`` on ``CLOCK_REALTIME`` before glibc 2.30
-    (as Rust's ``Deadline`` does). The pthread result."""
+    """Waits at most `seconds` (``ValueError`` for NaN; for ever beyond ``_FOREVER``, as Rust
+    does) for the mutex at `address`: ``pthread_mutex_clocklock`` on ``CLOCK_MONOTONIC``, so
+    that no change of the wall clock (a step, or a time service slewing it) moves the
+    timeout; ``pthread_mutex_timedlock`` on ``CLOCK_REALTIME`` where glibc lacks it (before
+    2.30), as Rust's ``Deadline`` does. The pthread result."""
+    if seconds != seconds:
+        raise ValueError("a timeout cannot be NaN")
+    if seconds >= _FOREVER:
+        return _libc.pthread_mutex_lock(address)
+    wait = int(max(seconds, 0) * 1e9)
     if _TIMED_LOCK == "pthread_mutex_clocklock":
-        deadline = time.clock_gettime(time.CLOCK_MONOTONIC) + seconds
-        ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
-        return _libc.pthread_mutex_clocklock(address, time.CLOCK_MONOTONIC, ctypes.byref(ts))
-    deadline = time.time() + seconds
-    ts = _Timespec(int(deadline), int((deadline % 1) * 1e9))
-    return _libc.pthread_mutex_timedlock(address, ctypes.byref(ts))
+        at = divmod(time.clock_gettime_ns(time.CLOCK_MONOTONIC) + wait, 10**9)
+        return _libc.pthread_mutex_clocklock(address, time.CLOCK_MONOTONIC, ctypes.byref(_Timespec(*at)))
+    at = divmod(time.time_ns() + wait, 10**9)
+    return _libc.pthread_mutex_timedlock(address, ctypes.byref(_Timespec(*at)))
 
 _TAG_LOCK = int.from_bytes(b"SLCK", "little")
 _TAG_RLOCK = int.from_bytes(b"RLCK", "little")

@@ -57,21 +57,62 @@ class LockCell(unittest.TestCase):
 
 
 class ErrorCheckingLock(LockCell):
-    def test_a_timed_acquire_waits_its_timeout_on_the_monotonic_clock(self):
-        # A wait measured on the wall clock ends early while a time service slews it forward
-        # (this project's CI machine ran 0.5% fast one day): the timeout is monotonic.
-        if sc._TIMED_LOCK != "pthread_mutex_clocklock":
-            self.skipTest("glibc before 2.30 has no pthread_mutex_clocklock: the wall clock is used")
+    def held_by_a_thread(self):
+        """Has a thread take the lock; ``release()`` ends that thread, giving it back."""
         ready, release = threading.Event(), threading.Event()
         thread, _ = self.in_thread(ready, release)
+        self.assertTrue(ready.wait(30))
+
+        def done():
+            release.set()
+            thread.join(30)
+
+        return done
+
+    def test_a_timed_acquire_waits_on_the_monotonic_clock(self):
+        # A deadline on the wall clock moves with it: a step, or a time service slewing it
+        # (this project's CI machine ran 0.5% fast one day, and 100 ms waits ended early).
+        if sc._TIMED_LOCK != "pthread_mutex_clocklock":
+            self.skipTest("glibc before 2.30 has no pthread_mutex_clocklock: the wall clock is used")
+        seen = []
+        real = sc._libc.pthread_mutex_clocklock
+
+        def recorded(address, clock, ts):
+            seen.append((clock, ts._obj.tv_sec + ts._obj.tv_nsec / 1e9 - time.clock_gettime(clock)))
+            return real(address, clock, ts)
+
+        sc._libc.pthread_mutex_clocklock = recorded
+        self.addCleanup(setattr, sc._libc, "pthread_mutex_clocklock", real)
+        done = self.held_by_a_thread()
         try:
-            self.assertTrue(ready.wait(30))
             start = time.monotonic()
             self.assertFalse(self.lock.acquire(timeout=0.2))
             self.assertGreaterEqual(time.monotonic() - start, 0.2)
         finally:
-            release.set()
-            thread.join(30)
+            done()
+        [(clock, left)] = seen
+        self.assertEqual(clock, time.CLOCK_MONOTONIC)
+        self.assertTrue(0.15 < left <= 0.2, left)  # the deadline: 0.2 s from then, on that clock
+
+    def test_without_clocklock_a_timed_acquire_uses_the_wall_clock(self):
+        self.addCleanup(setattr, sc, "_TIMED_LOCK", sc._TIMED_LOCK)
+        sc._TIMED_LOCK = "pthread_mutex_timedlock"  # as before glibc 2.30
+        done = self.held_by_a_thread()
+        try:
+            self.assertFalse(self.lock.acquire(timeout=0.05))
+        finally:
+            done()
+        self.assertTrue(self.lock.acquire(timeout=5))
+        self.lock.release()
+
+    def test_a_timeout_too_long_for_a_deadline_waits_for_the_lock(self):
+        # As Rust's acquire_timeout does (it used to wrap around and give up at once).
+        done = self.held_by_a_thread()
+        threading.Timer(0.2, done).start()
+        self.assertTrue(self.lock.acquire(timeout=1e19))
+        self.lock.release()
+        with self.assertRaises(ValueError):
+            self.lock.acquire(timeout=float("nan"))
 
     def test_acquire_and_release_keep_the_rust_bookkeeping(self):
         me = threading.get_native_id()

@@ -407,9 +407,11 @@ drop((inner, outer));
     /// Waits at most `timeout` for the lock; `Ok(None)` if it did not come free in time
     /// (Python's `acquire(timeout=...)`). A zero timeout only tries; a timeout too long to
     /// express as a deadline waits forever. The deadline is measured on the monotonic clock
-    /// (`pthread_mutex_clocklock`), which no change of the system clock moves; with a glibc
-    /// older than 2.30, which lacks it, on the realtime clock (`pthread_mutex_timedlock`), so
-    /// that a jump of the system clock shortens or lengthens the wait.
+    /// (`pthread_mutex_clocklock`), which no change of the system clock moves (and which
+    /// stands still while the machine is suspended); where that call is not found (a glibc
+    /// older than 2.30, a statically linked program), on the realtime clock
+    /// (`pthread_mutex_timedlock`), so that a jump of the system clock shortens or lengthens
+    /// the wait.
     ///
     /// # Errors
     /// As for [`acquire`](Self::acquire).

@@ -8,6 +8,7 @@
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use core::time::Duration;
 
 use nix::time::{ClockId, clock_gettime};
@@ -78,21 +79,30 @@ type ClockLock = unsafe extern "C" fn(
     *const libc::timespec,
 ) -> libc::c_int;
 
-/// `pthread_mutex_clocklock`, looked up once at run time (the `libc` crate does not declare
-/// it, and a glibc older than 2.30 does not have it); `None` where it is missing.
+/// `pthread_mutex_clocklock`, looked up at run time (the `libc` crate does not declare it,
+/// and a glibc older than 2.30, a statically linked program or musl does not have it);
+/// `None` where it is missing. Cached in an atomic (0: not looked up yet, 1: missing, else
+/// the address), not a `OnceLock`, which a fork in the middle of its initialisation would
+/// leave blocked in the child; two threads that look it up at once find the same address.
 fn clocklock() -> Option<ClockLock> {
-    static FOUND: std::sync::OnceLock<Option<ClockLock>> = std::sync::OnceLock::new();
-    *FOUND.get_or_init(|| {
-        // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only looks a symbol
-        // up in the objects already loaded.
-        let symbol =
-            unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"pthread_mutex_clocklock".as_ptr()) };
-        (!symbol.is_null()).then(|| {
-            // SAFETY: the symbol is glibc's `pthread_mutex_clocklock`, a function whose C
-            // declaration in <pthread.h> is the signature `ClockLock` spells out; a function
-            // symbol's address is a valid pointer to that function.
-            unsafe { core::mem::transmute::<*mut libc::c_void, ClockLock>(symbol) }
-        })
+    static FOUND: AtomicUsize = AtomicUsize::new(0);
+    let address = match FOUND.load(Relaxed) {
+        0 => {
+            // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only looks a
+            // symbol up in the objects already loaded.
+            let symbol =
+                unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"pthread_mutex_clocklock".as_ptr()) };
+            let address = if symbol.is_null() { 1 } else { symbol as usize };
+            FOUND.store(address, Relaxed);
+            address
+        }
+        address => address,
+    };
+    (address != 1).then(|| {
+        // SAFETY: `address` is what `dlsym` found for glibc's `pthread_mutex_clocklock` (never
+        // 0 or 1 then), a function whose C declaration in <pthread.h> is the signature
+        // `ClockLock` spells out; a function symbol's address is a valid pointer to it.
+        unsafe { core::mem::transmute::<usize, ClockLock>(address) }
     })
 }
 
@@ -109,7 +119,12 @@ pub(crate) struct Deadline {
 impl Deadline {
     /// Now plus `timeout`, or `None` if that cannot be expressed (wait forever).
     pub(crate) fn after(timeout: Duration) -> Result<Option<Deadline>> {
-        let clocklock = clocklock();
+        Self::after_with(timeout, clocklock())
+    }
+
+    /// [`after`](Self::after), for `pthread_mutex_clocklock` if given, else for
+    /// `pthread_mutex_timedlock`.
+    fn after_with(timeout: Duration, clocklock: Option<ClockLock>) -> Result<Option<Deadline>> {
         let clock = if clocklock.is_some() {
             ClockId::CLOCK_MONOTONIC
         } else {
@@ -331,9 +346,10 @@ mod tests {
 
     use nix::time::{ClockId, clock_gettime};
 
-    use super::Deadline;
+    use super::{Acquire, Deadline, PthreadMutex};
 
     /// glibc's version, as `(major, minor)`.
+    #[cfg(target_env = "gnu")]
     fn glibc() -> (u32, u32) {
         // SAFETY: `gnu_get_libc_version` takes nothing and only returns a pointer.
         let version = unsafe { libc::gnu_get_libc_version() };
@@ -347,7 +363,47 @@ mod tests {
         (parts.next().unwrap(), parts.next().unwrap())
     }
 
+    /// Without `pthread_mutex_clocklock` (glibc before 2.30, static linking, musl), a timed
+    /// wait is `pthread_mutex_timedlock` on the realtime clock: it times out on a mutex another
+    /// thread holds, and takes a free one.
     #[test]
+    fn the_realtime_fallback_waits_and_takes() {
+        let mut cell = Box::new(core::mem::MaybeUninit::<PthreadMutex>::zeroed());
+        // SAFETY: `cell` is fresh, aligned memory for a mutex, used by nothing else yet.
+        unsafe { PthreadMutex::init(cell.as_mut_ptr(), false) }.unwrap();
+        // SAFETY: initialised just above, and it lives until the end of the test.
+        let mutex = unsafe { cell.assume_init_ref() };
+        let deadline = |ms| {
+            Deadline::after_with(Duration::from_millis(ms), None)
+                .unwrap()
+                .unwrap()
+        };
+        let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert_eq!(mutex.lock(), Acquire::Locked);
+                held.wait();
+                release.wait();
+                // SAFETY: this thread locked it just above.
+                unsafe { mutex.unlock() };
+            });
+            held.wait();
+            let start = std::time::Instant::now();
+            assert_eq!(mutex.lock_until(&deadline(50)), Acquire::Busy);
+            assert!(
+                start.elapsed() >= Duration::from_millis(40),
+                "{:?}",
+                start.elapsed()
+            );
+            release.wait();
+        });
+        assert_eq!(mutex.lock_until(&deadline(5_000)), Acquire::Locked);
+        // SAFETY: this thread locked it just above.
+        unsafe { mutex.unlock() };
+    }
+
+    #[test]
+    #[cfg(target_env = "gnu")]
     fn deadlines_are_on_the_monotonic_clock_where_glibc_has_clocklock() {
         let deadline = Deadline::after(Duration::from_secs(10)).unwrap().unwrap();
         let monotonic = glibc() >= (2, 30);
