@@ -2,8 +2,7 @@
 //! name. On Linux they are files of the tmpfs at `/dev/shm`.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, AtFlags, OFlag};
@@ -102,16 +101,30 @@ pub(crate) enum Linker {
 }
 
 /// The way this process names unnamed objects, `None` if it cannot make or name them (a
-/// kernel, file system or sandbox may refuse either): tried once per process on a probe
-/// object under a hidden name removed at once, so that no creation fails half-way for it.
+/// kernel, file system or sandbox may refuse either): tried on a probe object under a hidden
+/// name removed at once, so that no creation fails half-way for it. Found once per process
+/// and cached in an atomic (0: not tried yet, 1: neither way, 2: by descriptor, 3: through
+/// `/proc`), not a `OnceLock`, which a fork in the middle of the probe would leave blocked in
+/// the child; two threads that probe at once both find the same answer.
 fn linker() -> Option<Linker> {
-    static LINKER: OnceLock<Option<Linker>> = OnceLock::new();
-    *LINKER.get_or_init(|| {
-        let fd = open_unnamed(0o600).ok()?;
+    static LINKER: AtomicU8 = AtomicU8::new(0);
+    static PROBES: AtomicU32 = AtomicU32::new(0);
+    match LINKER.load(Ordering::Relaxed) {
+        1 => return None,
+        2 => return Some(Linker::Descriptor),
+        3 => return Some(Linker::Proc),
+        _ => {}
+    }
+    let found = open_unnamed(0o600).ok().and_then(|fd| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let probe = format!(".sctmp-probe-{}-{nanos}", std::process::id());
+        // Unique to this probe, even beside another thread's at the same instant.
+        let probe = format!(
+            ".sctmp-probe-{}-{nanos}-{}",
+            std::process::id(),
+            PROBES.fetch_add(1, Ordering::Relaxed)
+        );
         // A refused link leaves the object unnamed (and linkable): the next way is tried on it.
         [Linker::Descriptor, Linker::Proc].into_iter().find(|&how| {
             let named = link_unnamed(fd.as_fd(), &probe, how).is_ok();
@@ -120,7 +133,14 @@ fn linker() -> Option<Linker> {
             }
             named
         })
-    })
+    });
+    let code = match found {
+        None => 1,
+        Some(Linker::Descriptor) => 2,
+        Some(Linker::Proc) => 3,
+    };
+    LINKER.store(code, Ordering::Relaxed);
+    found
 }
 
 /// Gives the unnamed object open at `fd` (made by [`create_unnamed`]) the name `name`,
