@@ -9,11 +9,14 @@ use sharedctypes::{Error, Lock, Process, RLock, RawValue, Value};
 mod common;
 use common::wait_for;
 
-/// A child takes `lock` (twice if `depth` is 2), signals, and is SIGKILLed while holding it.
-/// Returns the child's pid.
-fn kill_holder<L: SharedLock>(lock: &L, depth: usize) -> i32 {
-    let held = RawValue::new(0u32).unwrap();
-    let child = Process::start(|| {
+/// A child that takes `lock` `depth` times, sets `held` to 1, and holds the lock until it is
+/// killed; returned once it holds it.
+fn hold_in_child<'a, L: SharedLock>(
+    lock: &'a L,
+    held: &'a RawValue<u32>,
+    depth: usize,
+) -> Process<'a> {
+    let child = Process::start(move || {
         let guards: Vec<_> = (0..depth).map(|_| lock.acquire().unwrap()).collect();
         held.set(1);
         loop {
@@ -22,7 +25,15 @@ fn kill_holder<L: SharedLock>(lock: &L, depth: usize) -> i32 {
         }
     })
     .unwrap();
-    wait_for(&held, 1);
+    wait_for(held, 1);
+    child
+}
+
+/// A child takes `lock` (twice if `depth` is 2), signals, and is SIGKILLed while holding it.
+/// Returns the child's pid.
+fn kill_holder<L: SharedLock>(lock: &L, depth: usize) -> i32 {
+    let held = RawValue::new(0u32).unwrap();
+    let child = hold_in_child(lock, &held, depth);
     child.kill().unwrap();
     assert_eq!(child.join().unwrap(), -libc::SIGKILL);
     child.pid()
@@ -178,15 +189,7 @@ fn timeouts() {
 fn a_timed_wait_is_handed_the_lock_when_its_holder_dies() {
     let lock = Lock::new().unwrap();
     let held = RawValue::new(0u32).unwrap();
-    let child = Process::start(|| {
-        let _g = lock.acquire().unwrap();
-        held.set(1);
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    })
-    .unwrap();
-    wait_for(&held, 1);
+    let child = hold_in_child(&lock, &held, 1);
     let pid = child.pid();
     std::thread::scope(|s| {
         let killer = s.spawn(move || {
