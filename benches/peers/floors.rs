@@ -121,50 +121,67 @@ fn pipe() -> (std::fs::File, std::fs::File) {
 }
 
 /// A robust, process-shared pthread mutex and a counter in shared memory, `procs` processes
-/// locking, incrementing and unlocking: ns per increment (per process).
-pub fn mutex_increment(procs: usize, ops: usize) -> f64 {
+/// locking, incrementing and unlocking: ns per increment (per process). With `own`, each
+/// process has a mutex and counter of its own (on lines of their own).
+pub fn mutex_increment(procs: usize, ops: usize, own: bool) -> f64 {
     #[repr(C)]
     struct Cell {
         mutex: libc::pthread_mutex_t,
         count: u64,
     }
-    let block = shared::<Cell>();
-    let cell = block.as_ptr().cast::<Cell>();
-    // SAFETY: `cell` points to live, zeroed shared memory for a Cell.
-    let m = unsafe { &raw mut (*cell).mutex };
-    // SAFETY: as above.
-    let count = unsafe { &raw mut (*cell).count };
-    let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
-    let attr = attr.as_mut_ptr();
-    // SAFETY: `attr` is storage for a mutexattr, initialised by the first call.
-    unsafe { libc::pthread_mutexattr_init(attr) };
-    // SAFETY: `attr` is initialised.
-    unsafe { libc::pthread_mutexattr_setpshared(attr, libc::PTHREAD_PROCESS_SHARED) };
-    // SAFETY: as above.
-    unsafe { libc::pthread_mutexattr_setrobust(attr, libc::PTHREAD_MUTEX_ROBUST) };
-    // SAFETY: `m` is fresh shared memory owned by this function.
-    unsafe { libc::pthread_mutex_init(m, attr) };
-    let (m, count) = (m as usize, count as usize);
-    let run = move || {
-        let (m, count) = (m as *mut libc::pthread_mutex_t, count as *mut u64);
-        for _ in 0..ops {
-            // SAFETY: an initialised mutex in live shared memory.
-            unsafe { libc::pthread_mutex_lock(black_box(m)) };
-            // SAFETY: the counter, under the mutex.
-            unsafe { *count += 1 };
-            // SAFETY: this thread holds the mutex.
-            unsafe { libc::pthread_mutex_unlock(m) };
+    let blocks: Vec<Block> = (0..if own { procs } else { 1 })
+        .map(|_| shared::<Cell>())
+        .collect();
+    let cells: Vec<(usize, usize)> = blocks
+        .iter()
+        .map(|block| {
+            let cell = block.as_ptr().cast::<Cell>();
+            // SAFETY: `cell` points to live, zeroed shared memory for a Cell.
+            let m = unsafe { &raw mut (*cell).mutex };
+            // SAFETY: as above.
+            let count = unsafe { &raw mut (*cell).count };
+            let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+            let attr = attr.as_mut_ptr();
+            // SAFETY: `attr` is storage for a mutexattr, initialised by the first call.
+            unsafe { libc::pthread_mutexattr_init(attr) };
+            // SAFETY: `attr` is initialised.
+            unsafe { libc::pthread_mutexattr_setpshared(attr, libc::PTHREAD_PROCESS_SHARED) };
+            // SAFETY: as above.
+            unsafe { libc::pthread_mutexattr_setrobust(attr, libc::PTHREAD_MUTEX_ROBUST) };
+            // SAFETY: `m` is fresh shared memory owned by this function.
+            unsafe { libc::pthread_mutex_init(m, attr) };
+            (m as usize, count as usize)
+        })
+        .collect();
+    let run = |(m, count): (usize, usize)| {
+        move || {
+            let (m, count) = (m as *mut libc::pthread_mutex_t, count as *mut u64);
+            for _ in 0..ops {
+                // SAFETY: an initialised mutex in live shared memory.
+                unsafe { libc::pthread_mutex_lock(black_box(m)) };
+                // SAFETY: the counter, under the mutex.
+                unsafe { *count += 1 };
+                // SAFETY: this thread holds the mutex.
+                unsafe { libc::pthread_mutex_unlock(m) };
+            }
         }
     };
+    let cell = |p: usize| cells[if own { p } else { 0 }];
     let t = ns_per_op(ops, || {
-        let children: Vec<_> = (1..procs).map(|_| Process::start(run).unwrap()).collect();
-        run();
+        let children: Vec<_> = (1..procs)
+            .map(|p| Process::start(run(cell(p))).unwrap())
+            .collect();
+        run(cell(0))();
         for c in &children {
             assert_eq!(c.join().unwrap(), 0);
         }
     });
-    // SAFETY: every process that wrote it has ended.
-    assert_eq!(unsafe { *(count as *const u64) } as usize, ops * procs * 6);
+    let total: usize = cells
+        .iter()
+        // SAFETY: every process that wrote the counters has ended.
+        .map(|&(_, count)| unsafe { *(count as *const u64) } as usize)
+        .sum();
+    assert_eq!(total, ops * procs * 6);
     t
 }
 

@@ -191,19 +191,19 @@ fn main() {
             1.0,
         ));
     }
-    for procs in [1, 2] {
+    for (procs, own) in [(1, false), (2, false), (2, true)] {
         if !want("lock") {
             break;
         }
         let ops = n(2_000_000);
         let (ours, floor) = paired(
-            || ours::locked_increment(procs, ops),
-            || floors::mutex_increment(procs, ops),
+            || ours::locked_increment(procs, ops, own),
+            || floors::mutex_increment(procs, ops, own),
         );
-        let what = if procs == 1 {
-            "locked increment, 1 process"
-        } else {
-            "locked increment, 2 processes"
+        let what = match (procs, own) {
+            (1, _) => "locked increment, 1 process",
+            (_, false) => "locked increment, 2 processes",
+            (_, true) => "locked increment, 2 processes, a Value each (made one after the other)",
         };
         rows.push(Row::new(
             what,

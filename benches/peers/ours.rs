@@ -73,12 +73,18 @@ pub fn event_ping_pong(rounds: usize) -> f64 {
 }
 
 /// `Value::update(|x| x + 1)` by `procs` processes at once: ns per increment (per process).
-pub fn locked_increment(procs: usize, ops: usize) -> f64 {
-    let v = Value::new(0i64).unwrap();
+/// With `own`, each process increments a `Value` of its own, the values made one after the
+/// other (as a program makes one per worker).
+pub fn locked_increment(procs: usize, ops: usize, own: bool) -> f64 {
+    let values: Vec<Value<i64>> = (0..if own { procs } else { 1 })
+        .map(|_| Value::new(0i64).unwrap())
+        .collect();
+    let value = |p: usize| &values[if own { p } else { 0 }];
     let t = ns_per_op(ops, || {
         let children: Vec<_> = (1..procs)
-            .map(|_| {
-                Process::start(|| {
+            .map(|p| {
+                let v = value(p);
+                Process::start(move || {
                     for _ in 0..ops {
                         v.update(|x| x + 1).unwrap();
                     }
@@ -87,13 +93,14 @@ pub fn locked_increment(procs: usize, ops: usize) -> f64 {
             })
             .collect();
         for _ in 0..ops {
-            v.update(|x| x + 1).unwrap();
+            value(0).update(|x| x + 1).unwrap();
         }
         for c in &children {
             assert_eq!(c.join().unwrap(), 0);
         }
     });
-    assert_eq!(v.get().unwrap() as usize, ops * procs * 6);
+    let total: i64 = values.iter().map(|v| v.get().unwrap()).sum();
+    assert_eq!(total as usize, ops * procs * 6);
     t
 }
 

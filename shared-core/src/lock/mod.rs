@@ -265,6 +265,16 @@ impl<K: LockKind> RobustLock<K> {
         )?)))
     }
 
+    /// A new lock in `block`, a fresh cell inside an object this program just allocated and
+    /// has not shared yet (a small `Value`'s cache line).
+    pub(crate) fn new_in(block: Block) -> Result<Self> {
+        Ok(Self::from_raw(Arc::new(RawMutex::create_in(
+            block,
+            Self::is_recursive(),
+            false,
+        )?)))
+    }
+
     /// A new lock in `block`, the fresh cell of a named object not published yet (which
     /// other programs may open, hence write).
     pub(crate) fn create_in(block: Block) -> Result<Self> {

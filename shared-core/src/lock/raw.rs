@@ -71,10 +71,11 @@ pub(crate) struct RawMutex {
 }
 
 impl RawMutex {
-    /// Creates a mutex in fresh shared memory: `PTHREAD_PROCESS_SHARED`,
-    /// `PTHREAD_MUTEX_ROBUST`, and `PTHREAD_MUTEX_RECURSIVE` or `PTHREAD_MUTEX_ERRORCHECK`.
+    /// Creates a mutex in fresh shared memory, in a cache line of its own (see
+    /// [`Block::alloc_own_lines`]): `PTHREAD_PROCESS_SHARED`, `PTHREAD_MUTEX_ROBUST`, and
+    /// `PTHREAD_MUTEX_RECURSIVE` or `PTHREAD_MUTEX_ERRORCHECK`.
     pub(crate) fn new(recursive: bool) -> Result<RawMutex> {
-        let block = Block::alloc(size_of::<MutexCell>(), align_of::<MutexCell>())?;
+        let block = Block::alloc_own_lines(size_of::<MutexCell>(), align_of::<MutexCell>())?;
         Self::create_in(block, recursive, false)
     }
 

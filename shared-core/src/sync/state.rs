@@ -33,7 +33,7 @@ impl<S: AtomicState> Shared<S> {
     /// A new, zeroed state with its tag, for `init` to fill before anyone else sees it.
     pub(crate) fn new(init: impl FnOnce(&S)) -> Result<Self> {
         Ok(Self::init_in(
-            Block::alloc(size_of::<S>(), align_of::<S>())?,
+            Block::alloc_own_lines(size_of::<S>(), align_of::<S>())?,
             init,
         ))
     }

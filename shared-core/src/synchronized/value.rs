@@ -1,13 +1,15 @@
 //! What [`Synchronized`] adds for a single value: [`Value`](super::Value).
 
+use core::mem::{align_of, size_of};
 use core::ops::Deref;
 
 use super::{Synchronized, synchronized_with};
 use crate::access::SharedLayout;
-use crate::description::Kind;
+use crate::description::{Kind, LOCK_CELL};
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::Result;
+use crate::heap::{Block, CACHE_LINE};
 use crate::lock::{LockKind, RobustLock};
 use crate::lock::{RLock, SharedLock};
 use crate::named::{self, DEFAULT_MODE, Named, Plan};
@@ -26,7 +28,9 @@ impl<T: SharedLayout> Synchronized<RawValue<T>, RLock> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn new(value: T) -> Result<Self> {
-        Self::with_lock(value, RLock::new()?)
+        let v = Self::zeroed()?;
+        v.get_obj().set(value);
+        Ok(v)
     }
 
     /// A zeroed value behind a new [`RLock`] (Python's `Value('i')`).
@@ -41,8 +45,26 @@ impl<T: SharedLayout> Synchronized<RawValue<T>, RLock> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn zeroed() -> Result<Self> {
-        Ok(synchronized_with(RawValue::zeroed()?, RLock::new()?))
+        let (value, lock) = zeroed_behind_new_rlock::<T>()?;
+        Ok(synchronized_with(value, lock))
     }
+}
+
+/// A zeroed `T` and a new [`RLock`] for it. A value of at most 8 bytes shares its lock's
+/// cache line (the lock's cell takes 56 of the line's 64 bytes): the pair takes one line, as
+/// much as the two took apart, and the lock's holder finds the value in the line it has just
+/// written. A bigger value has a block of its own, the lock a line of its own.
+fn zeroed_behind_new_rlock<T: SharedLayout>() -> Result<(RawValue<T>, RLock)> {
+    let cell = LOCK_CELL.0 as usize;
+    let (size, align) = (size_of::<T>(), align_of::<T>());
+    if size == 0 || size > CACHE_LINE - cell || cell % align != 0 {
+        return Ok((RawValue::zeroed()?, RLock::new()?));
+    }
+    let line = Block::alloc(CACHE_LINE, CACHE_LINE)?;
+    let [lock, value] = line.into_parts([(0, cell), (cell, size)]);
+    // The value's part is `size` bytes at offset 56 of a 64-aligned block: aligned for `T`
+    // (checked above), zeroed, and only this program has it.
+    Ok((RawValue::from_block(value), RLock::new_in(lock)?))
 }
 
 impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
@@ -239,5 +261,54 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
     pub fn set_bytes(&self, bytes: &[u8]) -> Result<()> {
         crate::error::check_len(size_of::<T>(), bytes.len())?;
         self.locked(|v| v.set_bytes(bytes))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Result;
+    use crate::heap::CACHE_LINE;
+    use crate::{Event, Lock, Value};
+
+    fn line(addr: *const u8) -> usize {
+        addr as usize / CACHE_LINE
+    }
+
+    /// Objects made one after the other never share a cache line between two locks (or a
+    /// lock and a waiting primitive's state); a small value sits in its own lock's line.
+    #[test]
+    fn locks_and_states_have_lines_of_their_own_and_a_small_value_shares_its_locks() -> Result<()> {
+        let values = (0..8)
+            .map(|_| Value::new(7u64))
+            .collect::<Result<Vec<_>>>()?;
+        let locks = (0..8).map(|_| Lock::new()).collect::<Result<Vec<_>>>()?;
+        let events = (0..8).map(|_| Event::new()).collect::<Result<Vec<_>>>()?;
+        let mut lines = Vec::new();
+        for v in &values {
+            let lock = v.get_lock().raw().addr();
+            assert_eq!(lock as usize % CACHE_LINE, 0);
+            assert_eq!(v.get_obj().block().as_ptr() as usize, lock as usize + 56);
+            assert_eq!(v.get()?, 7);
+            lines.push(line(lock));
+        }
+        for l in &locks {
+            assert_eq!(l.raw().addr() as usize % CACHE_LINE, 0);
+            lines.push(line(l.raw().addr()));
+        }
+        for e in &events {
+            assert_eq!(e.state().block().as_ptr() as usize % CACHE_LINE, 0);
+            lines.push(line(e.state().block().as_ptr()));
+        }
+        lines.sort_unstable();
+        lines.dedup();
+        assert_eq!(lines.len(), 24, "24 objects, 24 lines");
+
+        // A value too big for the line's last 8 bytes has a block of its own.
+        let big = Value::new([1u64, 2])?;
+        let lock = big.get_lock().raw().addr();
+        assert_eq!(lock as usize % CACHE_LINE, 0);
+        assert_ne!(line(big.get_obj().block().as_ptr()), line(lock));
+        assert_eq!(big.get()?, [1, 2]);
+        Ok(())
     }
 }
