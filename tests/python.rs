@@ -829,3 +829,40 @@ print("sent", flush=True)
     assert_eq!(child.line(), "sent");
     assert_eq!(child.finish(), Some(0));
 }
+
+/// Python's getters read `tail` afresh and leave `tail_seen` (the Rust getters' last look) as
+/// it is: Rust getters that take turns with them still get every item once, in order, both
+/// when their last look still lies ahead of `head` and when Python's gets took `head` past it.
+#[test]
+fn rust_and_python_getters_take_turns_on_one_queue_in_order() {
+    let Some(py) = python() else { return };
+    let name = unique("queue-turns");
+    let q = Queue::<u64>::create_named(&name, 64).unwrap();
+    let python_takes = |n: usize| -> String {
+        let out = run_python(
+            py,
+            "import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\nprint(*[q.get_nowait() for _ in range(int(sys.argv[2]))])",
+            &[&name, &n.to_string()],
+        );
+        check(&out).trim().to_string()
+    };
+    let rust_takes =
+        |n: u64| -> Vec<u64> { (0..n).map(|_| q.try_get().unwrap().unwrap()).collect() };
+    for i in 0..10 {
+        q.put(i).unwrap();
+    }
+    assert_eq!(rust_takes(1), [0]); // its last look at `tail`: 10
+    assert_eq!(python_takes(5), "1 2 3 4 5");
+    for i in 10..20 {
+        q.put(i).unwrap();
+    }
+    // 6..=9 from its last look, then a new one (20).
+    assert_eq!(rust_takes(7), [6, 7, 8, 9, 10, 11, 12]);
+    for i in 20..30 {
+        q.put(i).unwrap();
+    }
+    // Python takes `head` past the Rust getters' last look (20).
+    assert_eq!(python_takes(12), "13 14 15 16 17 18 19 20 21 22 23 24");
+    assert_eq!(rust_takes(5), [25, 26, 27, 28, 29]);
+    assert!(q.is_empty());
+}

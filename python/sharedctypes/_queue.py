@@ -26,7 +26,7 @@ offset size field
 80     8    ``head_seen``: ``head`` as a putter last read it (under the put lock)
 128    8    ``head``: units taken out since creation (under the get lock)
 136    4    ``space``: bumped by a get that sees ``putters`` not 0, and by a close
-144    8    ``tail_seen``: ``tail`` as a getter last read it (under the get lock)
+144    8    ``tail_seen``: ``tail`` as a Rust getter last read it (Python's leave it)
 192    56   the getters' lock cell (a ``Lock``, docs/format.md section 5)
 ====== ==== =========================================================================
 
@@ -480,15 +480,12 @@ class _Ring:
                 if not lock.acquire(lock_wait):
                     return None
                 head = load64(self._head_at)
-                # Always a new look at `tail` (Rust's getters look at their last one first;
-                # here a foreign call costs more than the cache line, and `get_many` takes
-                # everything that is there), kept for the next getter.
-                tail_seen = load64(self._tail_seen_at)
+                # Always a new look at `tail`, and `tail_seen` left as it is (Rust's getters
+                # look at their last one first and keep it; here each foreign call costs more
+                # than the cache line it would save, and `get_many` takes everything that is
+                # there). It stays at most `tail`, as the protocol needs.
                 tail = load64(self._tail_at)
                 used = self._in_use(head, tail)
-                if tail != tail_seen:
-                    # Only getters write it, under this lock: a store (as a compare-and-swap).
-                    self._cas64(self._tail_seen_at, tail_seen, tail)
                 if used > 0:
                     result, took, count = read(head, used)
                     self._store64(self._head_at, head, head + took, "head")

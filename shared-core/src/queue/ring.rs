@@ -96,7 +96,8 @@ pub(crate) struct QueueState {
     /// Bumped by a get that sees a putter asleep, and by `close`: putters sleep on it.
     space: AtomicU32,
     _reserved_get: AtomicU32,
-    /// `tail` as a getter last read it (under the get lock): at most `tail`.
+    /// `tail` as a getter last read it (under the get lock; Python's getters leave it): at most
+    /// `tail`.
     tail_seen: AtomicU64,
     _reserved_get_line: [AtomicU64; 5],
 }
