@@ -88,6 +88,7 @@ _U64 = (1 << 64) - 1
 _WAKE_ALL = (1 << 31) - 1
 # A `getters`/`putters` word: the sleepers' count, and its epoch in the top 16 bits.
 _COUNT = 0x0000FFFF
+_NONE = object()  # no item (``None`` can be one)
 _EPOCH = 0x00010000
 # Wake-ups in a row that woke nobody after which a waker starts a new epoch (Rust's FRUITLESS).
 _FRUITLESS = 64
@@ -617,18 +618,38 @@ class Queue(_Ring):
         seconds; not at all if not `block`): ``queue.Empty`` if nothing came. ``Closed`` once
         closed and drained; ``ParticipantDied`` (once) after a process died in the middle of
         an operation: nothing was taken."""
-        ctype, mm = self._ctype, self._mm
-        if self._scalar:
+        if block and timeout is None:
+            item = self._get_waiting()
+            if item is not _NONE:
+                return item
+        return self._get(self._read_one, block, timeout)
 
-            def read(head, used):
-                return ctype.from_buffer_copy(mm, self._slot(head)).value, 1, 1
+    def _read_one(self, head, used):
+        """``_get``'s read of one item at `head`."""
+        item = self._ctype.from_buffer_copy(self._mm, self._slot(head))
+        return (item.value if self._scalar else item), 1, 1
 
-        else:
-
-            def read(head, used):
-                return ctype.from_buffer_copy(mm, self._slot(head)), 1, 1
-
-        return self._get(read, block, timeout)
+    def _get_waiting(self):
+        """The item at the front if there is one (``_NONE`` if not, the waiting, the
+        closing and the timeouts left to ``_get``): a blocking get's first attempt, as
+        ``_get_once`` makes it, in fewer Python calls (most gets end here)."""
+        load64 = self._load64
+        lock = self._getters_lock
+        before = lock.before()
+        try:
+            lock.acquire()
+            head = load64(self._head_at)
+            used = self._in_use(head, load64(self._tail_at))
+            if used == 0:
+                return _NONE
+            at = self._ring_offset + (head % self._capacity) * self._size
+            item = self._ctype.from_buffer_copy(self._mm, at)
+            self._store64(self._head_at, head, head + 1, "head")
+        finally:
+            lock.give_back(before)
+        if self._load32(self._putters_at) & _COUNT != 0:
+            self._wake_sleepers(self._space_at, self._putters_at, 1, 1)
+        return item.value if self._scalar else item
 
     def _take(self, n, block, timeout):
         """Up to `n` items (at least 1) as a ``ctypes`` array, in one operation."""
