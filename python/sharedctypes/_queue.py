@@ -605,6 +605,8 @@ class Queue(_Ring):
         ``Closed`` once closed; ``ParticipantDied`` (once) after a process died in the middle
         of an operation: `item` was not put."""
         data = self._to_bytes(item)  # before the lock: a bad item changes nothing
+        if block and timeout is None and self._put_waiting(data):
+            return
         mm = self._mm
 
         def write(tail):
@@ -612,6 +614,37 @@ class Queue(_Ring):
             mm[at : at + len(data)] = data
 
         self._put(1, write, block, timeout)
+
+    def _put_waiting(self, data):
+        """Puts the element `data` if there is room (``False`` if not, the waiting and the
+        timeouts left to ``_put``): a blocking put's first attempt, as ``_put_once`` makes
+        it, in fewer Python calls (most puts end here)."""
+        load64 = self._load64
+        capacity = self._capacity
+        lock = self._putters_lock
+        before = lock.before()
+        try:
+            lock.acquire()
+            if self._load32(self._closed_at) != 0:
+                raise Closed()
+            tail = load64(self._tail_at)
+            # The last look at `head` first: only when it says there is no room, a new one.
+            head_seen = load64(self._head_seen_at)
+            used = (tail - head_seen) & _U64
+            if used >= capacity:
+                head = load64(self._head_at)
+                used = self._in_use(head, tail)
+                self._cas64(self._head_seen_at, head_seen, head)
+                if used == capacity:
+                    return False
+            at = self._ring_offset + (tail % capacity) * self._size
+            self._mm[at : at + len(data)] = data
+            self._store64(self._tail_at, tail, tail + 1, "tail")
+        finally:
+            lock.give_back(before)
+        if self._load32(self._getters_at) & _COUNT != 0:
+            self._wake_sleepers(self._items_at, self._getters_at, 1, 0)
+        return True
 
     def get(self, block=True, timeout=None):
         """Takes the item at the front, waiting while the queue is empty (at most `timeout`

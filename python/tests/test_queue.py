@@ -463,7 +463,8 @@ class WhatSharedMemoryHoldsIsChecked(unittest.TestCase):
     def test_corrupt_ends_and_lengths_are_refused_under_the_lock_and_released(self):
         f = Forged(self, 4, "u32", head=3, tail=9)
         q = sc.open_named(f.name)
-        for op in (q.get_nowait, q.get, lambda: q.put_nowait(1)):  # `get`: its first attempt
+        # The blocking `get` and `put` fail in their first attempts.
+        for op in (q.get_nowait, q.get, lambda: q.put_nowait(1), lambda: q.put(1)):
             with self.assertRaises(sc.InvalidHandle) as caught:
                 op()
             self.assertEqual(
