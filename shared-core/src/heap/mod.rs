@@ -435,6 +435,13 @@ thread_local! {
     static ISOLATING: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
 }
 
+/// True while this thread runs inside [`isolated`]: each block it allocates then is a file
+/// for one program, and an object must not put two of its parts in one such block (sharing
+/// one part with a program would hand it the other).
+pub(crate) fn isolating() -> bool {
+    ISOLATING.get() > 0
+}
+
 /// Runs `f`, giving every block allocated meanwhile *by this thread* a shared-memory file of
 /// its own (whole pages), instead of a place among other objects in a common arena.
 ///
@@ -449,13 +456,9 @@ thread_local! {
 /// use sharedctypes::{Value, heap};
 ///
 /// let before = heap::stats().arenas;
-/// // A value of up to 8 bytes shares its lock's cache line: one block, one file.
-/// let counter = heap::isolated(|| Value::new(0u64))?;
-/// assert_eq!(heap::stats().arenas, before + 1);
+/// let counter = heap::isolated(|| Value::new(0u64))?; // the value and its lock
+/// assert_eq!(heap::stats().arenas, before + 2); // a file of its own each
 /// counter.update(|n| n + 1)?;
-/// // A bigger one and its lock are two blocks: a file of its own each.
-/// let pair = heap::isolated(|| Value::new([0u64; 2]))?;
-/// assert_eq!(heap::stats().arenas, before + 3);
 /// # Ok::<(), sharedctypes::Error>(())
 /// ```
 pub fn isolated<R>(f: impl FnOnce() -> R) -> R {

@@ -9,7 +9,7 @@ use crate::description::{Kind, LOCK_CELL};
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::Result;
-use crate::heap::{Block, CACHE_LINE};
+use crate::heap::{self, Block, CACHE_LINE};
 use crate::lock::{LockKind, RobustLock};
 use crate::lock::{RLock, SharedLock};
 use crate::named::{self, DEFAULT_MODE, Named, Plan};
@@ -53,11 +53,13 @@ impl<T: SharedLayout> Synchronized<RawValue<T>, RLock> {
 /// A zeroed `T` and a new [`RLock`] for it. A value of at most 8 bytes shares its lock's
 /// cache line (the lock's cell takes 56 of the line's 64 bytes): the pair takes one line, as
 /// much as the two took apart, and the lock's holder finds the value in the line it has just
-/// written. A bigger value has a block of its own, the lock a line of its own.
+/// written. A bigger value has a block of its own, the lock a line of its own; so have both
+/// inside [`heap::isolated`](crate::heap::isolated), where each block is a file another
+/// program may be handed: the value alone, or the lock alone, must not bring the other.
 fn zeroed_behind_new_rlock<T: SharedLayout>() -> Result<(RawValue<T>, RLock)> {
     let cell = LOCK_CELL.0 as usize;
     let (size, align) = (size_of::<T>(), align_of::<T>());
-    if size == 0 || size > CACHE_LINE - cell || cell % align != 0 {
+    if size == 0 || size > CACHE_LINE - cell || cell % align != 0 || heap::isolating() {
         return Ok((RawValue::zeroed()?, RLock::new()?));
     }
     let line = Block::alloc(CACHE_LINE, CACHE_LINE)?;
@@ -267,7 +269,9 @@ impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
 #[cfg(test)]
 mod tests {
     use crate::error::Result;
-    use crate::heap::CACHE_LINE;
+    use crate::heap::{self, CACHE_LINE};
+    use crate::share::sealed::Object;
+    use crate::share::{Exporter, Importer, Numbering};
     use crate::{Event, Lock, Value};
 
     fn line(addr: *const u8) -> usize {
@@ -309,6 +313,28 @@ mod tests {
         assert_eq!(lock as usize % CACHE_LINE, 0);
         assert_ne!(line(big.get_obj().block().as_ptr()), line(lock));
         assert_eq!(big.get()?, [1, 2]);
+        Ok(())
+    }
+
+    /// Inside `heap::isolated` the value and its lock stay two blocks, two files: a program
+    /// handed only one of them gets nothing of the other, and a process that received the
+    /// value can hand it on to a program (a part at offset 56 of a received file would not
+    /// count as alone in it).
+    #[test]
+    fn an_isolated_small_value_and_its_lock_are_files_of_their_own() -> Result<()> {
+        let v = heap::isolated(|| Value::new(5u64))?;
+        let (value, lock) = (v.get_obj().block(), v.get_lock().raw().block());
+        assert!(value.alone_in_its_file() && lock.alone_in_its_file());
+        assert_ne!(line(value.as_ptr()), line(lock.as_ptr()));
+
+        let mut out = Exporter::new(Numbering::Slots);
+        let d = v.export(&mut out)?;
+        let fds = out.fds().iter().map(|f| f.try_clone().unwrap()).collect();
+        let got: Value<u64> = crate::share::receive(&d, &Importer::Slots(fds), None)?;
+        assert_eq!(got.get()?, 5);
+        let mut on = Exporter::new(Numbering::Inherited);
+        on.require_isolation("n");
+        got.export(&mut on)?;
         Ok(())
     }
 }
