@@ -92,8 +92,9 @@ pub fn locked_increment(procs: usize, ops: usize, own: bool) -> f64 {
                 .unwrap()
             })
             .collect();
+        let v = value(0);
         for _ in 0..ops {
-            value(0).update(|x| x + 1).unwrap();
+            v.update(|x| x + 1).unwrap();
         }
         for c in &children {
             assert_eq!(c.join().unwrap(), 0);
