@@ -413,11 +413,15 @@ impl Drop for Block {
 impl Block {
     /// True if the shared-memory file the block lies in holds nothing but this block (an
     /// arena of its own), or nothing but the parts of one named object: handing that file
-    /// to another program hands over nothing else.
+    /// to another program hands over nothing else. A part of a block (see
+    /// [`into_parts`](Self::into_parts)) is alone only if it is all of a block that is: the
+    /// file of a smaller one holds the other parts too.
     pub(crate) fn alone_in_its_file(&self) -> bool {
         match &self.origin {
             Origin::Received(received) => received.alone(self.ptr.as_ptr() as usize, self.len),
-            Origin::Part(whole) => whole.alone_in_its_file(),
+            Origin::Part(whole) => {
+                self.ptr == whole.ptr && self.len == whole.len && whole.alone_in_its_file()
+            }
             Origin::Heap { home, .. } if self.is_owned() => heap_lock().is_dedicated(*home),
             Origin::Heap { .. } => {
                 let addr = self.ptr.as_ptr() as usize;
@@ -570,5 +574,22 @@ mod tests {
         assert_eq!(holders(&cell), 2);
         drop(all);
         assert_eq!(holders(&cell), 1, "the block lives on with its last part");
+    }
+
+    /// A part of a block of a file of its own is alone in that file only if it is the whole
+    /// block: a program handed a smaller part would get the other parts too.
+    #[test]
+    fn only_a_whole_part_of_an_isolated_block_is_alone_in_its_file() {
+        let block = isolated(|| Block::alloc(256, 64)).unwrap();
+        assert!(block.alone_in_its_file());
+        let [all, cell] = block.into_parts([(0, 256), (192, 56)]);
+        assert!(all.alone_in_its_file());
+        assert!(!cell.alone_in_its_file());
+        let shared = Block::alloc(256, 64).unwrap();
+        let [all] = shared.into_parts([(0, 256)]);
+        assert!(
+            !all.alone_in_its_file(),
+            "a block among others is never alone"
+        );
     }
 }
