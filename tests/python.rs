@@ -832,37 +832,102 @@ print("sent", flush=True)
 
 /// Python's getters read `tail` afresh and leave `tail_seen` (the Rust getters' last look) as
 /// it is: Rust getters that take turns with them still get every item once, in order, both
-/// when their last look still lies ahead of `head` and when Python's gets took `head` past it.
+/// when their last look still lies ahead of `head` and when Python's gets took `head` past it
+/// (then only `tail_seen - head` beyond the capacity keeps a Rust getter from reading slots
+/// already taken), around a ring that wraps.
 #[test]
 fn rust_and_python_getters_take_turns_on_one_queue_in_order() {
     let Some(py) = python() else { return };
     let name = unique("queue-turns");
-    let q = Queue::<u64>::create_named(&name, 64).unwrap();
-    let python_takes = |n: usize| -> String {
-        let out = run_python(
-            py,
-            "import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\nprint(*[q.get_nowait() for _ in range(int(sys.argv[2]))])",
-            &[&name, &n.to_string()],
-        );
-        check(&out).trim().to_string()
+    let q = Queue::<u64>::create_named(&name, 8).unwrap();
+    // Python puts `from..to` (if any), then takes `n` with blocking gets.
+    let python_turn = |from: u64, to: u64, n: usize| -> String {
+        let script = "import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\n\
+                      for i in range(int(sys.argv[2]), int(sys.argv[3])): q.put(i)\n\
+                      print(*[q.get() for _ in range(int(sys.argv[4]))])";
+        let args = [&name, &from.to_string(), &to.to_string(), &n.to_string()];
+        check(&run_python(py, script, &args.map(String::as_str)))
+            .trim()
+            .to_string()
     };
     let rust_takes =
         |n: u64| -> Vec<u64> { (0..n).map(|_| q.try_get().unwrap().unwrap()).collect() };
-    for i in 0..10 {
+    for i in 0..6 {
         q.put(i).unwrap();
     }
-    assert_eq!(rust_takes(1), [0]); // its last look at `tail`: 10
-    assert_eq!(python_takes(5), "1 2 3 4 5");
-    for i in 10..20 {
+    assert_eq!(rust_takes(1), [0]); // its last look at `tail`: 6
+    assert_eq!(python_turn(0, 0, 3), "1 2 3"); // `head` 4, behind it
+    for i in 6..10 {
         q.put(i).unwrap();
     }
-    // 6..=9 from its last look, then a new one (20).
-    assert_eq!(rust_takes(7), [6, 7, 8, 9, 10, 11, 12]);
-    for i in 20..30 {
+    // 4 and 5 from its last look, then a new one (10).
+    assert_eq!(rust_takes(3), [4, 5, 6]);
+    // Python puts 10..14 and takes `head` past the Rust getters' last look (10), to empty.
+    assert_eq!(python_turn(10, 14, 7), "7 8 9 10 11 12 13");
+    assert_eq!(q.try_get().unwrap(), None, "nothing taken twice");
+    for i in 14..17 {
         q.put(i).unwrap();
     }
-    // Python takes `head` past the Rust getters' last look (20).
-    assert_eq!(python_takes(12), "13 14 15 16 17 18 19 20 21 22 23 24");
-    assert_eq!(rust_takes(5), [25, 26, 27, 28, 29]);
-    assert!(q.is_empty());
+    assert_eq!(rust_takes(3), [14, 15, 16]);
+    assert_eq!(q.try_get().unwrap(), None);
+}
+
+/// Rust and Python putters and getters at once on a small ring (Python's blocking `put` and
+/// `get` make their first attempts inline; Rust's getters keep `tail_seen`, Python's do not):
+/// every item received exactly once, each putter's items in order at each getter.
+#[test]
+fn rust_and_python_put_and_get_at_once_on_a_small_ring() {
+    let Some(py) = python() else { return };
+    const N: u64 = 20_000;
+    let name = unique("queue-both-sides");
+    let q = Queue::<u64>::create_named(&name, 8).unwrap();
+    let spawn = |script: &str| {
+        Command::new(py)
+            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
+            .args(["-c", script, &name, &N.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let python_puts = spawn(
+        "import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\nn = int(sys.argv[2])\n\
+         for i in range(n, 2 * n): q.put(i)\nprint('done', flush=True)",
+    );
+    let python_gets = spawn(
+        "import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\nprint(*list(q), flush=True)",
+    );
+    let rust_got = std::thread::scope(|s| {
+        let getter = s.spawn(|| {
+            let mut got = Vec::new();
+            loop {
+                match q.get() {
+                    Ok(x) => got.push(x),
+                    Err(Error::Closed) => return got,
+                    Err(e) => panic!("a Rust get failed: {e}"),
+                }
+            }
+        });
+        for i in 0..N {
+            q.put(i).unwrap();
+        }
+        let out = python_puts.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "done");
+        q.close();
+        getter.join().unwrap()
+    });
+    let out = python_gets.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let python_got: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|w| w.parse().unwrap())
+        .collect();
+    for got in [&rust_got, &python_got] {
+        for putter in [0..N, N..2 * N] {
+            let mine: Vec<u64> = got.iter().copied().filter(|x| putter.contains(x)).collect();
+            assert!(mine.windows(2).all(|w| w[0] < w[1]), "out of order");
+        }
+    }
+    let mut all: Vec<u64> = rust_got.into_iter().chain(python_got).collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..2 * N).collect::<Vec<_>>());
 }

@@ -88,12 +88,13 @@ _U64 = (1 << 64) - 1
 _WAKE_ALL = (1 << 31) - 1
 # A `getters`/`putters` word: the sleepers' count, and its epoch in the top 16 bits.
 _COUNT = 0x0000FFFF
-_NONE = object()  # no item (``None`` can be one)
 _EPOCH = 0x00010000
 # Wake-ups in a row that woke nobody after which a waker starts a new epoch (Rust's FRUITLESS).
 _FRUITLESS = 64
 # How long a sleeper sleeps at most before it looks again (Rust's ``RESCUE``).
 _RESCUE = 0.1
+# What a blocking get's first attempt returns when there is no item (``None`` can be one).
+_NONE = object()
 # A bytes-queue message's length prefix.
 _PREFIX = 8
 

@@ -248,7 +248,8 @@ class QueueOfScalars(unittest.TestCase):
         self.assertEqual(results, [42])
         for x in range(4):
             q.put(x)
-        thread, results = support.in_thread(q.put, 4, True, 30)
+        # No timeout: the put's first attempt finds no room and leaves the waiting to `_put`.
+        thread, results = support.in_thread(q.put, 4)
         self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))  # putters
         self.assertEqual(q.get(), 0)
         thread.join(30)
@@ -632,7 +633,8 @@ class Processes(unittest.TestCase):
     def test_an_interrupt_right_after_taking_the_lock_still_releases_it(self):
         f = Forged(self, 4, "u32")
         q = sc.open_named(f.name)
-        for lock, op in ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait)):
+        ops = ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait), (q._getters_lock, q.get))
+        for lock, op in ops:
             take = lock.acquire
 
             def interrupted(*wait):
@@ -654,30 +656,32 @@ class Processes(unittest.TestCase):
     def test_an_interrupt_while_recording_a_holders_death_still_releases_the_lock(self):
         f = Forged(self, 4, "u32")
         q = sc.open_named(f.name)
-        q.put(7)
-        self.assertEqual(os.WEXITSTATUS(reap(fork(q._getters_lock.acquire))), 0)  # dies holding it
-        real = sc._queue._record_death
-        calls = []
+        for get in (q.get_nowait, q.get):  # `get`: its first attempt, inline
+            with self.subTest(get=get.__name__):
+                q.put(7)
+                self.assertEqual(os.WEXITSTATUS(reap(fork(q._getters_lock.acquire))), 0)  # dies holding it
+                real = sc._queue._record_death
+                calls = []
 
-        def interrupted(address, cell):
-            calls.append(cell.holder)
-            if len(calls) == 1:  # the first bytecode: glibc's owner is not yet this thread
-                raise KeyboardInterrupt
-            real(address, cell)
+                def interrupted(address, cell):
+                    calls.append(cell.holder)
+                    if len(calls) == 1:  # the first bytecode: glibc's owner is not yet this thread
+                        raise KeyboardInterrupt
+                    real(address, cell)
 
-        sc._queue._record_death = interrupted
-        try:
-            with self.assertRaises(KeyboardInterrupt):
-                q.get_nowait()
-        finally:
-            sc._queue._record_death = real
-        self.assertEqual(len(calls), 2)  # recorded when the lock was given back
-        owner, holder, depth, died, _ = f.cell(getters=True)
-        self.assertEqual((owner, holder, depth), (0, 0, 0))
-        self.assertGreater(died, 0)  # still recorded: the next get reports it
-        with self.assertRaises(sc.ParticipantDied):
-            q.get(timeout=5)
-        self.assertEqual(q.get(timeout=5), 7)
+                sc._queue._record_death = interrupted
+                try:
+                    with self.assertRaises(KeyboardInterrupt):
+                        get()
+                finally:
+                    sc._queue._record_death = real
+                self.assertEqual(len(calls), 2)  # recorded when the lock was given back
+                owner, holder, depth, died, _ = f.cell(getters=True)
+                self.assertEqual((owner, holder, depth), (0, 0, 0))
+                self.assertGreater(died, 0)  # still recorded: the next get reports it
+                with self.assertRaises(sc.ParticipantDied):
+                    q.get(timeout=5)
+                self.assertEqual(q.get(timeout=5), 7)
 
     def test_a_failed_re_entrant_put_leaves_the_outer_put_its_lock(self):
         f = Forged(self, 4, "u32")
