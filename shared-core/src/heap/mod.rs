@@ -188,9 +188,24 @@ enum Origin {
     /// Another process's arena, mapped here when an object was sent to this process; the
     /// mapping goes when its last block does. Never freed here: the sender owns it.
     Received(std::sync::Arc<transfer::Received>),
-    /// A part of another block (see [`Block::into_parts`]), which lives until its last part
-    /// goes and is treated as that block is (owned, exported, freed) in everything else.
-    Part(std::sync::Arc<Block>),
+    /// A part of another block (see [`Block::into_parts`] and [`Block::part_of`]), which
+    /// lives until its last part goes and is treated as that block is (owned, exported,
+    /// freed) in everything else.
+    Part(std::sync::Arc<dyn Whole>),
+}
+
+/// What holds a whole block that other blocks are parts of (see [`Block::part_of`]): the
+/// block itself, or an object that owns one (a lock whose cell shares its line with a
+/// value), which then lives as long as its parts do.
+pub(crate) trait Whole: Send + Sync + core::fmt::Debug {
+    /// The whole block.
+    fn whole(&self) -> &Block;
+}
+
+impl Whole for Block {
+    fn whole(&self) -> &Block {
+        self
+    }
 }
 
 // SAFETY: a `Block` is a pointer into a shared mapping that stays mapped for as long as the
@@ -366,7 +381,7 @@ impl Block {
         match &self.origin {
             Origin::Heap { generation, .. } => *generation == crate::fork::generation(),
             Origin::Received(_) => false,
-            Origin::Part(whole) => whole.is_owned(),
+            Origin::Part(whole) => whole.whole().is_owned(),
         }
     }
 
@@ -384,14 +399,29 @@ impl Block {
                 self.len
             );
         }
-        let whole = std::sync::Arc::new(self);
-        parts.map(|(offset, len)| Block {
+        let whole: std::sync::Arc<dyn Whole> = std::sync::Arc::new(self);
+        parts.map(|(offset, len)| Block::part_of(whole.clone(), offset, len))
+    }
+
+    /// The `len` bytes at `offset` in the block `whole` holds, as a block that keeps `whole`
+    /// alive (the block is freed when `whole` and every part of it are gone).
+    ///
+    /// # Panics
+    /// If the part does not lie inside the block (the callers' layouts are fixed).
+    pub(crate) fn part_of(whole: std::sync::Arc<dyn Whole>, offset: usize, len: usize) -> Block {
+        let block = whole.whole();
+        assert!(
+            offset.checked_add(len).is_some_and(|end| end <= block.len),
+            "part {offset}+{len} of a block of {} bytes",
+            block.len
+        );
+        Block {
             // Inside the block (asserted above), so inside its mapping.
-            ptr: NonNull::new(whole.ptr.as_ptr().wrapping_add(offset)).expect("inside a block"),
+            ptr: NonNull::new(block.ptr.as_ptr().wrapping_add(offset)).expect("inside a block"),
             len,
             span: len,
-            origin: Origin::Part(whole.clone()),
-        })
+            origin: Origin::Part(whole),
+        }
     }
 }
 
@@ -420,6 +450,7 @@ impl Block {
         match &self.origin {
             Origin::Received(received) => received.alone(self.ptr.as_ptr() as usize, self.len),
             Origin::Part(whole) => {
+                let whole = whole.whole();
                 self.ptr == whole.ptr && self.len == whole.len && whole.alone_in_its_file()
             }
             Origin::Heap { home, .. } if self.is_owned() => heap_lock().is_dedicated(*home),

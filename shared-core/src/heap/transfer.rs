@@ -60,6 +60,7 @@ impl Block {
         let addr = self.ptr.as_ptr() as usize;
         match &self.origin {
             Origin::Part(whole) => {
+                let whole = whole.whole();
                 let of_whole = whole.export()?;
                 Ok(Exported {
                     fd: of_whole.fd,

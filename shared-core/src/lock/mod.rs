@@ -265,14 +265,23 @@ impl<K: LockKind> RobustLock<K> {
         )?)))
     }
 
-    /// A new lock in `block`, a fresh cell inside an object this program just allocated and
-    /// has not shared yet (a small `Value`'s cache line).
+    /// A new lock whose cell starts `block`, a fresh block this program just allocated and
+    /// has not shared yet, longer than a cell (a small `Value`'s cache line): the rest of it
+    /// is for [`part_of_block`](Self::part_of_block).
     pub(crate) fn new_in(block: Block) -> Result<Self> {
         Ok(Self::from_raw(Arc::new(RawMutex::create_in(
             block,
             Self::is_recursive(),
             false,
         )?)))
+    }
+
+    /// The `len` bytes at `offset` of the lock's block (made by [`new_in`](Self::new_in)),
+    /// past its cell, as a block that keeps the lock's block while it lives: no allocation
+    /// of its own, the lock's shared handle is what keeps both.
+    pub(crate) fn part_of_block(&self, offset: usize, len: usize) -> Block {
+        debug_assert!(offset >= LOCK_CELL.0 as usize, "a part inside the cell");
+        Block::part_of(self.raw.clone(), offset, len)
     }
 
     /// A new lock in `block`, the fresh cell of a named object not published yet (which

@@ -427,6 +427,14 @@ impl RawMutex {
     }
 }
 
+/// A lock whose block holds more than its cell (a small `Value`'s line) keeps that block for
+/// the parts cut from it (see [`Block::part_of`]).
+impl crate::heap::Whole for RawMutex {
+    fn whole(&self) -> &Block {
+        &self.block
+    }
+}
+
 impl Drop for RawMutex {
     fn drop(&mut self) {
         if !self.block.is_owned() {

@@ -62,11 +62,11 @@ fn zeroed_behind_new_rlock<T: SharedLayout>() -> Result<(RawValue<T>, RLock)> {
     if size == 0 || size > CACHE_LINE - cell || cell % align != 0 || heap::isolating() {
         return Ok((RawValue::zeroed()?, RLock::new()?));
     }
-    let line = Block::alloc(CACHE_LINE, CACHE_LINE)?;
-    let [lock, value] = line.into_parts([(0, cell), (cell, size)]);
+    let lock = RLock::new_in(Block::alloc(CACHE_LINE, CACHE_LINE)?)?;
     // The value's part is `size` bytes at offset 56 of a 64-aligned block: aligned for `T`
-    // (checked above), zeroed, and only this program has it.
-    Ok((RawValue::from_block(value), RLock::new_in(lock)?))
+    // (checked above), zeroed, and only this program has it. It keeps the lock's block (no
+    // allocation of its own: a `Value::new` costs one heap block and one `Arc`, as before).
+    Ok((RawValue::from_block(lock.part_of_block(cell, size)), lock))
 }
 
 impl<T: SharedLayout, L: SharedLock> Synchronized<RawValue<T>, L> {
@@ -313,6 +313,27 @@ mod tests {
         assert_eq!(lock as usize % CACHE_LINE, 0);
         assert_ne!(line(big.get_obj().block().as_ptr()), line(lock));
         assert_eq!(big.get()?, [1, 2]);
+        Ok(())
+    }
+
+    /// A small value's part keeps its lock's line: either can go first, and the line is freed
+    /// (for the next block of its class) only once both are gone.
+    #[test]
+    fn a_small_value_and_its_lock_each_keep_their_line() -> Result<()> {
+        let (value, lock) = Value::new(7u64)?.into_parts();
+        let at = lock.raw().addr() as usize;
+        drop(lock);
+        assert_eq!(value.get(), 7, "the value outlives its lock");
+        let other = Value::new(9u64)?;
+        assert_ne!(
+            other.get_lock().raw().addr() as usize,
+            at,
+            "not reused while the value lives"
+        );
+        drop(value);
+        let (value, lock) = Value::new(8u64)?.into_parts();
+        drop(value);
+        assert!(!lock.acquire()?.owner_died(), "the lock outlives its value");
         Ok(())
     }
 
