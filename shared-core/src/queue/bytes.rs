@@ -121,7 +121,7 @@ impl BytesQueue {
         // 64, so `total` words from `ptr` lie in the block, aligned; the block lives as long
         // as `self`, and every access to it is atomic (`AtomicU64` has `u64`'s layout).
         let ring = unsafe { core::slice::from_raw_parts(ptr.cast_const(), total) };
-        let start = (first % total as u64) as usize;
+        let start = Ring::index(first, total as u64) as usize;
         ring[start..].iter().chain(&ring[..start]).take(n)
     }
 

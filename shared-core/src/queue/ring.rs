@@ -335,6 +335,18 @@ impl Ring {
         self.capacity
     }
 
+    /// Unit `pos`'s index in a ring of `units` (the capacity, or a `BytesQueue`'s words): a
+    /// mask when `units` is a power of two, as most capacities are (a division costs more
+    /// than a lock's fast path on some CPUs).
+    #[inline(always)]
+    pub(crate) fn index(pos: u64, units: u64) -> u64 {
+        if units.is_power_of_two() {
+            pos & (units - 1)
+        } else {
+            pos % units
+        }
+    }
+
     /// Units in use now (clamped to the capacity if another process wrote nonsense).
     pub(crate) fn used(&self) -> u64 {
         let s = self.state();
@@ -746,6 +758,16 @@ mod tests {
                 "timed out: {what}"
             );
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A slot's index is the position modulo the units, masked or divided.
+    #[test]
+    fn index_is_the_position_modulo_the_units() {
+        for units in [1, 2, 7, 8, 1000, 1024, 1 << 40, (1 << 40) + 3] {
+            for pos in [0, 1, 6, 7, 8, 999, 1000, 1023, 1024, 1025, u64::MAX - 1, u64::MAX] {
+                assert_eq!(Ring::index(pos, units), pos % units, "{pos} % {units}");
+            }
         }
     }
 

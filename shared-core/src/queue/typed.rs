@@ -91,7 +91,7 @@ impl<T: SharedLayout> Queue<T> {
 
     /// The slot of unit `pos`.
     fn slot(&self, pos: u64) -> Place<'_, T> {
-        let index = (pos % self.ring.capacity()) as usize;
+        let index = Ring::index(pos, self.ring.capacity()) as usize;
         let ptr = self
             .ring
             .ring_ptr()
