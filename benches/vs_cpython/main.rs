@@ -1,6 +1,8 @@
 //! `cargo bench --bench vs_cpython`: every workload in Rust and, in the same run, in CPython
 //! (`multiprocessing.sharedctypes`, start method "fork"), with the ratios and the targets of
-//! issue 4. Prints a Markdown table and writes `target/vs_cpython.csv` and
+//! issue 4. Each section runs on the CPython side, then on the Rust side; the queue and pool
+//! sections run [`ROUNDS`] such rounds and report the medians (each round's figures go to
+//! stderr). Prints a Markdown table and writes `target/vs_cpython.csv` and
 //! `target/vs_cpython.svg`.
 //!
 //! Options (after `--`): `--quick` runs fewer iterations (for CI smoke runs); a word runs
@@ -9,82 +11,25 @@
 //! `SHAREDCTYPES_PYTHON=/path/to/python3` chooses the interpreter (default: the newest
 //! `python3.1x` found, then `python3`).
 
+mod cpython_side;
 mod queues;
 mod report;
 mod shm;
 mod workloads;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::cell::RefCell;
+use std::path::Path;
 
+use cpython_side::CPython;
 use report::Row;
-
-/// Finds a Python 3 interpreter: `$SHAREDCTYPES_PYTHON`, then the newest pyenv 3.x, then
-/// `python3`.
-fn python() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("SHAREDCTYPES_PYTHON")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    if let Some(home) = std::env::var_os("HOME") {
-        let versions = Path::new(&home).join(".pyenv/versions");
-        let mut found: Vec<(Vec<u32>, PathBuf)> = std::fs::read_dir(versions)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let version: Vec<u32> = name
-                    .split('.')
-                    .map(|p| p.parse().ok())
-                    .collect::<Option<_>>()?;
-                (version.first() == Some(&3)).then(|| (version, e.path().join("bin/python3")))
-            })
-            .collect();
-        found.sort();
-        candidates.extend(found.into_iter().rev().map(|(_, p)| p));
-    }
-    candidates.push("python3".into());
-    candidates.into_iter().find(|p| {
-        Command::new(p)
-            .args(["-c", "import ctypes, multiprocessing"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
 
 /// The sections of the bench, in the order they run (both sides).
 const SECTIONS: [&str; 7] = ["spawn", "lock", "alloc", "copy", "sync", "queue", "pool"];
 
-/// Runs the CPython side of `sections`; `key -> (value, unit)`.
-fn run_cpython(
-    python: &Path,
-    scale: f64,
-    shm_name: &str,
-    sections: &[&str],
-) -> HashMap<String, (String, String)> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/vs_cpython/cpython.py");
-    let output = Command::new(python)
-        .arg(script)
-        .arg(scale.to_string())
-        .arg(sections.join(","))
-        .env(shm::ENV, shm_name)
-        .output()
-        .expect("python runs");
-    eprint!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the CPython side failed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| {
-            let mut parts = line.splitn(3, ',');
-            Some((
-                parts.next()?.to_string(),
-                (parts.next()?.to_string(), parts.next()?.to_string()),
-            ))
-        })
-        .collect()
-}
+/// Rounds of the sections whose rows are ratios to CPython's `Queue` and `Pool`, whose
+/// figures swing the most between minutes: each round is the CPython side then the Rust side,
+/// and each row is the median of its rounds.
+const ROUNDS: usize = 3;
 
 fn main() -> sharedctypes::Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -104,27 +49,31 @@ fn main() -> sharedctypes::Result<()> {
     }
     let want = |section: &str| sections.contains(&section);
 
-    let py = python();
     let shm_block = shm::block()?; // for CPython + numpy to attach to, by name
-    let cpython = match &py {
-        Some(p) => {
-            eprintln!("running the CPython side with {}", p.display());
-            run_cpython(p, scale, shm_block.name(), &sections)
-        }
-        None => {
-            eprintln!("python3 not found: printing the Rust side only");
-            HashMap::new()
-        }
-    };
-    drop(shm_block);
-    let cp = |key: &str| cpython.get(key).and_then(|(v, _)| v.parse::<f64>().ok());
+    let cpython = RefCell::new(CPython::new(
+        cpython_side::python(),
+        scale,
+        shm_block.name(),
+    ));
+    let py = cpython.borrow().python().map(Path::to_path_buf);
+    match &py {
+        Some(p) => eprintln!(
+            "each section: the CPython side with {}, then the Rust side",
+            p.display()
+        ),
+        None => eprintln!("python3 not found: measuring the Rust side only"),
+    }
+    // One round of a section on the CPython side, just before its Rust side.
+    let cpython_round = |section: &str| cpython.borrow_mut().run(section);
+    let cp = |key: &str| cpython.borrow().get(key);
     let faster = |rust: f64, key: &str| cp(key).map(|c| c / rust);
     let target = |text: String, met: bool| Some((text, met));
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let mut rows = Vec::new();
 
-    eprintln!("running the Rust side: {}", sections.join(", "));
+    eprintln!("sections: {}", sections.join(", "));
     if want("spawn") {
+        cpython_round("spawn");
         // First, while the process is small: fork copies the page tables of all its memory.
         let fork = workloads::fork_modify_join(n(200))?;
         let spawn = workloads::spawn_modify_join(n(500))?;
@@ -157,6 +106,7 @@ fn main() -> sharedctypes::Result<()> {
         ]);
     }
     if want("lock") {
+        cpython_round("lock");
         // Alternately, as the queue and its ring below: the ratio is the row's target.
         let (locked, bare) = queues::paired(
             || workloads::locked_increment(n(2_000_000)),
@@ -241,6 +191,7 @@ fn main() -> sharedctypes::Result<()> {
         ]);
     }
     if want("alloc") {
+        cpython_round("alloc");
         let alloc_r = workloads::alloc_raw_values(n(100_000))?;
         let alloc_v = workloads::alloc_values(n(100_000))?;
         let million = workloads::million_values_shared_bytes()?;
@@ -297,6 +248,7 @@ fn main() -> sharedctypes::Result<()> {
         ]);
     }
     if want("copy") {
+        cpython_round("copy");
         let copy = workloads::array_copy(1_000_000)?;
         rows.extend([
             Row {
@@ -323,9 +275,10 @@ fn main() -> sharedctypes::Result<()> {
                 ),
             },
         ]);
-        rows.push(shm::row(&cpython, copy.memcpy));
+        rows.push(shm::row(&cpython.borrow(), copy.memcpy));
     }
     if want("sync") {
+        cpython_round("sync");
         let ping_pong = workloads::condition_ping_pong(n(20_000))?;
         let event = workloads::event_set_is_set(n(5_000_000))?;
         let semaphore = workloads::semaphore_acquire_release(n(5_000_000))?;
@@ -373,13 +326,27 @@ fn main() -> sharedctypes::Result<()> {
         ]);
     }
     if want("queue") {
-        // The queue and the ring alternately, so that a change in the machine's speed between
-        // them (this VM's CPUs have fast and slow phases) touches both.
-        let (q_1p1c, ring) = queues::paired(
-            || queues::queue_1p1c(n(1_000_000) as u64),
-            || queues::spsc_ring_1p1c(n(1_000_000) as u64),
-        )?;
-        let q_4p4c = queues::queue_4p4c(n(1_000_000) as u64)?;
+        // Rounds of: CPython's queues, this queue, the hand-written ring, this queue 4 -> 4.
+        // The queue and the ring alternate so that a change in the machine's speed between
+        // them (this VM's CPUs have fast and slow phases) touches both, and CPython's side
+        // comes in the same minutes as ours.
+        let (mut q_1p1c, mut ring, mut q_4p4c) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            cpython_round("queue");
+            q_1p1c.push(queues::queue_1p1c(n(1_000_000) as u64)?);
+            ring.push(queues::spsc_ring_1p1c(n(1_000_000) as u64)?);
+            q_4p4c.push(queues::queue_4p4c(n(1_000_000) as u64)?);
+        }
+        eprintln!(
+            "queue rounds (ns/op): 1 -> 1 {q_1p1c:.1?} (CPython {:.0?}), ring {ring:.1?}, 4 -> 4 {q_4p4c:.1?} (CPython {:.0?})",
+            cpython.borrow().rounds("queue_1p1c"),
+            cpython.borrow().rounds("queue_4p4c"),
+        );
+        let (q_1p1c, ring, q_4p4c) = (
+            queues::median(q_1p1c),
+            queues::median(ring),
+            queues::median(q_4p4c),
+        );
         let put_get = queues::put_get_uncontended(n(2_000_000) as u64)?;
         let (to_python, to_python_batch) = match &py {
             Some(p) => (
@@ -450,7 +417,16 @@ fn main() -> sharedctypes::Result<()> {
         }
     }
     if want("pool") {
-        let pool = queues::pool_map(n(100_000) as u64, 2)?;
+        let mut pool = Vec::new();
+        for _ in 0..ROUNDS {
+            cpython_round("pool");
+            pool.push(queues::pool_map(n(100_000) as u64, 2)?);
+        }
+        eprintln!(
+            "pool rounds (ns/item): {pool:.1?} (CPython {:.0?})",
+            cpython.borrow().rounds("pool_map")
+        );
+        let pool = queues::median(pool);
         rows.push(Row {
             workload: "Pool(2).map of 100k cheap items (per item)",
             unit: "ns/op",
@@ -472,8 +448,9 @@ fn main() -> sharedctypes::Result<()> {
         });
     }
 
-    let title = match cpython.get("python_version") {
-        Some((version, _)) => {
+    drop(shm_block);
+    let title = match cpython.borrow().text("python_version") {
+        Some(version) => {
             format!("sharedctypes vs CPython {version} multiprocessing.sharedctypes")
         }
         None => "sharedctypes (CPython not found: Rust side only)".to_string(),

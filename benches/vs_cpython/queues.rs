@@ -27,14 +27,14 @@ fn rec(seq: u64) -> Rec64 {
 const CAPACITY: usize = 1024;
 const SAMPLES: usize = 5;
 
-fn median(mut samples: Vec<f64>) -> f64 {
+pub fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
 }
 
 /// `ours` and `limit` measured alternately three times each (so that a change in the
 /// machine's speed between them touches both): the median of each. (The locked increment
-/// and the bare mutex use it too.)
+/// and the bare mutex; the queue section alternates its rounds itself.)
 pub fn paired(
     mut ours: impl FnMut() -> Result<f64>,
     mut limit: impl FnMut() -> Result<f64>,

@@ -3,11 +3,10 @@
 //! `shm.buf`: no copy) and copies it out (`np.copyto`), against a plain memcpy of the same
 //! 8 MB in Rust. The block's name reaches `cpython.py` in `$SHAREDCTYPES_BENCH_SHM`.
 
-use std::collections::HashMap;
-
 use sharedctypes::RawArray;
 use sharedctypes::named::Named;
 
+use crate::cpython_side::CPython;
 use crate::report::Row;
 
 /// The environment variable that names the block for `cpython.py`.
@@ -28,8 +27,8 @@ pub fn block() -> sharedctypes::Result<Named<RawArray<f64>>> {
 
 /// The row, from what `cpython.py` printed (`shm_numpy_*` keys) and a memcpy of 8 MB between
 /// private buffers measured in this run (GB/s).
-pub fn row(cpython: &HashMap<String, (String, String)>, memcpy: f64) -> Row {
-    let get = |key: &str| cpython.get(key).and_then(|(v, _)| v.parse::<f64>().ok());
+pub fn row(cpython: &CPython, memcpy: f64) -> Row {
+    let get = |key: &str| cpython.get(key);
     let workload =
         "CPython + numpy reads 1M f64 of a Rust create_shm block (np.copyto) vs memcpy of 8 MB";
     match (
@@ -52,8 +51,8 @@ pub fn row(cpython: &HashMap<String, (String, String)>, memcpy: f64) -> Row {
             )),
         },
         _ => {
-            let why = match cpython.get("shm_numpy_missing") {
-                Some((note, _)) => note.clone(),
+            let why = match cpython.text("shm_numpy_missing") {
+                Some(note) => note.to_string(),
                 None if cpython.is_empty() => "python3 not found".to_string(),
                 None => "the CPython side did not measure it".to_string(),
             };
