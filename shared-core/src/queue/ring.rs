@@ -764,8 +764,9 @@ mod tests {
     /// A slot's index is the position modulo the units, masked or divided.
     #[test]
     fn index_is_the_position_modulo_the_units() {
+        let positions = [0, 1, 6, 7, 8, 999, 1000, 1023, 1024, 1025, u64::MAX - 1];
         for units in [1, 2, 7, 8, 1000, 1024, 1 << 40, (1 << 40) + 3] {
-            for pos in [0, 1, 6, 7, 8, 999, 1000, 1023, 1024, 1025, u64::MAX - 1, u64::MAX] {
+            for pos in positions.into_iter().chain([u64::MAX]) {
                 assert_eq!(Ring::index(pos, units), pos % units, "{pos} % {units}");
             }
         }
