@@ -435,6 +435,70 @@ class _Ring:
         finally:
             lock.give_back(before)
 
+    def _put_first(self, need, write, arg):
+        """A blocking put's first attempt, as ``_put_once`` makes it in fewer Python calls
+        (most puts end here): ``write(tail, arg)`` writes the item of `need` units if there
+        is room (without `write`, `arg` is a ``Queue`` element's bytes, written here: one
+        Python call less on the most common path); ``False`` if there is none (the waiting,
+        closing and timeouts are ``_put``'s)."""
+        load64 = self._load64
+        capacity = self._capacity
+        lock = self._putters_lock
+        before = lock.before()
+        try:
+            lock.acquire()
+            if self._load32(self._closed_at) != 0:
+                raise Closed()
+            tail = load64(self._tail_at)
+            # The last look at `head` first: only when it says there is no room, a new one.
+            head_seen = load64(self._head_seen_at)
+            used = (tail - head_seen) & _U64
+            if used > capacity or capacity - used < need:
+                head = load64(self._head_at)
+                used = self._in_use(head, tail)
+                self._cas64(self._head_seen_at, head_seen, head)
+                if capacity - used < need:
+                    return False
+            if write is None:
+                at = self._ring_offset + (tail % capacity) * self._size
+                self._mm[at : at + len(arg)] = arg
+            else:
+                write(tail, arg)
+            self._store64(self._tail_at, tail, tail + need, "tail")
+        finally:
+            lock.give_back(before)
+        if self._load32(self._getters_at) & _COUNT != 0:
+            self._wake_sleepers(self._items_at, self._getters_at, 1, 0)
+        return True
+
+    def _get_first(self, read):
+        """A blocking get's first attempt, as ``_get_once`` makes it in fewer Python calls
+        (most gets end here): what ``read(head, used)`` reads (it returns ``(result,
+        units)``, one item; without `read`, a ``Queue``'s element, read here), or ``_NONE``
+        if the ring is empty (the waiting, closing and timeouts are ``_get``'s)."""
+        load64 = self._load64
+        lock = self._getters_lock
+        before = lock.before()
+        try:
+            lock.acquire()
+            head = load64(self._head_at)
+            used = self._in_use(head, load64(self._tail_at))
+            if used == 0:
+                return _NONE
+            if read is None:
+                at = self._ring_offset + (head % self._capacity) * self._size
+                result, took = self._ctype.from_buffer_copy(self._mm, at), 1
+                if self._scalar:
+                    result = result.value
+            else:
+                result, took = read(head, used)
+            self._store64(self._head_at, head, head + took, "head")
+        finally:
+            lock.give_back(before)
+        if self._load32(self._putters_at) & _COUNT != 0:
+            self._wake_sleepers(self._space_at, self._putters_at, self._putters_per_room(1), 1)
+        return result
+
     def _get(self, read, block, timeout):
         """Takes what ``read(head, used)`` reads under the getters' lock (it returns
         ``(result, units, count)``: the units it took, and how many items), then ``head``
@@ -597,55 +661,19 @@ class Queue(_Ring):
             return bytes(item)
         return _encode(self.layout, item)
 
-    def _slot(self, pos):
-        return self._ring_offset + (pos % self._capacity) * self._size
-
     def put(self, item, block=True, timeout=None):
         """Puts `item` at the back, waiting while the queue is full (at most `timeout`
         seconds; not at all if not `block`): ``queue.Full`` if there was no room.
         ``Closed`` once closed; ``ParticipantDied`` (once) after a process died in the middle
         of an operation: `item` was not put."""
         data = self._to_bytes(item)  # before the lock: a bad item changes nothing
-        if block and timeout is None and self._put_waiting(data):
+        if block and timeout is None and self._put_first(1, None, data):
             return
-        mm = self._mm
+        self._put(1, lambda tail: self._write_slot(tail, data), block, timeout)
 
-        def write(tail):
-            at = self._slot(tail)
-            mm[at : at + len(data)] = data
-
-        self._put(1, write, block, timeout)
-
-    def _put_waiting(self, data):
-        """Puts the element `data` if there is room (``False`` if not, the waiting and the
-        timeouts left to ``_put``): a blocking put's first attempt, as ``_put_once`` makes
-        it, in fewer Python calls (most puts end here)."""
-        load64 = self._load64
-        capacity = self._capacity
-        lock = self._putters_lock
-        before = lock.before()
-        try:
-            lock.acquire()
-            if self._load32(self._closed_at) != 0:
-                raise Closed()
-            tail = load64(self._tail_at)
-            # The last look at `head` first: only when it says there is no room, a new one.
-            head_seen = load64(self._head_seen_at)
-            used = (tail - head_seen) & _U64
-            if used >= capacity:
-                head = load64(self._head_at)
-                used = self._in_use(head, tail)
-                self._cas64(self._head_seen_at, head_seen, head)
-                if used == capacity:
-                    return False
-            at = self._ring_offset + (tail % capacity) * self._size
-            self._mm[at : at + len(data)] = data
-            self._store64(self._tail_at, tail, tail + 1, "tail")
-        finally:
-            lock.give_back(before)
-        if self._load32(self._getters_at) & _COUNT != 0:
-            self._wake_sleepers(self._items_at, self._getters_at, 1, 0)
-        return True
+    def _write_slot(self, tail, data):
+        at = self._ring_offset + (tail % self._capacity) * self._size
+        self._mm[at : at + len(data)] = data
 
     def get(self, block=True, timeout=None):
         """Takes the item at the front, waiting while the queue is empty (at most `timeout`
@@ -653,37 +681,20 @@ class Queue(_Ring):
         closed and drained; ``ParticipantDied`` (once) after a process died in the middle of
         an operation: nothing was taken."""
         if block and timeout is None:
-            item = self._get_waiting()
+            item = self._get_first(None)
             if item is not _NONE:
                 return item
         return self._get(self._read_one, block, timeout)
 
+    def _read_item(self, head, used):
+        """The item at `head`, and the one slot it takes."""
+        item = self._ctype.from_buffer_copy(self._mm, self._ring_offset + (head % self._capacity) * self._size)
+        return (item.value if self._scalar else item), 1
+
     def _read_one(self, head, used):
         """``_get``'s read of one item at `head`."""
-        item = self._ctype.from_buffer_copy(self._mm, self._slot(head))
-        return (item.value if self._scalar else item), 1, 1
-
-    def _get_waiting(self):
-        """The item at the front if there is one (``_NONE`` if not, the waiting, the
-        closing and the timeouts left to ``_get``): a blocking get's first attempt, as
-        ``_get_once`` makes it, in fewer Python calls (most gets end here)."""
-        load64 = self._load64
-        lock = self._getters_lock
-        before = lock.before()
-        try:
-            lock.acquire()
-            head = load64(self._head_at)
-            used = self._in_use(head, load64(self._tail_at))
-            if used == 0:
-                return _NONE
-            at = self._ring_offset + (head % self._capacity) * self._size
-            item = self._ctype.from_buffer_copy(self._mm, at)
-            self._store64(self._head_at, head, head + 1, "head")
-        finally:
-            lock.give_back(before)
-        if self._load32(self._putters_at) & _COUNT != 0:
-            self._wake_sleepers(self._space_at, self._putters_at, 1, 1)
-        return item.value if self._scalar else item
+        item, took = self._read_item(head, used)
+        return item, took, 1
 
     def _take(self, n, block, timeout):
         """Up to `n` items (at least 1) as a ``ctypes`` array, in one operation."""
@@ -867,23 +878,26 @@ class BytesQueue(_Ring):
         capacity = self._capacity
         if need > capacity:
             raise MessageTooLarge(length, capacity)
-        padded = data + bytes(need - _PREFIX - length)
-        mm, ring = self._mm, self._ring_offset
+        message = (length, data + bytes(need - _PREFIX - length))
+        if block and timeout is None and self._put_first(need, self._write, message):
+            return
+        self._put(need, lambda tail: self._write(tail, message), block, timeout)
 
-        def write(tail):
-            at = tail % capacity
-            if at % 8:
-                raise InvalidHandle(
-                    "the BytesQueue's state is corrupt: its next message goes at byte %d, not a multiple of 8" % tail
-                )
-            mm[ring + at : ring + at + _PREFIX] = length.to_bytes(8, "little")
-            at = (at + _PREFIX) % capacity
-            first = min(len(padded), capacity - at)
-            mm[ring + at : ring + at + first] = padded[:first]
-            if first < len(padded):
-                mm[ring : ring + len(padded) - first] = padded[first:]
-
-        self._put(need, write, block, timeout)
+    def _write(self, tail, message):
+        """Writes `message` (its length, and its bytes padded to a multiple of 8) at `tail`."""
+        length, padded = message
+        capacity, mm, ring = self._capacity, self._mm, self._ring_offset
+        at = tail % capacity
+        if at % 8:
+            raise InvalidHandle(
+                "the BytesQueue's state is corrupt: its next message goes at byte %d, not a multiple of 8" % tail
+            )
+        mm[ring + at : ring + at + _PREFIX] = length.to_bytes(8, "little")
+        at = (at + _PREFIX) % capacity
+        first = min(len(padded), capacity - at)
+        mm[ring + at : ring + at + first] = padded[:first]
+        if first < len(padded):
+            mm[ring : ring + len(padded) - first] = padded[first:]
 
     def _read(self, head, used):
         """The message at `head` (`used` bytes in use) and the bytes it takes, checked."""
@@ -911,6 +925,10 @@ class BytesQueue(_Ring):
         `timeout` seconds; not at all if not `block`): ``queue.Empty`` if nothing came.
         ``Closed`` once closed and drained; ``ParticipantDied`` (once) after a process died
         in the middle of an operation: nothing was taken."""
+        if block and timeout is None:
+            data = self._get_first(self._read)
+            if data is not _NONE:
+                return data
 
         def read(head, used):
             data, took = self._read(head, used)

@@ -413,6 +413,24 @@ class BytesQueues(unittest.TestCase):
         self.assertEqual(self.f.state()[1:3], (used, used))
         self.assertGreater(used, 100 * 320)  # round the ring many times
 
+    def test_a_blocking_get_waits_for_a_message_and_a_blocking_put_for_room(self):
+        q = self.q
+        # No timeout: each first attempt finds nothing (no room) and leaves the waiting to
+        # `_get` (`_put`).
+        thread, results = support.in_thread(q.get)
+        self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 1))  # getters
+        q.put(b"woken")
+        thread.join(30)
+        self.assertEqual(results, [b"woken"])
+        q.put(bytes(300))  # 308 of 320 bytes
+        thread, results = support.in_thread(q.put, b"12345")  # needs 16
+        self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))  # putters
+        self.assertEqual(q.get(), bytes(300))
+        thread.join(30)
+        self.assertEqual(results, [None])
+        self.assertEqual((q.get(), q.qsize()), (b"12345", 0))
+        self.assertEqual(self.f.state()[5:7], (0, 0))
+
     def test_a_message_that_can_never_fit_is_refused_naming_its_size(self):
         q = self.q
         q.put(bytes(312))  # fills it exactly
@@ -480,12 +498,25 @@ class WhatSharedMemoryHoldsIsChecked(unittest.TestCase):
             fh.seek(b.data_offset + b.ring_at)
             fh.write(struct.pack("<Q", 9))
         bq = sc.open_named(b.name)
-        with self.assertRaises(sc.InvalidHandle) as caught:
-            bq.get()
-        self.assertEqual(
-            str(caught.exception), "the BytesQueue's state is corrupt: a message of 9 bytes where 16 bytes are in use"
-        )
+        for get in (bq.get_nowait, bq.get):  # `get`: its first attempt, inline
+            with self.assertRaises(sc.InvalidHandle) as caught:
+                get()
+            self.assertEqual(
+                str(caught.exception), "the BytesQueue's state is corrupt: a message of 9 bytes where 16 bytes are in use"
+            )
         self.assertEqual(b.state()[1:3], (0, 16))
+        self.assertEqual(b.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))  # released
+        u = Forged(self, 32, head=4, tail=4)  # the next message would go at byte 4
+        uq = sc.open_named(u.name)
+        for put in (uq.put_nowait, uq.put):  # `put`: its first attempt, inline
+            with self.assertRaises(sc.InvalidHandle) as caught:
+                put(b"x")
+            self.assertEqual(
+                str(caught.exception),
+                "the BytesQueue's state is corrupt: its next message goes at byte 4, not a multiple of 8",
+            )
+        self.assertEqual(u.state()[1:3], (4, 4))  # nothing put
+        self.assertEqual(u.cell(), (0, 0, 0, 0, support.TAG_LOCK))  # released
 
 
 class Processes(unittest.TestCase):
@@ -633,7 +664,11 @@ class Processes(unittest.TestCase):
     def test_an_interrupt_right_after_taking_the_lock_still_releases_it(self):
         f = Forged(self, 4, "u32")
         q = sc.open_named(f.name)
-        ops = ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait), (q._getters_lock, q.get))
+        b = Forged(self, 64)
+        bq = sc.open_named(b.name)
+        bq.put(b"kept")
+        ops = ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait), (q._getters_lock, q.get),
+               (bq._putters_lock, lambda: bq.put(b"x")), (bq._getters_lock, bq.get))
         for lock, op in ops:
             take = lock.acquire
 
@@ -652,6 +687,9 @@ class Processes(unittest.TestCase):
         pid = fork(lambda: q.put(2))  # another process is not blocked
         self.assertEqual(os.WEXITSTATUS(reap(pid)), 0)
         self.assertEqual(q.get_many(4), [2])
+        self.assertEqual(b.cell(), (0, 0, 0, 0, support.TAG_LOCK))
+        self.assertEqual(b.cell(getters=True), (0, 0, 0, 0, support.TAG_LOCK))
+        self.assertEqual(bq.get_many(4), [b"kept"])  # the interrupted put put nothing, the get took nothing
 
     def test_an_interrupt_while_recording_a_holders_death_still_releases_the_lock(self):
         f = Forged(self, 4, "u32")
