@@ -872,6 +872,29 @@ fn rust_and_python_getters_take_turns_on_one_queue_in_order() {
     assert_eq!(q.try_get().unwrap(), None);
 }
 
+/// Rust's batches and Python's meet on one queue: a batch put in Rust comes out of Python's
+/// `get_many` whole and in order, Python's puts come out of Rust's `get_many`, around a ring
+/// that wraps.
+#[test]
+fn rust_batches_and_python_batches_move_the_same_items() {
+    let Some(py) = python() else { return };
+    let name = unique("queue-batches");
+    let q = Queue::<u64>::create_named(&name, 6).unwrap();
+    let python = |script: &str| {
+        let script =
+            format!("import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\n{script}");
+        check(&run_python(py, &script, &[&name])).trim().to_string()
+    };
+    assert_eq!(q.put_many(&[1, 2, 3, 4]), Ok(4));
+    assert_eq!(python("print(*q.get_many(3))"), "1 2 3");
+    assert_eq!(q.put_many(&[5, 6, 7, 8, 9, 10]), Ok(5)); // room for five, around the end
+    assert_eq!(python("print(*q.get_many(10))"), "4 5 6 7 8 9");
+    assert_eq!(python("for i in range(11, 17): q.put(i)"), "");
+    assert_eq!(q.get_many(4), Ok(vec![11, 12, 13, 14]));
+    assert_eq!(q.get_many(4), Ok(vec![15, 16]));
+    assert_eq!(q.try_get(), Ok(None));
+}
+
 /// Rust and Python putters and getters at once on a small ring (Python's blocking `put` and
 /// `get` make their first attempts inline; Rust's getters keep `tail_seen`, Python's do not):
 /// every item received exactly once, each putter's items in order at each getter.

@@ -656,6 +656,193 @@ fn killed_producers_leave_a_gapless_stream_with_at_most_their_item_in_flight() {
     }
 }
 
+/// Batches: `put_many` puts what fits (at least one, waiting for room), `get_many` takes
+/// what is there (at least one, waiting for an item), both in order around a ring whose
+/// capacity is not a power of two; between a producer and a consumer process, every item
+/// arrives once, in order.
+#[test]
+fn batches_put_what_fits_and_get_what_is_there_in_order() {
+    let q = Queue::<u32>::new(7).unwrap();
+    assert_eq!(q.put_many(&[]), Ok(0));
+    assert_eq!(q.put_many(&[0, 1, 2, 3, 4]), Ok(5));
+    assert_eq!(q.put_many(&[5, 6, 7, 8]), Ok(2)); // room for two
+    assert_eq!(q.get_many(3), Ok(vec![0, 1, 2]));
+    assert_eq!(q.put_many(&[7, 8, 9, 10]), Ok(3)); // around the end of the ring
+    assert_eq!(q.get(), Ok(3));
+    assert_eq!(q.get_many(100), Ok(vec![4, 5, 6, 7, 8, 9]));
+    assert!(matches!(q.get_many(0), Err(Error::InvalidArgument { .. })));
+    assert_eq!(q.try_get(), Ok(None));
+    let closed = Queue::<u32>::new(4).unwrap();
+    closed.put_many(&[1, 2]).unwrap();
+    closed.close();
+    assert_eq!(closed.put_many(&[3]), Err(Error::Closed));
+    assert_eq!(closed.get_many(8), Ok(vec![1, 2])); // drained after close ...
+    assert_eq!(closed.get_many(8), Err(Error::Closed)); // ... then closed
+
+    const N: u32 = 100_000;
+    let producer = Process::start(|| -> sharedctypes::Result<()> {
+        let mut next = 0;
+        while next < N {
+            let batch: Vec<u32> = (next..N.min(next + 1 + next % 13)).collect();
+            let mut sent = 0;
+            while sent < batch.len() {
+                sent += q.put_many(&batch[sent..])?;
+            }
+            next += batch.len() as u32;
+        }
+        q.close();
+        Ok(())
+    })
+    .unwrap();
+    let mut next = 0;
+    loop {
+        match q.get_many(1 + next as usize % 17) {
+            Ok(items) => {
+                for item in items {
+                    assert_eq!(item, next, "out of order or duplicated");
+                    next += 1;
+                }
+            }
+            Err(Error::Closed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(next, N);
+    assert_eq!(finish(&producer, 60), 0);
+}
+
+/// A producer putting batches is killed at a random moment while the parent takes batches;
+/// then the parent drains the rest. The items received are exactly 0, 1, 2, ... in order:
+/// every batch whose `put_many` returned, and of the one in flight all or none of what fit.
+#[test]
+fn killed_batch_producers_leave_a_gapless_stream_with_at_most_their_batch_in_flight() {
+    let mut rng = Rng(0x8CB9_2BA7_2F3D_8DD7);
+    for run in 0..runs() {
+        let q = Queue::<Item>::new(16).unwrap();
+        let put_done = RawValue::new(0u32).unwrap(); // items of the batches that returned
+        let in_flight = RawValue::new(0u32).unwrap(); // items of the batch being put
+        let producer = Process::start(|| {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut seq = 0;
+            while Instant::now() < deadline {
+                let batch: Vec<Item> = (seq..seq + 1 + seq % 11).map(|i| Item::new(1, i)).collect();
+                in_flight.set(batch.len() as u32);
+                if let Ok(n) = q.put_many(&batch) {
+                    seq += n as u32;
+                    put_done.set(seq);
+                }
+            }
+        })
+        .unwrap();
+        let kill_after = 50 + rng.below(2_000) as u32;
+        let mut next = 0u32;
+        let receive = |items: Vec<Item>, next: &mut u32| {
+            for item in items {
+                assert!(item.whole(), "run {run}: a torn item");
+                assert_eq!(item.seq, *next, "run {run}: out of order or duplicated");
+                *next += 1;
+            }
+        };
+        while next < kill_after {
+            match q.get_many(8) {
+                Ok(items) => receive(items, &mut next),
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        producer.kill().unwrap();
+        assert_eq!(producer.join().unwrap(), -libc::SIGKILL);
+        let (done, flying) = (put_done.get(), in_flight.get());
+        loop {
+            match q.try_get() {
+                Ok(Some(item)) => receive(vec![item], &mut next),
+                Ok(None) => break,
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        assert!(
+            next >= done && next - done <= flying,
+            "run {run}: received {next} items, {done} put by batches that returned, {flying} in flight"
+        );
+    }
+}
+
+/// A consumer taking batches is killed at a random moment while the parent produces; then
+/// the parent drains the rest. Every item is received exactly once but for at most the
+/// batch the consumer had taken and not yet recorded.
+#[test]
+fn killed_batch_consumers_lose_at_most_their_batch_in_flight_and_duplicate_none() {
+    const N: usize = 4_000;
+    const BATCH: usize = 8;
+    let mut rng = Rng(0x6A09_E667_F3BC_C909);
+    for run in 0..runs() {
+        let q = Queue::<Item>::new(32).unwrap();
+        let by_child = RawArray::<u8>::zeroed(N).unwrap();
+        let consumer = Process::start(|| {
+            loop {
+                match q.get_many(BATCH) {
+                    Ok(items) => {
+                        for item in items {
+                            if !item.whole() {
+                                return Exit(3);
+                            }
+                            let i = item.seq as usize;
+                            by_child.set(i, by_child.get(i).unwrap() + 1).unwrap();
+                        }
+                    }
+                    Err(Error::Closed) => return Exit(0),
+                    Err(_) => {}
+                }
+            }
+        })
+        .unwrap();
+        let kill_after = 100 + rng.below(3_000) as usize;
+        let mut produced = 0;
+        let mut killed = false;
+        while produced < N {
+            if produced >= kill_after && !killed {
+                killed = true;
+                consumer.kill().unwrap();
+                assert_eq!(consumer.join().unwrap(), -libc::SIGKILL);
+            }
+            let batch: Vec<Item> = (produced..N.min(produced + 5))
+                .map(|i| Item::new(0, i as u32))
+                .collect();
+            if killed && q.is_full() {
+                break; // nobody consuming
+            }
+            match q.put_many(&batch) {
+                Ok(n) => produced += n,
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        let mut by_parent = vec![0u8; N];
+        loop {
+            match q.try_get() {
+                Ok(Some(item)) => {
+                    assert!(item.whole(), "run {run}: a torn item");
+                    by_parent[item.seq as usize] += 1;
+                }
+                Ok(None) => break,
+                Err(Error::ParticipantDied { .. }) => {}
+                Err(e) => panic!("run {run}: {e}"),
+            }
+        }
+        let by_child = by_child.to_vec();
+        let mut lost = 0;
+        for i in 0..produced {
+            match by_child[i] + by_parent[i] {
+                1 => {}
+                0 => lost += 1,
+                n => panic!("run {run}: item {i} received {n} times"),
+            }
+        }
+        assert!(lost <= BATCH, "run {run}: {lost} items lost");
+    }
+}
+
 /// A `BytesQueue` whose `tail` and `head` another writer set to a byte that is not a multiple
 /// of 8 refuses both a put (which would overwrite the last word of the message before) and a
 /// get, naming the position, and writes nothing.

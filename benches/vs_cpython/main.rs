@@ -331,21 +331,24 @@ fn main() -> sharedctypes::Result<()> {
         // them (this VM's CPUs have fast and slow phases) touches both, and CPython's side
         // comes in the same minutes as ours.
         let (mut q_1p1c, mut ring, mut q_4p4c) = (Vec::new(), Vec::new(), Vec::new());
+        let mut batched = Vec::new();
         for _ in 0..ROUNDS {
             cpython_round("queue");
             q_1p1c.push(queues::queue_1p1c(n(1_000_000) as u64)?);
             ring.push(queues::spsc_ring_1p1c(n(1_000_000) as u64)?);
+            batched.push(queues::queue_1p1c_batched(n(1_000_000) as u64, 64)?);
             q_4p4c.push(queues::queue_4p4c(n(1_000_000) as u64)?);
         }
         eprintln!(
-            "queue rounds (ns/op): 1 -> 1 {q_1p1c:.1?} (CPython {:.0?}), ring {ring:.1?}, 4 -> 4 {q_4p4c:.1?} (CPython {:.0?})",
+            "queue rounds (ns/op): 1 -> 1 {q_1p1c:.1?} (CPython {:.0?}), ring {ring:.1?}, batches of 64 {batched:.1?}, 4 -> 4 {q_4p4c:.1?} (CPython {:.0?})",
             cpython.borrow().rounds("queue_1p1c"),
             cpython.borrow().rounds("queue_4p4c"),
         );
-        let (q_1p1c, ring, q_4p4c) = (
+        let (q_1p1c, ring, q_4p4c, batched) = (
             queues::median(q_1p1c),
             queues::median(ring),
             queues::median(q_4p4c),
+            queues::median(batched),
         );
         let put_get = queues::put_get_uncontended(n(2_000_000) as u64)?;
         let (to_python, to_python_batch) = match &py {
@@ -374,6 +377,17 @@ fn main() -> sharedctypes::Result<()> {
                 target: target(
                     format!("<= 2x the ring ({ring:.1} ns): {:.2}x", q_1p1c / ring),
                     q_1p1c <= 2.0 * ring,
+                ),
+            },
+            Row {
+                workload: "Queue 1 -> 1 in batches of 64 (put_many / get_many) vs the SPSC ring",
+                unit: "ns/op",
+                rust: batched,
+                cpython: cp("queue_1p1c"),
+                ratio: faster(batched, "queue_1p1c"),
+                target: target(
+                    format!("<= 2x the ring ({ring:.1} ns): {:.2}x", batched / ring),
+                    batched <= 2.0 * ring,
                 ),
             },
             Row {

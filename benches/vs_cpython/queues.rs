@@ -68,6 +68,40 @@ pub fn queue_1p1c(n: u64) -> Result<f64> {
     Ok(median(samples))
 }
 
+/// [`queue_1p1c`] with the records moved in batches of up to `batch` (`put_many` of
+/// `batch` records at a time, `get_many(batch)`): ns per record.
+pub fn queue_1p1c_batched(n: u64, batch: usize) -> Result<f64> {
+    let mut samples = Vec::new();
+    for _ in 0..SAMPLES {
+        let q = Queue::<Rec64>::new(CAPACITY)?;
+        let t = Instant::now();
+        let producer = Process::start(|| -> Result<()> {
+            let mut records = Vec::with_capacity(batch);
+            let mut next = 0;
+            while next < n {
+                records.clear();
+                records.extend((next..n.min(next + batch as u64)).map(rec));
+                let mut sent = 0;
+                while sent < records.len() {
+                    sent += q.put_many(&records[sent..])?;
+                }
+                next += records.len() as u64;
+            }
+            Ok(())
+        })?;
+        let mut next = 0;
+        while next < n {
+            for r in q.get_many(batch)? {
+                assert_eq!(r.seq, next);
+                next += 1;
+            }
+        }
+        assert_eq!(producer.join()?, 0);
+        samples.push(t.elapsed().as_nanos() as f64 / n as f64);
+    }
+    Ok(median(samples))
+}
+
 /// The limit: the same through a hand-written SPSC ring (no lock, no sleeping: the producer
 /// and the consumer spin, yielding the CPU when the ring is full or empty).
 pub fn spsc_ring_1p1c(n: u64) -> Result<f64> {

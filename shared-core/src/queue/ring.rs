@@ -429,37 +429,58 @@ impl Ring {
         wait: Wait,
         write: impl FnOnce(&Self, At) -> Result<()>,
     ) -> Result<bool> {
-        debug_assert!(need <= self.capacity);
-        let mut write = Some(write);
-        let room = || self.capacity - self.used() >= need;
-        let put = self.until(wait, self.putters(), room, || {
-            Ok(self.put_once(need, wait, &mut write)?.then_some(()))
-        })?;
-        if put.is_some() {
-            self.getters().wake(1);
-        }
+        let put = self.put_some(need, need, wait, |ring, at| write(ring, at).map(|()| need))?;
         Ok(put.is_some())
     }
 
-    /// One attempt of [`put`](Self::put) under the put lock: `true` once put, `false` if
-    /// there is no room.
+    /// Puts at least `need` units and as many as `want` if there is room (`need <= want`,
+    /// `need` at most the capacity): `write` fills them from the position it is given, with
+    /// at least `need` free, and says how many it filled (between `need` and the room, that
+    /// is the capacity less `At::used`), then they become visible at once. How many units
+    /// were put; `Ok(None)` if there was no room in time.
+    pub(crate) fn put_some(
+        &self,
+        need: u64,
+        want: u64,
+        wait: Wait,
+        write: impl FnOnce(&Self, At) -> Result<u64>,
+    ) -> Result<Option<u64>> {
+        debug_assert!(need <= self.capacity && need <= want);
+        let mut write = Some(write);
+        let room = || self.capacity - self.used() >= need;
+        let put = self.until(wait, self.putters(), room, || {
+            self.put_once(need, want, wait, &mut write)
+        })?;
+        if let Some(units) = put {
+            // A `Queue`'s units are items, each for one getter; a `BytesQueue` puts one.
+            let items = if self.uniform { units } else { 1 };
+            self.getters()
+                .wake(u32::try_from(items).unwrap_or(u32::MAX));
+        }
+        Ok(put)
+    }
+
+    /// One attempt of [`put_some`](Self::put_some) under the put lock: the units put, or
+    /// `None` if there is no room.
     fn put_once(
         &self,
         need: u64,
+        want: u64,
         wait: Wait,
-        write: &mut Option<impl FnOnce(&Self, At) -> Result<()>>,
-    ) -> Result<bool> {
+        write: &mut Option<impl FnOnce(&Self, At) -> Result<u64>>,
+    ) -> Result<Option<u64>> {
         let s = self.state();
         let Some(_guard) = Self::acquire(&self.put_lock, wait)? else {
-            return Ok(false);
+            return Ok(None);
         };
         if s.closed.load(Ordering::Relaxed) != 0 {
             return Err(Error::Closed);
         }
         let tail = s.tail.load(Ordering::Relaxed);
-        // The last look at `head` first: only when it says there is no room, a new one.
+        // The last look at `head` first: only when it says there is less room than wanted,
+        // a new one.
         let seen = tail.wrapping_sub(s.head_seen.load(Ordering::Relaxed));
-        let used = if seen <= self.capacity && self.capacity - seen >= need {
+        let used = if seen <= self.capacity && self.capacity - seen >= want.min(self.capacity) {
             seen
         } else {
             let head = s.head.load(Ordering::SeqCst);
@@ -468,12 +489,17 @@ impl Ring {
             used
         };
         if self.capacity - used < need {
-            return Ok(false);
+            return Ok(None);
         }
         let write = write.take().expect("written once");
-        write(self, At { pos: tail, used })?;
-        s.tail.store(tail.wrapping_add(need), Ordering::SeqCst);
-        Ok(true)
+        let wrote = write(self, At { pos: tail, used })?;
+        assert!(
+            wrote >= need && wrote <= self.capacity - used,
+            "a put wrote {wrote} units where {need} to {} fit",
+            self.capacity - used
+        );
+        s.tail.store(tail.wrapping_add(wrote), Ordering::SeqCst);
+        Ok(Some(wrote))
     }
 
     /// Gets the item at `head`: `read` reads it (under the get lock) and says how many units
@@ -484,15 +510,31 @@ impl Ring {
         wait: Wait,
         read: impl FnOnce(&Self, At) -> Result<(R, u64)>,
     ) -> Result<Option<R>> {
+        self.get_some(1, wait, read)
+    }
+
+    /// [`get`](Self::get) where `read` may take several items: it is given at least
+    /// `want.min(capacity)` units in use when that many are there (`At::used`), a look at
+    /// `tail` fresh enough for that.
+    pub(crate) fn get_some<R>(
+        &self,
+        want: u64,
+        wait: Wait,
+        read: impl FnOnce(&Self, At) -> Result<(R, u64)>,
+    ) -> Result<Option<R>> {
         let mut read = Some(read);
         let some = || self.used() > 0;
         let item = self.until(wait, self.getters(), some, || {
-            self.get_once(wait, &mut read)
+            self.get_once(want, wait, &mut read)
         })?;
-        if item.is_some() {
-            self.putters().wake(self.putters_per_room());
-        }
-        Ok(item)
+        Ok(item.map(|(item, took)| {
+            // A `Queue`'s units are slots, each room for one putter; a `BytesQueue`'s putters
+            // are all woken (the first might need more room than was freed).
+            let putters = if self.uniform { took } else { u64::MAX };
+            self.putters()
+                .wake(u32::try_from(putters).unwrap_or(u32::MAX));
+            item
+        }))
     }
 
     /// Makes `attempt`s (each under its side's lock) until one gives a result, waiting as
@@ -542,9 +584,10 @@ impl Ring {
     /// is empty.
     fn get_once<R>(
         &self,
+        want: u64,
         wait: Wait,
         read: &mut Option<impl FnOnce(&Self, At) -> Result<(R, u64)>>,
-    ) -> Result<Option<R>> {
+    ) -> Result<Option<(R, u64)>> {
         let s = self.state();
         loop {
             let Some(guard) = Self::acquire(&self.get_lock, wait)? else {
@@ -552,9 +595,9 @@ impl Ring {
             };
             let head = s.head.load(Ordering::Relaxed);
             // The last look at `tail` first (it always lies between whole items): only when
-            // it says the ring is empty, a new one.
+            // it says the ring holds less than wanted, a new one.
             let seen = s.tail_seen.load(Ordering::Relaxed).wrapping_sub(head);
-            let used = if seen > 0 && seen <= self.capacity {
+            let used = if seen >= want.min(self.capacity) && seen > 0 && seen <= self.capacity {
                 seen
             } else {
                 let tail = s.tail.load(Ordering::SeqCst);
@@ -565,10 +608,13 @@ impl Ring {
             if used > 0 {
                 let read = read.take().expect("read once");
                 let (item, took) = read(self, At { pos: head, used })?;
-                debug_assert!(took > 0 && took <= used);
+                assert!(
+                    took > 0 && took <= used,
+                    "a get took {took} units of {used} in use"
+                );
                 s.head.store(head.wrapping_add(took), Ordering::SeqCst);
                 drop(guard);
-                return Ok(Some(item));
+                return Ok(Some((item, took)));
             }
             if s.closed.load(Ordering::SeqCst) == 0 {
                 return Ok(None);
@@ -735,7 +781,7 @@ fn uncount(sleepers: &AtomicU32, epoch: u32) {
 
 #[cfg(test)]
 mod tests {
-    use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
     use std::time::{Duration, Instant};
 
     use super::{COUNT, EPOCH, Ring, TAG_BYTES_QUEUE};
@@ -759,6 +805,45 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// A batch wakes as many sleeping getters as it has items, and taking a batch as many
+    /// sleeping putters as it frees slots. With no look at 100 ms, a sleeper left out would
+    /// sleep for a minute: the test fails after 10 s.
+    #[test]
+    fn a_batch_wakes_a_sleeper_for_each_item_or_slot() {
+        RESCUE_MS.store(60_000, Ordering::Relaxed);
+        let q = &crate::queue::Queue::<u32>::new(3).unwrap();
+        let sleepers = |word: &AtomicU32| word.load(Ordering::SeqCst) & COUNT;
+        let state = q.ring().state();
+        std::thread::scope(|s| {
+            let getters: Vec<_> = (0..3).map(|_| s.spawn(|| q.get())).collect();
+            wait_for("three getters asleep", || sleepers(&state.getters) == 3);
+            assert_eq!(q.put_many(&[1, 2, 3]), Ok(3));
+            wait_for("every getter woken", || {
+                getters.iter().all(|g| g.is_finished())
+            });
+            let mut got: Vec<u32> = getters
+                .into_iter()
+                .map(|g| g.join().unwrap().unwrap())
+                .collect();
+            got.sort();
+            assert_eq!(got, [1, 2, 3]);
+            assert_eq!(q.put_many(&[4, 5, 6]), Ok(3));
+            let putters: Vec<_> = (7..10).map(|x| s.spawn(move || q.put(x))).collect();
+            wait_for("three putters asleep", || sleepers(&state.putters) == 3);
+            assert_eq!(q.get_many(3), Ok(vec![4, 5, 6]));
+            wait_for("every putter woken", || {
+                putters.iter().all(|p| p.is_finished())
+            });
+            for p in putters {
+                p.join().unwrap().unwrap();
+            }
+            let mut rest = q.get_many(3).unwrap();
+            rest.sort();
+            assert_eq!(rest, [7, 8, 9]);
+        });
+        RESCUE_MS.store(0, Ordering::Relaxed);
     }
 
     /// A slot's index is the position modulo the units, masked or divided.

@@ -23,7 +23,10 @@ use crate::share::{Exporter, Importer};
 /// `put` wait, an empty one makes `get` wait (spinning briefly, then sleeping on a futex),
 /// each with `_timeout` and `try_` forms. After [`close`](Self::close), `put` fails with
 /// [`Error::Closed`] and `get` drains what is left, then fails with [`Error::Closed`]:
-/// [`iter`](Self::iter) yields until then.
+/// [`iter`](Self::iter) yields until then. [`put_many`](Self::put_many) and
+/// [`get_many`](Self::get_many) move records in batches, one lock acquisition and one
+/// wake-up per batch: the fastest way through, faster per record than a hand-written
+/// single-producer ring.
 ///
 /// A process killed at any instruction of an operation loses at most the item it was
 /// moving; no item is ever received twice or half-written, nobody is left blocked, and the
@@ -102,6 +105,12 @@ impl<T: SharedLayout> Queue<T> {
         // size), starting at a multiple of `T`'s alignment in a block aligned to it; the
         // block lives as long as `self`, and places are only accessed by atomic copies.
         unsafe { Place::new(NonNull::new(ptr).expect("inside a block")) }
+    }
+
+    /// The ring, for the ring's tests.
+    #[cfg(test)]
+    pub(super) fn ring(&self) -> &Ring {
+        &self.ring
     }
 
     fn put_wait(&self, value: T, wait: Wait) -> Result<bool> {
@@ -223,6 +232,80 @@ impl<T: SharedLayout> Queue<T> {
     /// ```
     pub fn try_get(&self) -> Result<Option<T>> {
         self.get_wait(Wait::No)
+    }
+
+    /// Puts as many of `items` as there is room for, in order and at once, waiting while the
+    /// queue is full: how many were put, at least one (none for no items). A batch costs
+    /// one acquisition of the putters' lock and one wake-up, so moving records in batches
+    /// costs a fraction of a [`put`](Self::put) each. Getters see the whole batch at once,
+    /// and a process killed in the middle of one puts none of it.
+    ///
+    /// # Errors
+    /// As for [`put`](Self::put): nothing was put.
+    ///
+    /// ```
+    /// use sharedctypes::Queue;
+    /// let q = Queue::new(4)?;
+    /// assert_eq!(q.put_many(&[1u8, 2, 3, 4, 5, 6])?, 4); // room for four
+    /// assert_eq!(q.get_many(3)?, [1, 2, 3]);
+    /// // Everything, waiting for room as it goes:
+    /// let items = [5u8, 6];
+    /// let mut sent = 0;
+    /// while sent < items.len() {
+    ///     sent += q.put_many(&items[sent..])?;
+    /// }
+    /// assert_eq!(q.get_many(8)?, [4, 5, 6]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn put_many(&self, items: &[T]) -> Result<usize> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let want = items.len() as u64;
+        let put = self
+            .ring
+            .put_some(1, want, Wait::Until(None), |ring, at: At| {
+                let n = (ring.capacity() - at.used).min(want);
+                for (i, item) in items[..n as usize].iter().enumerate() {
+                    self.slot(at.pos.wrapping_add(i as u64)).store(*item);
+                }
+                Ok(n)
+            })?;
+        Ok(put.expect("a wait without deadline ends with room") as usize)
+    }
+
+    /// Takes up to `max` items at once, in order, waiting while the queue is empty: every
+    /// item there is, up to `max`, at least one (Python's `get_many(n)` of this crate's
+    /// Python module). One acquisition of the getters' lock for the batch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a `max` of 0; otherwise as for [`get`](Self::get):
+    /// nothing was taken.
+    ///
+    /// ```
+    /// use sharedctypes::{Error, Queue};
+    /// let q = Queue::new(8)?;
+    /// q.put_many(&[10i32, 20, 30])?;
+    /// assert_eq!(q.get_many(2)?, [10, 20]);
+    /// assert_eq!(q.get_many(100)?, [30]);
+    /// q.close();
+    /// assert_eq!(q.get_many(100), Err(Error::Closed));
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn get_many(&self, max: usize) -> Result<Vec<T>> {
+        if max == 0 {
+            return Err(Error::InvalidArgument {
+                reason: "get_many needs a max of at least 1".into(),
+            });
+        }
+        let want = max as u64;
+        let items = self.ring.get_some(want, Wait::Until(None), |_, at: At| {
+            let n = at.used.min(want);
+            let mut out = Vec::with_capacity(n as usize);
+            out.extend((0..n).map(|i| self.slot(at.pos.wrapping_add(i)).load()));
+            Ok((out, n))
+        })?;
+        Ok(items.expect("a wait without deadline ends with an item"))
     }
 
     /// Items in the queue now (Python's `qsize()`): another process may change it at once.
