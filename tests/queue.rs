@@ -379,6 +379,28 @@ fn bytes_messages_of_every_length_arrive_whole_and_in_order_around_the_ring() {
     assert_eq!(q.used_bytes(), 0);
 }
 
+/// `BytesQueue::get_many` takes every whole message there is, up to its max, in order,
+/// around the end of the ring; zero-length messages included; then drains after a close.
+#[test]
+fn bytes_get_many_takes_what_is_there_in_order() {
+    let q = BytesQueue::new(96).unwrap();
+    let messages: [&[u8]; 4] = [b"0123456789", b"", b"abc", b"defghijklmnop"];
+    for m in messages {
+        assert!(q.try_put(m).unwrap()); // 24 + 8 + 16 + 24 bytes
+    }
+    assert_eq!(q.get_many(3).unwrap(), messages[..3]);
+    assert!(q.try_put(b"wraps around the end").unwrap()); // 8 + 24 bytes from byte 72
+    assert_eq!(
+        q.get_many(10).unwrap(),
+        [messages[3], b"wraps around the end"]
+    );
+    assert!(matches!(q.get_many(0), Err(Error::InvalidArgument { .. })));
+    assert!(q.try_put(b"last").unwrap());
+    q.close();
+    assert_eq!(q.get_many(10).unwrap(), [b"last"]);
+    assert_eq!(q.get_many(10), Err(Error::Closed));
+}
+
 #[test]
 fn a_message_that_can_never_fit_is_refused_naming_its_size() {
     let q = BytesQueue::new(64).unwrap();
@@ -672,6 +694,12 @@ fn batches_put_what_fits_and_get_what_is_there_in_order() {
     assert_eq!(q.get_many(100), Ok(vec![4, 5, 6, 7, 8, 9]));
     assert!(matches!(q.get_many(0), Err(Error::InvalidArgument { .. })));
     assert_eq!(q.try_get(), Ok(None));
+    // A batch that wants more room than the putters' last look at `head` showed looks again.
+    let q4 = Queue::<u32>::new(4).unwrap();
+    assert_eq!(q4.put_many(&[1, 2, 3]), Ok(3));
+    assert_eq!(q4.get_many(3), Ok(vec![1, 2, 3]));
+    assert_eq!(q4.put_many(&[4, 5, 6, 7]), Ok(4));
+    assert_eq!(q4.get_many(4), Ok(vec![4, 5, 6, 7]));
     let closed = Queue::<u32>::new(4).unwrap();
     closed.put_many(&[1, 2]).unwrap();
     closed.close();
@@ -746,7 +774,6 @@ fn killed_batch_producers_leave_a_gapless_stream_with_at_most_their_batch_in_fli
         while next < kill_after {
             match q.get_many(8) {
                 Ok(items) => receive(items, &mut next),
-                Err(Error::ParticipantDied { .. }) => {}
                 Err(e) => panic!("run {run}: {e}"),
             }
         }
@@ -757,14 +784,25 @@ fn killed_batch_producers_leave_a_gapless_stream_with_at_most_their_batch_in_fli
             match q.try_get() {
                 Ok(Some(item)) => receive(vec![item], &mut next),
                 Ok(None) => break,
-                Err(Error::ParticipantDied { .. }) => {}
-                Err(e) => panic!("run {run}: {e}"),
+                Err(e) => panic!("run {run}: {e}"), // no getter died
             }
         }
         assert!(
             next >= done && next - done <= flying,
             "run {run}: received {next} items, {done} put by batches that returned, {flying} in flight"
         );
+        // A death inside a put is reported by the next put, once.
+        match q.put_many(&[Item::new(1, next)]) {
+            Ok(1) => {}
+            Err(Error::ParticipantDied { .. }) => {
+                assert_eq!(
+                    q.put_many(&[Item::new(1, next)]),
+                    Ok(1),
+                    "run {run}: reported twice"
+                );
+            }
+            other => panic!("run {run}: {other:?}"),
+        }
     }
 }
 
@@ -819,6 +857,7 @@ fn killed_batch_consumers_lose_at_most_their_batch_in_flight_and_duplicate_none(
             }
         }
         let mut by_parent = vec![0u8; N];
+        let mut reported = 0;
         loop {
             match q.try_get() {
                 Ok(Some(item)) => {
@@ -826,10 +865,14 @@ fn killed_batch_consumers_lose_at_most_their_batch_in_flight_and_duplicate_none(
                     by_parent[item.seq as usize] += 1;
                 }
                 Ok(None) => break,
-                Err(Error::ParticipantDied { .. }) => {}
+                Err(Error::ParticipantDied { .. }) => reported += 1,
                 Err(e) => panic!("run {run}: {e}"),
             }
         }
+        assert!(
+            reported <= 1,
+            "run {run}: a death reported {reported} times"
+        );
         let by_child = by_child.to_vec();
         let mut lost = 0;
         for i in 0..produced {

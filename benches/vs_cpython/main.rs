@@ -380,7 +380,7 @@ fn main() -> sharedctypes::Result<()> {
                 ),
             },
             Row {
-                workload: "Queue 1 -> 1 in batches of 64 (put_many / get_many) vs the SPSC ring",
+                workload: "Queue 1 -> 1 in batches of 64 (put_many / get_many), vs CPython's Queue and the SPSC ring one record at a time",
                 unit: "ns/op",
                 rust: batched,
                 cpython: cp("queue_1p1c"),

@@ -146,7 +146,7 @@ class ParticipantDied(RuntimeError):
     def __init__(self, pid):
         self.pid = pid
         super().__init__(
-            "a process using the queue (%s) died in the middle of an operation: at most the item it was "
+            "a process using the queue (%s) died in the middle of an operation: at most what it was "
             "moving is lost; nothing was done, try again" % ("pid %d" % pid if pid > 0 else "pid unknown")
         )
 

@@ -35,8 +35,8 @@ more whether an item (room) is there, sleep on the word while it is unchanged fo
 100 ms at a time (a wake-up may have gone to a process that died), uncount, look again under
 the lock; a waiter that gives up passes a wake-up on if what it waited for is there. A put
 stores ``tail``, then reads ``getters``: either the getter sees the new ``tail`` or the put
-sees the getter and changes ``items`` under it. A get wakes one putter of a Queue, every
-putter of a BytesQueue; a waiter that leaves (a timeout, an error) passes its wake-up on.
+sees the getter and changes ``items`` under it. A put wakes a getter per item, a get a
+putter of a Queue per slot freed and every putter of a BytesQueue; a waiter that leaves (a timeout, an error) passes its wake-up on.
 A sleeper takes itself out of the count only in the epoch it counted itself in; a process
 whose wake-ups woke nobody 64 times in a row (sleepers killed in their sleep stay counted)
 starts a new epoch with a count of 0, then changes the word and wakes every sleeper on it. A

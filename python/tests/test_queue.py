@@ -554,7 +554,7 @@ class Processes(unittest.TestCase):
         self.assertEqual(caught.exception.pid, pid)
         self.assertEqual(
             str(caught.exception),
-            "a process using the queue (pid %d) died in the middle of an operation: at most the item it was "
+            "a process using the queue (pid %d) died in the middle of an operation: at most what it was "
             "moving is lost; nothing was done, try again" % pid,
         )
         self.assertEqual(f.state()[1:3], (0, 1))  # the put did nothing

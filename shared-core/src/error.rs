@@ -317,12 +317,12 @@ pub enum Error {
 
     /// A process died in the middle of an operation on a [`Queue`](crate::Queue) or
     /// [`BytesQueue`](crate::BytesQueue) (killed while it held the queue's putters' or
-    /// getters' lock). The queue is consistent: at most the one item that process was
+    /// getters' lock). The queue is consistent: at most the one item (or batch) that process was
     /// putting or getting is lost, none is received twice or half-written. The next
     /// operation on that side (a put, or a get) reports it, once, and did nothing; the one
     /// after works as usual.
     #[error(
-        "a process using the queue ({}) died in the middle of an operation: at most the item it was moving is lost; nothing was done, try again",
+        "a process using the queue ({}) died in the middle of an operation: at most what it was moving is lost; nothing was done, try again",
         holder(*pid)
     )]
     ParticipantDied {

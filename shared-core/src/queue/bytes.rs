@@ -156,39 +156,43 @@ impl BytesQueue {
     }
 
     fn get_wait(&self, wait: Wait) -> Result<Option<Vec<u8>>> {
-        self.ring.get(wait, |_, at: At| {
-            check_position(at.pos)?;
-            let first = at.pos / 8;
-            let len = self
-                .words(first, 1)
-                .next()
-                .map_or(0, |w| w.load(Ordering::Relaxed));
-            let took = usize::try_from(len)
-                .ok()
-                .and_then(footprint)
-                .filter(|&n| n <= at.used)
-                .ok_or_else(|| {
-                    corrupt(format!(
-                        "a message of {len} bytes where {} bytes are in use",
-                        at.used
-                    ))
-                })?;
-            let len = len as usize;
-            let mut out = vec![0u8; len];
-            let mut words = self.words(first + 1, len.div_ceil(8));
-            // Whole words first (a fixed-size copy each, no call), then the partial one;
-            // `chunks` is asked first, so no word is taken (and lost) past the last chunk.
-            let mut chunks = out.chunks_exact_mut(8);
-            for (chunk, word) in (&mut chunks).zip(&mut words) {
-                chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
-            }
-            let rest = chunks.into_remainder();
-            if let (false, Some(word)) = (rest.is_empty(), words.next()) {
-                let bytes = word.load(Ordering::Relaxed).to_le_bytes();
-                rest.copy_from_slice(&bytes[..rest.len()]);
-            }
-            Ok((out, took))
-        })
+        self.ring
+            .get(wait, |_, at: At| self.read_message(at.pos, at.used))
+    }
+
+    /// The message at byte `pos` of a ring with `used` bytes in use from there, and the bytes
+    /// it takes; checked (its position, and its length against `used`).
+    fn read_message(&self, pos: u64, used: u64) -> Result<(Vec<u8>, u64)> {
+        check_position(pos)?;
+        let first = pos / 8;
+        let len = self
+            .words(first, 1)
+            .next()
+            .map_or(0, |w| w.load(Ordering::Relaxed));
+        let took = usize::try_from(len)
+            .ok()
+            .and_then(footprint)
+            .filter(|&n| n <= used)
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "a message of {len} bytes where {used} bytes are in use"
+                ))
+            })?;
+        let len = len as usize;
+        let mut out = vec![0u8; len];
+        let mut words = self.words(first + 1, len.div_ceil(8));
+        // Whole words first (a fixed-size copy each, no call), then the partial one;
+        // `chunks` is asked first, so no word is taken (and lost) past the last chunk.
+        let mut chunks = out.chunks_exact_mut(8);
+        for (chunk, word) in (&mut chunks).zip(&mut words) {
+            chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+        }
+        let rest = chunks.into_remainder();
+        if let (false, Some(word)) = (rest.is_empty(), words.next()) {
+            let bytes = word.load(Ordering::Relaxed).to_le_bytes();
+            rest.copy_from_slice(&bytes[..rest.len()]);
+        }
+        Ok((out, took))
     }
 
     /// Puts `message` at the back, waiting while there is not room for it.
@@ -295,6 +299,53 @@ impl BytesQueue {
     /// ```
     pub fn try_get(&self) -> Result<Option<Vec<u8>>> {
         self.get_wait(Wait::No)
+    }
+
+    /// Takes up to `max` messages at once, in order, waiting while there is none: every
+    /// message there is, up to `max`, at least one (the Python module's `get_many(n)`). One
+    /// acquisition of the getters' lock for the batch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a `max` of 0; otherwise as for [`get`](Self::get):
+    /// nothing was taken. (Messages before one that another process left corrupt are taken;
+    /// the next get reports the corruption.)
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// for m in [&b"ab"[..], b"", b"cde"] {
+    ///     q.put(m)?;
+    /// }
+    /// assert_eq!(q.get_many(2)?, [&b"ab"[..], b""]);
+    /// assert_eq!(q.get_many(10)?, [b"cde"]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn get_many(&self, max: usize) -> Result<Vec<Vec<u8>>> {
+        if max == 0 {
+            return Err(Error::InvalidArgument {
+                reason: "get_many needs a max of at least 1".into(),
+            });
+        }
+        // A fresh look at `tail` (wanting the whole ring): every message there is.
+        let got = self
+            .ring
+            .get_some(u64::MAX, Wait::Until(None), |_, at: At| {
+                let mut out = Vec::new();
+                let mut took = 0;
+                while took < at.used && out.len() < max {
+                    match self.read_message(at.pos.wrapping_add(took), at.used - took) {
+                        Ok((message, t)) => {
+                            out.push(message);
+                            took += t;
+                        }
+                        // What came before is whole: taken; the next get reports the rest.
+                        Err(_) if !out.is_empty() => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok((out, took))
+            })?;
+        Ok(got.expect("a wait without deadline ends with a message"))
     }
 
     /// Bytes of ring in use now (messages with their prefixes and padding).

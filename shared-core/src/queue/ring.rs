@@ -6,7 +6,8 @@
 //! A producer and a consumer never touch the same lock, nor (mostly) the same cache line:
 //! the producers' words (`tail`, their last look at `head`) and the consumers' (`head`,
 //! their last look at `tail`) sit on lines of their own, and each side reads the other's
-//! word only when its own last look says the ring is full (or empty). With one producer and
+//! word only when its own last look says the ring is full (or empty), or holds less than a
+//! batch wants. With one producer and
 //! one consumer, each lock stays in its own process's cache.
 //!
 //! # Why it survives a death
@@ -22,16 +23,17 @@
 //! the wake-up meant for them went to a process that died before acting on it.
 //!
 //! # Sleeping without a system call per item
-//! A put bumps `items` (and wakes a getter) only when a getter counts itself asleep in
+//! A put bumps `items` (and wakes a getter per item) only when a getter counts itself asleep in
 //! `getters`. The two sides order their accesses so that one of them always sees the
 //! other: a getter adds itself to `getters`, then reads `items`, then looks at `tail` once
 //! more before sleeping on `items`; a put stores `tail`, then reads `getters` (all
 //! sequentially consistent). Either the getter sees the new `tail`, or the put sees the
 //! getter and changes `items` under it. The same holds for putters, `space` and `head`.
 //!
-//! A get wakes one putter of a `Queue` (every item takes one slot) but every putter of a
-//! `BytesQueue` (the one woken might need more room than was freed), and a waiter that
-//! leaves without taking what it was woken for (a timeout, an error) passes the wake-up on.
+//! A get wakes one putter of a `Queue` per slot it frees (every item takes one slot) but
+//! every putter of a `BytesQueue` (the one woken might need more room than was freed), and a
+//! waiter that leaves without taking what it was woken for (a timeout, an error) passes the
+//! wake-up on.
 //!
 //! # Sleepers killed in their sleep
 //! A process killed while asleep never takes itself out of `getters` (`putters`), and
@@ -580,8 +582,8 @@ impl Ring {
         }
     }
 
-    /// One attempt of [`get`](Self::get) under the get lock: the item, or `None` if the ring
-    /// is empty.
+    /// One attempt of [`get_some`](Self::get_some) under the get lock: what `read` read and
+    /// the units it took, or `None` if the ring is empty.
     fn get_once<R>(
         &self,
         want: u64,
@@ -626,8 +628,9 @@ impl Ring {
         }
     }
 
-    /// How many putters a get wakes: one for a `Queue` (a freed slot is room for any one
-    /// of them), all for a `BytesQueue` (the first might need more room than was freed).
+    /// How many putters a putter that leaves without putting (a timeout, an error) wakes in
+    /// its place: one for a `Queue` (a freed slot is room for any one of them), all for a
+    /// `BytesQueue` (the first might need more room than was freed).
     fn putters_per_room(&self) -> u32 {
         if self.uniform { 1 } else { u32::MAX }
     }
@@ -784,10 +787,31 @@ mod tests {
     use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
     use std::time::{Duration, Instant};
 
-    use super::{COUNT, EPOCH, Ring, TAG_BYTES_QUEUE};
+    use super::{COUNT, EPOCH, Ring, TAG_BYTES_QUEUE, Wait};
 
     /// The sleepers' look at [`super::RESCUE`], in milliseconds, when not 0.
     static RESCUE_MS: AtomicU64 = AtomicU64::new(0);
+
+    /// While it lives, sleepers look again only after a minute, so that only a wake-up
+    /// wakes them; one test at a time (the tests of a binary run in parallel).
+    struct NoRescue(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+    impl NoRescue {
+        fn new() -> NoRescue {
+            static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let guard = ONE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            RESCUE_MS.store(60_000, Ordering::Relaxed);
+            NoRescue(guard)
+        }
+    }
+
+    impl Drop for NoRescue {
+        fn drop(&mut self) {
+            RESCUE_MS.store(0, Ordering::Relaxed);
+        }
+    }
 
     pub(super) fn rescue() -> Option<Duration> {
         match RESCUE_MS.load(Ordering::Relaxed) {
@@ -812,7 +836,7 @@ mod tests {
     /// sleep for a minute: the test fails after 10 s.
     #[test]
     fn a_batch_wakes_a_sleeper_for_each_item_or_slot() {
-        RESCUE_MS.store(60_000, Ordering::Relaxed);
+        let _no_rescue = NoRescue::new();
         let q = &crate::queue::Queue::<u32>::new(3).unwrap();
         let sleepers = |word: &AtomicU32| word.load(Ordering::SeqCst) & COUNT;
         let state = q.ring().state();
@@ -843,7 +867,46 @@ mod tests {
             rest.sort();
             assert_eq!(rest, [7, 8, 9]);
         });
-        RESCUE_MS.store(0, Ordering::Relaxed);
+    }
+
+    /// A process killed inside a batch (in the middle of its copy, before `tail` or `head`
+    /// moves) moves none of it; the next operation on its side reports the death once, and
+    /// the one after works.
+    #[test]
+    fn a_process_killed_inside_a_batch_moves_none_of_it() {
+        use crate::os::process::{Sig, send_signal};
+        use crate::{Error, Process, Result};
+        let q = crate::queue::Queue::<u32>::new(8).unwrap();
+        assert_eq!(q.put_many(&[1, 2]), Ok(2));
+        let die = || send_signal(crate::fork::current_pid(), Sig::Kill);
+        let putter = Process::start(|| {
+            q.ring()
+                .put_some(1, 4, Wait::Until(None), |_, _| -> Result<u64> {
+                    die()?; // in the middle of the copy
+
+                    Ok(4)
+                })
+        })
+        .unwrap();
+        assert_eq!(putter.join().unwrap(), -9);
+        assert_eq!(q.len(), 2);
+        assert!(matches!(
+            q.put_many(&[3]),
+            Err(Error::ParticipantDied { .. })
+        ));
+        assert_eq!(q.put_many(&[3, 4]), Ok(2));
+        let getter = Process::start(|| {
+            q.ring()
+                .get_some(4, Wait::Until(None), |_, _| -> Result<((), u64)> {
+                    die()?;
+                    Ok(((), 4))
+                })
+        })
+        .unwrap();
+        assert_eq!(getter.join().unwrap(), -9);
+        assert_eq!(q.len(), 4);
+        assert!(matches!(q.get_many(8), Err(Error::ParticipantDied { .. })));
+        assert_eq!(q.get_many(8), Ok(vec![1, 2, 3, 4]));
     }
 
     /// A slot's index is the position modulo the units, masked or divided.
@@ -862,7 +925,7 @@ mod tests {
     /// epoch and counts itself again: with no look at 100 ms, nothing else would wake it.
     #[test]
     fn a_new_epoch_wakes_a_live_sleeper_it_wiped() {
-        RESCUE_MS.store(60_000, Ordering::Relaxed);
+        let no_rescue = NoRescue::new();
         let ring = Ring::new(TAG_BYTES_QUEUE, None, 64).unwrap();
         let getters = &ring.state().getters;
         let ready = AtomicBool::new(false);
@@ -884,7 +947,7 @@ mod tests {
             ring.getters().wake(1);
             assert!(sleeper.join().unwrap(), "woken, with what it waited for");
         });
-        RESCUE_MS.store(0, Ordering::Relaxed);
+        drop(no_rescue);
         assert_eq!(getters.load(Ordering::SeqCst) & COUNT, 0);
     }
 }

@@ -25,11 +25,10 @@ use crate::share::{Exporter, Importer};
 /// [`Error::Closed`] and `get` drains what is left, then fails with [`Error::Closed`]:
 /// [`iter`](Self::iter) yields until then. [`put_many`](Self::put_many) and
 /// [`get_many`](Self::get_many) move records in batches, one lock acquisition and one
-/// wake-up per batch: the fastest way through, faster per record than a hand-written
-/// single-producer ring.
+/// wake-up per batch: the fastest way through (see the README's benchmarks).
 ///
-/// A process killed at any instruction of an operation loses at most the item it was
-/// moving; no item is ever received twice or half-written, nobody is left blocked, and the
+/// A process killed at any instruction of an operation loses at most the item (or batch) it
+/// was moving; no item is ever received twice or half-written, nobody is left blocked, and the
 /// next operation on its side (a put after a putter's death, a get after a getter's) reports
 /// the death with [`Error::ParticipantDied`] (doing nothing; the one after works as usual).
 ///
@@ -235,7 +234,8 @@ impl<T: SharedLayout> Queue<T> {
     }
 
     /// Puts as many of `items` as there is room for, in order and at once, waiting while the
-    /// queue is full: how many were put, at least one (none for no items). A batch costs
+    /// queue is full: how many were put, at least one (`Ok(0)` for no items, without a look
+    /// at the queue, closed or not). A batch costs
     /// one acquisition of the putters' lock and one wake-up, so moving records in batches
     /// costs a fraction of a [`put`](Self::put) each. Getters see the whole batch at once,
     /// and a process killed in the middle of one puts none of it.
