@@ -927,6 +927,40 @@ fn a_bytes_queue_refuses_a_message_position_that_is_not_a_multiple_of_8() {
     refused(q.get().unwrap_err());
 }
 
+/// `BytesQueue::get_many` takes the whole messages before one whose length another writer
+/// made impossible, and leaves that one for the next get to refuse, naming it.
+#[test]
+fn bytes_get_many_takes_the_messages_before_a_corrupt_one() {
+    use std::os::unix::fs::FileExt;
+    let name = format!(
+        "sharedctypes-test-queue-corrupt-batch-{}",
+        std::process::id()
+    );
+    let q = BytesQueue::create_named(&name, 64).unwrap();
+    q.put(b"whole").unwrap(); // bytes 0..16
+    q.put(b"cut").unwrap(); // bytes 16..32
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
+        .unwrap();
+    let mut word = [0u8; 8];
+    file.read_exact_at(&mut word, 72).unwrap();
+    let state = u64::from_le_bytes(word);
+    // The second message's length: 40 bytes, where 16 are in use from it.
+    file.write_all_at(&40u64.to_le_bytes(), state + 256 + 16)
+        .unwrap();
+    assert_eq!(q.get_many(10).unwrap(), [b"whole"]);
+    let corrupt = Error::InvalidHandle {
+        reason:
+            "the BytesQueue's state is corrupt: a message of 40 bytes where 16 bytes are in use"
+                .into(),
+    };
+    assert_eq!(q.get_many(10), Err(corrupt.clone()));
+    assert_eq!(q.get(), Err(corrupt));
+    assert_eq!(q.used_bytes(), 16); // nothing taken
+}
+
 /// Runs `f` on a thread of its own and returns what it returned, failing the test if it has
 /// not returned within 10 s (a call that waits for good).
 fn within_10_s<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
