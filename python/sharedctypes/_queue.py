@@ -370,10 +370,12 @@ class _Ring:
         more room than was freed)."""
         return items if self._uniform else _WAKE_ALL
 
-    def _put(self, need, write, block, timeout):
-        """Puts an item of `need` units (at most the capacity): ``write(tail)`` writes it
-        under the putters' lock, then ``tail`` moves past it. ``queue.Full`` if there is no
-        room in time (at once if not `block`)."""
+    def _put(self, need, write, block, timeout, want=None):
+        """Puts an item of `need` units (at most the capacity): ``write(tail, room)`` writes
+        it under the putters' lock, then ``tail`` moves past it; how many units were put.
+        With `want` (a batch, at least `need`), ``write`` may write more, up to the `room`
+        it is given, and returns how many units it wrote; a batch's items wake a getter
+        each. ``queue.Full`` if there is no room in time (at once if not `block`)."""
         deadline = deadline_after(timeout) if block else None
         load32 = self._load32
         capacity = self._capacity
@@ -384,14 +386,15 @@ class _Ring:
         slept = False
         while True:
             try:
-                done = self._put_once(need, write, _lock_wait(block, deadline))
+                done = self._put_once(need, write, _lock_wait(block, deadline), want)
             except (ParticipantDied, InvalidHandle):
                 if slept:  # a wake-up this putter took goes to another
                     self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
                 raise
             if done:
-                self._wake_sleepers(self._items_at, self._getters_at, 1, 0)
-                return
+                # A Queue's units are items, each for one getter; a BytesQueue puts one.
+                self._wake_sleepers(self._items_at, self._getters_at, done if self._uniform else 1, 0)
+                return done
             if not block:
                 raise _stdqueue.Full
             if _passed(deadline):  # an attempt may have waited that long for the lock
@@ -405,33 +408,38 @@ class _Ring:
                 self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
                 raise _stdqueue.Full
 
-    def _put_once(self, need, write, lock_wait):
+    def _put_once(self, need, write, lock_wait, want=None):
         """One attempt of ``_put`` under the putters' lock (waited for at most `lock_wait`
-        seconds, ``None``: for ever): ``True`` once put, ``False`` if there is no room, or the
-        lock did not come free in time."""
+        seconds, ``None``: for ever): the units put, ``0`` if there is no room, or the lock
+        did not come free in time."""
         load32, load64 = self._load32, self._load64
         capacity = self._capacity
         lock = self._putters_lock
         before = lock.before()
         try:
             if not lock.acquire(lock_wait):
-                return False
+                return 0
             if load32(self._closed_at) != 0:
                 raise Closed()
             tail = load64(self._tail_at)
-            # The last look at `head` first: only when it says there is no room, a new one.
+            # The last look at `head` first: only when it says there is less room than
+            # wanted, a new one.
             head_seen = load64(self._head_seen_at)
             used = (tail - head_seen) & _U64
-            if used > capacity or capacity - used < need:
+            if used > capacity or capacity - used < min(want or need, capacity):
                 head = load64(self._head_at)
                 used = self._in_use(head, tail)
                 # Only putters write it, under this lock: a store (as a compare-and-swap).
                 self._cas64(self._head_seen_at, head_seen, head)
             if capacity - used < need:
-                return False
-            write(tail)
-            self._store64(self._tail_at, tail, tail + need, "tail")
-            return True
+                return 0
+            wrote = write(tail, capacity - used)
+            if wrote is None:
+                wrote = need
+            if not need <= wrote <= capacity - used:  # pragma: no cover - a bug of this module
+                raise AssertionError("a put wrote %d units where %d to %d fit" % (wrote, need, capacity - used))
+            self._store64(self._tail_at, tail, tail + wrote, "tail")
+            return wrote
         finally:
             lock.give_back(before)
 
@@ -623,8 +631,9 @@ class Queue(_Ring):
     ``queue.Full`` and ``queue.Empty`` as CPython's queues do; ``Closed`` once closed (a
     ``get`` drains what is left first); ``ParticipantDied`` (once, on the side it died: the
     next put after a putter's death, the next get after a getter's) after a process died in
-    the middle of an operation, which then did nothing. ``get_many(n)`` takes up to `n`
-    items in one go, ``get_array(n)`` returns them as one ``ctypes`` array.
+    the middle of an operation, which then did nothing. ``put_many(items)`` puts as many
+    as fit in one go, ``get_many(n)`` takes up to `n` items in one go, ``get_array(n)``
+    returns them as one ``ctypes`` array.
     """
 
     TAG = _TAG_QUEUE
@@ -669,7 +678,45 @@ class Queue(_Ring):
         data = self._to_bytes(item)  # before the lock: a bad item changes nothing
         if block and timeout is None and self._put_first(1, None, data):
             return
-        self._put(1, lambda tail: self._write_slot(tail, data), block, timeout)
+        self._put(1, lambda tail, room: self._write_slot(tail, data), block, timeout)
+
+    def put_many(self, items, block=True, timeout=None):
+        """Puts as many of `items` (a sequence) as there is room for, in order and at once,
+        waiting while the queue is full (at most `timeout` seconds; not at all if not
+        `block`): how many were put, at least one (``0`` for no items, without a look at the
+        queue). One lock and one wake-up per batch; getters see the whole batch at once, and
+        a process killed in the middle of one puts none of it. ``queue.Full`` if there was no
+        room in time; ``Closed``, ``ParticipantDied`` as for ``put`` (nothing was put). Every
+        item is checked before the lock is taken: a bad one changes nothing."""
+        blob, n = self._encode_many(items)
+        if n == 0:
+            return 0
+
+        def write(tail, room):
+            # One copy up to the end of the ring, one from its start.
+            k = min(room, n)
+            capacity, size, ring = self._capacity, self._size, self._ring_offset
+            first = tail % capacity
+            upto = min(k, capacity - first)
+            self._mm[ring + first * size : ring + (first + upto) * size] = blob[: upto * size]
+            if upto < k:
+                self._mm[ring : ring + (k - upto) * size] = blob[upto * size : k * size]
+            return k
+
+        return self._put(1, write, block, timeout, want=n)
+
+    def _encode_many(self, items):
+        """The bytes of `items` as elements, one after the other, and how many; numbers for a
+        queue of a numeric scalar in one ``struct.pack`` (which refuses what ``_to_bytes``
+        refuses; on a refusal, ``_to_bytes`` of each item names the culprit)."""
+        items = list(items)
+        fmt = _SCALAR_FORMATS.get(self.layout.name) if self._scalar else None
+        if fmt is not None and self.layout.name not in ("CChar", "CBool"):
+            try:
+                return struct.pack("<%d%s" % (len(items), fmt[1:]), *items), len(items)
+            except (struct.error, OverflowError, TypeError):
+                pass
+        return b"".join(self._to_bytes(item) for item in items), len(items)
 
     def _write_slot(self, tail, data):
         at = self._ring_offset + (tail % self._capacity) * self._size
@@ -881,7 +928,7 @@ class BytesQueue(_Ring):
         message = (length, data + bytes(need - _PREFIX - length))
         if block and timeout is None and self._put_first(need, self._write, message):
             return
-        self._put(need, lambda tail: self._write(tail, message), block, timeout)
+        self._put(need, lambda tail, room: self._write(tail, message), block, timeout)
 
     def _write(self, tail, message):
         """Writes `message` (its length, and its bytes padded to a multiple of 8) at `tail`."""

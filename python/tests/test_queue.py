@@ -201,6 +201,57 @@ class QueueOfScalars(unittest.TestCase):
         self.assertEqual(out, list(range(n)))
         self.assertEqual(self.f.state()[1:3], (n, n))
 
+    def test_put_many_puts_what_fits_at_once_and_waits_for_room(self):
+        q = self.q
+        self.assertEqual(q.put_many([]), 0)
+        self.assertEqual(q.put_many([1, 2, 3]), 3)
+        self.assertEqual(self.f.state()[1:3], (0, 3))  # `tail` moved once, by three
+        self.assertEqual(q.get_many(3), [1, 2, 3])
+        # Its last look at `head` (0) showed room for one: a batch of four looks again.
+        self.assertEqual(q.put_many([4, 5, 6, 7, 8]), 4)
+        self.assertEqual(self.f.seen(), (3, 0))
+        self.assertEqual(self.f.ring(16), struct.pack("<4I", 5, 6, 7, 4))  # around the end
+        with self.assertRaises(queue.Full):
+            q.put_many([8], timeout=0.01)
+        with self.assertRaises(queue.Full):
+            q.put_many([8], block=False)
+        # A waiting batch is put when room comes, as much of it as fits.
+        thread, results = support.in_thread(q.put_many, [8, 9, 10])
+        self.assertTrue(support.wait_until(lambda: self.f.state()[6] == 1))  # putters
+        self.assertEqual(q.get_many(2), [4, 5])
+        thread.join(30)
+        self.assertEqual(results, [2])
+        self.assertEqual(q.get_many(10), [6, 7, 8, 9])
+        # put_many takes what put takes, and refuses what it refuses with the same error
+        # (the first bad item's); a bad item anywhere in the batch: nothing is put.
+        for bad, error in (([11, -1], ValueError), ([11, 1 << 32], ValueError), ([1.5], TypeError),
+                           (["7"], TypeError), ([ctypes.c_int32(5)], sc.LayoutMismatch)):
+            with self.subTest(bad=bad):
+                with self.assertRaises(error) as caught:
+                    q.put_many(bad)
+                with self.assertRaises(error) as one:
+                    q.put(bad[-1])
+                self.assertEqual(str(caught.exception), str(one.exception))
+        self.assertEqual(q.qsize(), 0)
+        self.assertEqual(q.put_many((x for x in [ctypes.c_uint32(11), True, 0xFFFFFFFF])), 3)
+        self.assertEqual(q.get_many(3), [11, 1, 0xFFFFFFFF])
+        q.close()
+        with self.assertRaises(sc.Closed):
+            q.put_many([12])
+
+    def test_a_batch_wakes_a_sleeping_getter_per_item(self):
+        q = self.q
+        rescue, _queue._RESCUE = _queue._RESCUE, 60.0  # no look at 100 ms: only a wake-up
+        try:
+            threads = [support.in_thread(q.get, True, 30) for _ in range(3)]
+            self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 3))  # getters
+            self.assertEqual(q.put_many([1, 2, 3]), 3)
+            for thread, _ in threads:
+                thread.join(10)
+        finally:
+            _queue._RESCUE = rescue
+        self.assertEqual(sorted(r for _, results in threads for r in results), [1, 2, 3])
+
     def test_values_that_do_not_fit_are_refused_and_change_nothing(self):
         q = self.q
         for bad, error in ((-1, ValueError), (1 << 32, ValueError), (1.5, TypeError), ("7", TypeError)):
@@ -340,6 +391,19 @@ class QueueOfRecords(unittest.TestCase):
         # A copy: changing it changes nothing in shared memory.
         got[0].id = 1
         self.assertEqual(self.f.ring(1), b"\xc8")
+
+    def test_put_many_of_records_takes_what_put_takes(self):
+        q = self.q
+        Rec = q.element_type
+        r = Rec()
+        r.id, r.big = 9, 12
+        full = {"id": 1, "at": 2, "vals": [0.0, 0.0, 0.25], "tag": [97, 98, 99, 100], "ok": False, "big": 3}
+        first = (200, -5, (1.5, 2.5, -3.0), b"ab", True, 65535)
+        self.assertEqual(q.put_many([first, full, r, first]), 3)  # room for three
+        self.assertEqual([(g.id, g.big) for g in q.get_many(3)], [(200, 65535), (1, 3), (9, 12)])
+        with self.assertRaises(ValueError):
+            q.put_many([full, dict(full, id=300)])  # 300 does not fit the u8
+        self.assertEqual(q.qsize(), 0)
 
     def test_records_that_do_not_fit_are_refused_naming_why(self):
         q = self.q
