@@ -667,8 +667,12 @@ class Queue(_Ring):
         """The bytes of `item` as an element (see the class docs); ``TypeError`` or
         ``ValueError`` naming what does not fit."""
         if type(item) is self._ctype and not self._scalar:
-            return bytes(item)
-        return _encode(self.layout, item)
+            data = bytes(item)
+        else:
+            data = _encode(self.layout, item)
+        if len(data) != self._size:  # pragma: no cover - a bug of this module
+            raise AssertionError("%d bytes for an element of %d" % (len(data), self._size))
+        return data
 
     def put(self, item, block=True, timeout=None):
         """Puts `item` at the back, waiting while the queue is full (at most `timeout`
@@ -684,10 +688,15 @@ class Queue(_Ring):
         """Puts as many of `items` (a sequence) as there is room for, in order and at once,
         waiting while the queue is full (at most `timeout` seconds; not at all if not
         `block`): how many were put, at least one (``0`` for no items, without a look at the
-        queue). One lock and one wake-up per batch; getters see the whole batch at once, and
+        queue); the rest (``items[n:]``) is the caller's to put again (each call encodes all
+        the items it is given: batches much larger than the queue cost more). One lock and one wake-up per batch; getters see the whole batch at once, and
         a process killed in the middle of one puts none of it. ``queue.Full`` if there was no
         room in time; ``Closed``, ``ParticipantDied`` as for ``put`` (nothing was put). Every
         item is checked before the lock is taken: a bad one changes nothing."""
+        if not hasattr(items, "__len__"):
+            # What does not fit is the caller's to put again: an iterator would lose it.
+            raise TypeError("put_many takes a sequence (a list, a tuple, a ctypes array), not %s"
+                            % type(items).__name__)
         blob, n = self._encode_many(items)
         if n == 0:
             return 0
@@ -706,12 +715,15 @@ class Queue(_Ring):
         return self._put(1, write, block, timeout, want=n)
 
     def _encode_many(self, items):
-        """The bytes of `items` as elements, one after the other, and how many; numbers for a
-        queue of a numeric scalar in one ``struct.pack`` (which refuses what ``_to_bytes``
-        refuses; on a refusal, ``_to_bytes`` of each item names the culprit)."""
+        """The bytes of `items` as elements, one after the other, and how many. Plain Python
+        numbers (``int``, ``float``, ``bool``) for a queue of a numeric scalar are packed in
+        one ``struct.pack``, which refuses what ``_to_bytes`` refuses (on a refusal,
+        ``_to_bytes`` of each item names the culprit); anything else goes through
+        ``_to_bytes`` one by one."""
         items = list(items)
         fmt = _SCALAR_FORMATS.get(self.layout.name) if self._scalar else None
-        if fmt is not None and self.layout.name not in ("CChar", "CBool"):
+        if (fmt is not None and self.layout.name not in ("CChar", "CBool")
+                and all(type(x) in (int, float, bool) for x in items)):
             try:
                 return struct.pack("<%d%s" % (len(items), fmt[1:]), *items), len(items)
             except (struct.error, OverflowError, TypeError):
@@ -837,7 +849,9 @@ def _encode(layout, value):
     ``TypeError`` or ``ValueError`` naming what does not fit."""
     if isinstance(value, (ctypes.Structure, ctypes.Union, ctypes.Array, ctypes._SimpleCData)):
         _check_ctype(type(value), layout)
-        return bytes(value)
+        # Its memory, not ``bytes(value)``: that asks ``__index__`` first, and a subclass
+        # that defines one would give that many zero bytes.
+        return ctypes.string_at(ctypes.addressof(value), ctypes.sizeof(value))
     if layout.kind == "primitive":
         return _encode_scalar(layout.name, value)
     if layout.kind == "array":

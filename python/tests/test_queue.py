@@ -8,6 +8,7 @@ operation.
 
 import ctypes
 import errno
+import math
 import mmap
 import os
 import queue
@@ -233,11 +234,64 @@ class QueueOfScalars(unittest.TestCase):
                     q.put(bad[-1])
                 self.assertEqual(str(caught.exception), str(one.exception))
         self.assertEqual(q.qsize(), 0)
-        self.assertEqual(q.put_many((x for x in [ctypes.c_uint32(11), True, 0xFFFFFFFF])), 3)
+        self.assertEqual(q.put_many([ctypes.c_uint32(11), True, 0xFFFFFFFF]), 3)
         self.assertEqual(q.get_many(3), [11, 1, 0xFFFFFFFF])
+        # An iterator is refused: what does not fit would be lost with it.
+        with self.assertRaises(TypeError):
+            q.put_many(x for x in [1, 2])
+        self.assertEqual(q.qsize(), 0)
+        # A ctypes subclass that converts itself to a number is checked as put checks it,
+        # and its memory is what goes in (``bytes()`` of it would ask ``__index__``).
+
+        class Wrong(ctypes.c_int32):
+            def __index__(self):
+                return self.value
+
+        class Right(ctypes.c_uint32):
+            def __index__(self):
+                return self.value
+
+        for items in ([Wrong(5)], [5, Wrong(5)]):
+            with self.assertRaises(sc.LayoutMismatch):
+                q.put_many(items)
+        with self.assertRaises(sc.LayoutMismatch):
+            q.put(Wrong(5))
+        q.put(Right(5))
+        self.assertEqual(q.put_many([Right(6), 7]), 2)
+        self.assertEqual(self.f.ring(12), struct.pack("<3I", 5, 6, 7))
+        self.assertEqual(q.get_many(3), [5, 6, 7])
         q.close()
         with self.assertRaises(sc.Closed):
             q.put_many([12])
+
+    def test_a_blocking_put_that_finds_no_room_by_its_last_look_looks_at_head_again(self):
+        q = self.q
+        for x in range(4):
+            q.put(x)
+        self.assertEqual(q.get_many(2), [0, 1])
+        q.put(4)  # its last look at `head` (0) says full: it reads `head` (2) and keeps it
+        self.assertEqual(self.f.seen(), (2, 0))
+        q.put(5)  # room by its last look: no new one
+        self.assertEqual(self.f.seen(), (2, 0))
+        self.assertEqual(q.get_many(4), [2, 3, 4, 5])
+
+    def test_put_many_of_floats_and_signed_integers_wraps_around_the_ring(self):
+        f64 = sc.open_named(Forged(self, 3, "f64").name)
+        f64.put(0.5)
+        self.assertEqual(f64.get(), 0.5)
+        self.assertEqual(f64.put_many([1, 2.5, -0.0, 9.0]), 3)  # from slot 1, around the end
+        got = f64.get_many(3)
+        self.assertEqual(got, [1.0, 2.5, 0.0])
+        self.assertEqual(math.copysign(1, got[2]), -1.0)
+        self.assertEqual(f64.put_many([float("nan"), True]), 2)
+        nan, one = f64.get_many(2)
+        self.assertTrue(math.isnan(nan))
+        self.assertEqual(one, 1.0)
+        i64 = sc.open_named(Forged(self, 4, "i64").name)
+        self.assertEqual(i64.put_many([-1, -(1 << 63), (1 << 63) - 1]), 3)
+        self.assertEqual(i64.get_many(3), [-1, -(1 << 63), (1 << 63) - 1])
+        with self.assertRaises(ValueError):
+            i64.put_many([1 << 63])
 
     def test_a_batch_wakes_a_sleeping_getter_per_item(self):
         q = self.q
@@ -495,6 +549,25 @@ class BytesQueues(unittest.TestCase):
         self.assertEqual((q.get(), q.qsize()), (b"12345", 0))
         self.assertEqual(self.f.state()[5:7], (0, 0))
 
+    def test_a_get_wakes_every_putter_the_first_may_need_more_room_than_it_freed(self):
+        q = sc.open_named(Forged(self, 64).name)
+        q.put(b"12345678")  # 16 bytes
+        q.put(bytes(40))  # 48: full
+        rescue, _queue._RESCUE = _queue._RESCUE, 60.0  # no look at 100 ms: only a wake-up
+        try:
+            big = support.in_thread(q.put, bytes(40))  # needs 48: asleep first
+            self.assertTrue(support.wait_until(lambda: q._load32(q._putters_at) & _queue._COUNT == 1))
+            small = support.in_thread(q.put, b"small")  # needs 16
+            self.assertTrue(support.wait_until(lambda: q._load32(q._putters_at) & _queue._COUNT == 2))
+            self.assertEqual(q.get(), b"12345678")  # frees 16: room for the second only
+            small[0].join(10)
+            self.assertFalse(small[0].is_alive(), "the putter there was room for was not woken")
+            self.assertEqual(q.get(), bytes(40))
+            big[0].join(10)
+            self.assertEqual(q.get_many(3), [b"small", bytes(40)])
+        finally:
+            _queue._RESCUE = rescue
+
     def test_a_message_that_can_never_fit_is_refused_naming_its_size(self):
         q = self.q
         q.put(bytes(312))  # fills it exactly
@@ -731,7 +804,8 @@ class Processes(unittest.TestCase):
         b = Forged(self, 64)
         bq = sc.open_named(b.name)
         bq.put(b"kept")
-        ops = ((q._putters_lock, lambda: q.put(1)), (q._getters_lock, q.get_nowait), (q._getters_lock, q.get),
+        ops = ((q._putters_lock, lambda: q.put(1)), (q._putters_lock, lambda: q.put_many([1, 3])),
+               (q._getters_lock, q.get_nowait), (q._getters_lock, q.get),
                (bq._putters_lock, lambda: bq.put(b"x")), (bq._getters_lock, bq.get))
         for lock, op in ops:
             take = lock.acquire
