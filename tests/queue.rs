@@ -564,19 +564,35 @@ fn a_process_killed_inside_a_put_or_get_is_reported_once_and_leaves_the_queue_wh
 /// most the one the consumer had taken and not yet recorded.
 #[test]
 fn killed_consumers_lose_at_most_their_item_in_flight_and_duplicate_none() {
+    consumers_killed_at_random(1, 0x9E37_79B9_7F4A_7C15);
+}
+
+/// [`killed_consumers_lose_at_most_their_item_in_flight_and_duplicate_none`] with a consumer
+/// that takes up to `batch` items at a time (`get_many`; `get` for 1) and a producer that
+/// puts up to 5 at a time (`put_many`; `put_timeout` for 1): at most the consumer's batch in
+/// flight is lost, and the death is reported at most once.
+fn consumers_killed_at_random(batch: usize, seed: u64) {
     const N: usize = 4_000;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(seed);
     for run in 0..runs() {
         let q = Queue::<Item>::new(32).unwrap();
         let by_child = RawArray::<u8>::zeroed(N).unwrap();
         let consumer = Process::start(|| {
             loop {
-                match q.get() {
-                    Ok(item) if item.whole() => {
-                        let i = item.seq as usize;
-                        by_child.set(i, by_child.get(i).unwrap() + 1).unwrap();
+                let items = match batch {
+                    1 => q.get().map(|item| vec![item]),
+                    _ => q.get_many(batch),
+                };
+                match items {
+                    Ok(items) => {
+                        for item in items {
+                            if !item.whole() {
+                                return Exit(3);
+                            }
+                            let i = item.seq as usize;
+                            by_child.set(i, by_child.get(i).unwrap() + 1).unwrap();
+                        }
                     }
-                    Ok(_) => return Exit(3),
                     Err(Error::Closed) => return Exit(0),
                     Err(_) => {}
                 }
@@ -587,20 +603,35 @@ fn killed_consumers_lose_at_most_their_item_in_flight_and_duplicate_none() {
         let mut produced = 0;
         let mut killed = false;
         while produced < N {
-            if produced == kill_after && !killed {
+            if produced >= kill_after && !killed {
                 killed = true;
                 consumer.kill().unwrap();
                 assert_eq!(consumer.join().unwrap(), -libc::SIGKILL);
             }
-            match q.put_timeout(Item::new(0, produced as u32), Duration::from_millis(200)) {
-                Ok(true) => produced += 1,
-                Ok(false) if produced >= kill_after => break, // full, nobody consuming
-                Ok(false) => panic!("run {run}: a put waited 200 ms with a live consumer"),
+            let put = if batch == 1 {
+                match q.put_timeout(Item::new(0, produced as u32), Duration::from_millis(200)) {
+                    Ok(true) => Ok(1),
+                    Ok(false) if killed => break, // full, nobody consuming
+                    Ok(false) => panic!("run {run}: a put waited 200 ms with a live consumer"),
+                    Err(e) => Err(e),
+                }
+            } else {
+                if killed && q.is_full() {
+                    break; // nobody consuming
+                }
+                let items: Vec<Item> = (produced..N.min(produced + 5))
+                    .map(|i| Item::new(0, i as u32))
+                    .collect();
+                q.put_many(&items)
+            };
+            match put {
+                Ok(n) => produced += n,
                 Err(Error::ParticipantDied { .. }) => {}
                 Err(e) => panic!("run {run}: {e}"),
             }
         }
         let mut by_parent = vec![0u8; N];
+        let mut reported = 0;
         loop {
             match q.try_get() {
                 Ok(Some(item)) => {
@@ -608,10 +639,14 @@ fn killed_consumers_lose_at_most_their_item_in_flight_and_duplicate_none() {
                     by_parent[item.seq as usize] += 1;
                 }
                 Ok(None) => break,
-                Err(Error::ParticipantDied { .. }) => {}
+                Err(Error::ParticipantDied { .. }) => reported += 1,
                 Err(e) => panic!("run {run}: {e}"),
             }
         }
+        assert!(
+            reported <= 1,
+            "run {run}: a death reported {reported} times"
+        );
         let by_child = by_child.to_vec();
         let mut lost = 0;
         for i in 0..produced {
@@ -621,7 +656,7 @@ fn killed_consumers_lose_at_most_their_item_in_flight_and_duplicate_none() {
                 n => panic!("run {run}: item {i} received {n} times"),
             }
         }
-        assert!(lost <= 1, "run {run}: {lost} items lost");
+        assert!(lost <= batch, "run {run}: {lost} items lost");
     }
 }
 
@@ -811,79 +846,21 @@ fn killed_batch_producers_leave_a_gapless_stream_with_at_most_their_batch_in_fli
 /// batch the consumer had taken and not yet recorded.
 #[test]
 fn killed_batch_consumers_lose_at_most_their_batch_in_flight_and_duplicate_none() {
-    const N: usize = 4_000;
-    const BATCH: usize = 8;
-    let mut rng = Rng(0x6A09_E667_F3BC_C909);
-    for run in 0..runs() {
-        let q = Queue::<Item>::new(32).unwrap();
-        let by_child = RawArray::<u8>::zeroed(N).unwrap();
-        let consumer = Process::start(|| {
-            loop {
-                match q.get_many(BATCH) {
-                    Ok(items) => {
-                        for item in items {
-                            if !item.whole() {
-                                return Exit(3);
-                            }
-                            let i = item.seq as usize;
-                            by_child.set(i, by_child.get(i).unwrap() + 1).unwrap();
-                        }
-                    }
-                    Err(Error::Closed) => return Exit(0),
-                    Err(_) => {}
-                }
-            }
-        })
+    consumers_killed_at_random(8, 0x6A09_E667_F3BC_C909);
+}
+
+/// The named object `name`'s file, open for writing as another writer would, and the offset
+/// of its data part (from its header).
+fn file_and_data_offset(name: &str) -> (std::fs::File, u64) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
         .unwrap();
-        let kill_after = 100 + rng.below(3_000) as usize;
-        let mut produced = 0;
-        let mut killed = false;
-        while produced < N {
-            if produced >= kill_after && !killed {
-                killed = true;
-                consumer.kill().unwrap();
-                assert_eq!(consumer.join().unwrap(), -libc::SIGKILL);
-            }
-            let batch: Vec<Item> = (produced..N.min(produced + 5))
-                .map(|i| Item::new(0, i as u32))
-                .collect();
-            if killed && q.is_full() {
-                break; // nobody consuming
-            }
-            match q.put_many(&batch) {
-                Ok(n) => produced += n,
-                Err(Error::ParticipantDied { .. }) => {}
-                Err(e) => panic!("run {run}: {e}"),
-            }
-        }
-        let mut by_parent = vec![0u8; N];
-        let mut reported = 0;
-        loop {
-            match q.try_get() {
-                Ok(Some(item)) => {
-                    assert!(item.whole(), "run {run}: a torn item");
-                    by_parent[item.seq as usize] += 1;
-                }
-                Ok(None) => break,
-                Err(Error::ParticipantDied { .. }) => reported += 1,
-                Err(e) => panic!("run {run}: {e}"),
-            }
-        }
-        assert!(
-            reported <= 1,
-            "run {run}: a death reported {reported} times"
-        );
-        let by_child = by_child.to_vec();
-        let mut lost = 0;
-        for i in 0..produced {
-            match by_child[i] + by_parent[i] {
-                1 => {}
-                0 => lost += 1,
-                n => panic!("run {run}: item {i} received {n} times"),
-            }
-        }
-        assert!(lost <= BATCH, "run {run}: {lost} items lost");
-    }
+    let mut word = [0u8; 8];
+    file.read_exact_at(&mut word, 72).unwrap();
+    (file, u64::from_le_bytes(word))
 }
 
 /// A `BytesQueue` whose `tail` and `head` another writer set to a byte that is not a multiple
@@ -896,14 +873,7 @@ fn a_bytes_queue_refuses_a_message_position_that_is_not_a_multiple_of_8() {
     let q = BytesQueue::create_named(&name, 64).unwrap();
     q.put(b"before").unwrap();
     assert_eq!(q.get().unwrap(), b"before");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(format!("/dev/shm/{name}"))
-        .unwrap();
-    let mut word = [0u8; 8];
-    file.read_exact_at(&mut word, 72).unwrap();
-    let state = u64::from_le_bytes(word);
+    let (file, state) = file_and_data_offset(&name);
     for at in [64, 128] {
         // `tail`, then `head`: 19 (16, the position now, plus 3).
         file.write_all_at(&19u64.to_le_bytes(), state + at).unwrap();
@@ -939,14 +909,7 @@ fn bytes_get_many_takes_the_messages_before_a_corrupt_one() {
     let q = BytesQueue::create_named(&name, 64).unwrap();
     q.put(b"whole").unwrap(); // bytes 0..16
     q.put(b"cut").unwrap(); // bytes 16..32
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(format!("/dev/shm/{name}"))
-        .unwrap();
-    let mut word = [0u8; 8];
-    file.read_exact_at(&mut word, 72).unwrap();
-    let state = u64::from_le_bytes(word);
+    let (file, state) = file_and_data_offset(&name);
     // The second message's length: 40 bytes, where 16 are in use from it.
     file.write_all_at(&40u64.to_le_bytes(), state + 256 + 16)
         .unwrap();
