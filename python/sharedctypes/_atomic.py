@@ -42,7 +42,10 @@ architecture without libatomic, or both refused), ``backend()`` raises
 atomics of their own: the pthread mutex is glibc's), the waiting primitives do not.
 
 Every access to a word of a primitive's state goes through the backend (also plain loads
-and stores), so that each one is a single, sequentially consistent access, as in Rust.
+and stores), so that each one is a single, sequentially consistent access, as in Rust. One
+exception: a queue's words that only the holder of one side's lock writes (``tail`` and
+``head_seen``, ``head``) are read by that holder with a plain ``ctypes`` load, as Rust reads
+them (relaxed, under the lock), at a sixth of the cost of a foreign call.
 
 Futexes: ``futex_wait`` and ``futex_wake`` call ``syscall(SYS_futex, ...)`` through libc
 with ``FUTEX_WAIT`` and ``FUTEX_WAKE`` (the shared variants, not ``FUTEX_PRIVATE_FLAG``:

@@ -241,6 +241,13 @@ class _Ring:
         self._head_at = address + _HEAD
         self._space_at = address + _SPACE
         self._tail_seen_at = address + _TAIL_SEEN
+        # The words only the holder of a side's lock writes (`tail` and `head_seen` the
+        # putters', `head` the getters'), read by that holder with a plain ctypes load: as
+        # Rust's holders read them (relaxed; the lock orders them), for a sixth of what a
+        # foreign call costs. Every other access to the state goes through the backend.
+        self._tail_word = ctypes.c_uint64.from_address(address + _TAIL)
+        self._head_seen_word = ctypes.c_uint64.from_address(address + _HEAD_SEEN)
+        self._head_word = ctypes.c_uint64.from_address(address + _HEAD)
         self._uniform = self.TAG == _TAG_QUEUE
         self._fruitless = [0, 0]  # wake-ups of getters, of putters, in a row that woke nobody
         self._putters_lock = _LeanLock(lock._addr, "queue's lock")
@@ -421,10 +428,10 @@ class _Ring:
                 return 0
             if load32(self._closed_at) != 0:
                 raise Closed()
-            tail = load64(self._tail_at)
+            tail = self._tail_word.value
             # The last look at `head` first: only when it says there is less room than
             # wanted, a new one.
-            head_seen = load64(self._head_seen_at)
+            head_seen = self._head_seen_word.value
             used = (tail - head_seen) & _U64
             if used > capacity or capacity - used < min(want or need, capacity):
                 head = load64(self._head_at)
@@ -457,9 +464,9 @@ class _Ring:
             lock.acquire()
             if self._load32(self._closed_at) != 0:
                 raise Closed()
-            tail = load64(self._tail_at)
+            tail = self._tail_word.value
             # The last look at `head` first: only when it says there is no room, a new one.
-            head_seen = load64(self._head_seen_at)
+            head_seen = self._head_seen_word.value
             used = (tail - head_seen) & _U64
             if used > capacity or capacity - used < need:
                 head = load64(self._head_at)
@@ -489,7 +496,7 @@ class _Ring:
         before = lock.before()
         try:
             lock.acquire()
-            head = load64(self._head_at)
+            head = self._head_word.value
             used = self._in_use(head, load64(self._tail_at))
             if used == 0:
                 return _NONE
@@ -553,7 +560,7 @@ class _Ring:
             try:
                 if not lock.acquire(lock_wait):
                     return None
-                head = load64(self._head_at)
+                head = self._head_word.value
                 # Always a new look at `tail`, and `tail_seen` left as it is (Rust's getters
                 # look at their last one first and keep it; here each foreign call costs more
                 # than the cache line it would save, and `get_many` takes everything that is
