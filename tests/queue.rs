@@ -774,6 +774,43 @@ fn batches_put_what_fits_and_get_what_is_there_in_order() {
     assert_eq!(finish(&producer, 60), 0);
 }
 
+/// The timed and try forms of the batches: what fits, or what is there, now or within the
+/// timeout; nothing (0, or empty) when the wait ends first, after the timeout and not long
+/// after; `get_many`'s refusal of a max of 0 and the drain after a close hold for all forms.
+#[test]
+fn batch_timeouts_and_tries_hold() {
+    let q = Queue::<u16>::new(3).unwrap();
+    let ms = Duration::from_millis;
+    assert_eq!(q.try_get_many(4), Ok(vec![]));
+    let start = Instant::now();
+    assert_eq!(q.get_many_timeout(4, ms(50)), Ok(vec![]));
+    assert!(start.elapsed() >= ms(50) && start.elapsed() < Duration::from_secs(5));
+    assert_eq!(q.try_put_many(&[1, 2, 3, 4]), Ok(3));
+    assert_eq!(q.try_put_many(&[4]), Ok(0));
+    let start = Instant::now();
+    assert_eq!(q.put_many_timeout(&[4], ms(50)), Ok(0));
+    assert!(start.elapsed() >= ms(50) && start.elapsed() < Duration::from_secs(5));
+    assert_eq!(q.try_get_many(2), Ok(vec![1, 2]));
+    assert_eq!(q.put_many_timeout(&[4, 5, 6], ms(50)), Ok(2));
+    assert_eq!(q.get_many_timeout(8, ms(50)), Ok(vec![3, 4, 5]));
+    for zero in [q.try_get_many(0), q.get_many_timeout(0, ms(1))] {
+        assert!(matches!(zero, Err(Error::InvalidArgument { .. })));
+    }
+    q.try_put_many(&[7]).unwrap();
+    q.close();
+    assert_eq!(q.try_put_many(&[8]), Err(Error::Closed));
+    assert_eq!(q.put_many_timeout(&[8], ms(1)), Err(Error::Closed));
+    assert_eq!(q.try_get_many(8), Ok(vec![7]));
+    assert_eq!(q.try_get_many(8), Err(Error::Closed));
+    assert_eq!(q.get_many_timeout(8, ms(1)), Err(Error::Closed));
+    let b = BytesQueue::new(32).unwrap();
+    assert_eq!(b.try_get_many(2), Ok(vec![]));
+    assert_eq!(b.get_many_timeout(2, ms(10)), Ok(vec![]));
+    b.put(b"ab").unwrap();
+    b.put(b"").unwrap();
+    assert_eq!(b.try_get_many(8), Ok(vec![b"ab".to_vec(), vec![]]));
+}
+
 /// A producer putting batches is killed at a random moment while the parent takes batches;
 /// then the parent drains the rest. The items received are exactly 0, 1, 2, ... in order:
 /// every batch whose `put_many` returned, and of the one in flight all or none of what fit.

@@ -321,31 +321,68 @@ impl BytesQueue {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn get_many(&self, max: usize) -> Result<Vec<Vec<u8>>> {
+        self.get_many_wait(max, Wait::Until(None))
+    }
+
+    /// [`get_many`](Self::get_many), waiting at most `timeout` for a message: empty if none
+    /// came.
+    ///
+    /// # Errors
+    /// As for [`get_many`](Self::get_many).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// assert!(q.get_many_timeout(4, Duration::from_millis(10))?.is_empty());
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn get_many_timeout(&self, max: usize, timeout: Duration) -> Result<Vec<Vec<u8>>> {
+        self.get_many_wait(max, Wait::timeout(timeout))
+    }
+
+    /// [`get_many`](Self::get_many) only of what is there now: empty if nothing is (also if
+    /// another getter keeps the getters' lock more than a millisecond).
+    ///
+    /// # Errors
+    /// As for [`get_many`](Self::get_many).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(64)?;
+    /// assert!(q.try_get_many(4)?.is_empty());
+    /// q.put(b"x")?;
+    /// assert_eq!(q.try_get_many(4)?, [b"x"]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_get_many(&self, max: usize) -> Result<Vec<Vec<u8>>> {
+        self.get_many_wait(max, Wait::No)
+    }
+
+    fn get_many_wait(&self, max: usize, wait: Wait) -> Result<Vec<Vec<u8>>> {
         if max == 0 {
             return Err(Error::InvalidArgument {
                 reason: "get_many needs a max of at least 1".into(),
             });
         }
         // A fresh look at `tail` (wanting the whole ring): every message there is.
-        let got = self
-            .ring
-            .get_some(u64::MAX, Wait::Until(None), |_, at: At| {
-                let mut out = Vec::new();
-                let mut took = 0;
-                while took < at.used && out.len() < max {
-                    match self.read_message(at.pos.wrapping_add(took), at.used - took) {
-                        Ok((message, t)) => {
-                            out.push(message);
-                            took += t;
-                        }
-                        // What came before is whole: taken; the next get reports the rest.
-                        Err(_) if !out.is_empty() => break,
-                        Err(e) => return Err(e),
+        let got = self.ring.get_some(u64::MAX, wait, |_, at: At| {
+            let mut out = Vec::new();
+            let mut took = 0;
+            while took < at.used && out.len() < max {
+                match self.read_message(at.pos.wrapping_add(took), at.used - took) {
+                    Ok((message, t)) => {
+                        out.push(message);
+                        took += t;
                     }
+                    // What came before is whole: taken; the next get reports the rest.
+                    Err(_) if !out.is_empty() => break,
+                    Err(e) => return Err(e),
                 }
-                Ok((out, took))
-            })?;
-        Ok(got.expect("a wait without deadline ends with a message"))
+            }
+            Ok((out, took))
+        })?;
+        Ok(got.unwrap_or_default())
     }
 
     /// Bytes of ring in use now (messages with their prefixes and padding).

@@ -258,20 +258,57 @@ impl<T: SharedLayout> Queue<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn put_many(&self, items: &[T]) -> Result<usize> {
+        self.put_many_wait(items, Wait::Until(None))
+    }
+
+    /// [`put_many`](Self::put_many), waiting at most `timeout` for room: `Ok(0)` if there was
+    /// none.
+    ///
+    /// # Errors
+    /// As for [`put`](Self::put).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Queue;
+    /// let q = Queue::new(2)?;
+    /// assert_eq!(q.put_many_timeout(&[1u8, 2, 3], Duration::from_millis(10))?, 2);
+    /// assert_eq!(q.put_many_timeout(&[3u8], Duration::from_millis(10))?, 0); // full
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn put_many_timeout(&self, items: &[T], timeout: Duration) -> Result<usize> {
+        self.put_many_wait(items, Wait::timeout(timeout))
+    }
+
+    /// [`put_many`](Self::put_many) only if there is room now: `Ok(0)` if there is none (also
+    /// if another putter keeps the putters' lock more than a millisecond).
+    ///
+    /// # Errors
+    /// As for [`put`](Self::put).
+    ///
+    /// ```
+    /// use sharedctypes::Queue;
+    /// let q = Queue::new(2)?;
+    /// assert_eq!(q.try_put_many(&[1u8, 2, 3])?, 2);
+    /// assert_eq!(q.try_put_many(&[3u8])?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_put_many(&self, items: &[T]) -> Result<usize> {
+        self.put_many_wait(items, Wait::No)
+    }
+
+    fn put_many_wait(&self, items: &[T], wait: Wait) -> Result<usize> {
         if items.is_empty() {
             return Ok(0);
         }
         let want = items.len() as u64;
-        let put = self
-            .ring
-            .put_some(1, want, Wait::Until(None), |ring, at: At| {
-                let n = (ring.capacity() - at.used).min(want);
-                for (i, item) in items[..n as usize].iter().enumerate() {
-                    self.slot(at.pos.wrapping_add(i as u64)).store(*item);
-                }
-                Ok(n)
-            })?;
-        Ok(put.expect("a wait without deadline ends with room") as usize)
+        let put = self.ring.put_some(1, want, wait, |ring, at: At| {
+            let n = (ring.capacity() - at.used).min(want);
+            for (i, item) in items[..n as usize].iter().enumerate() {
+                self.slot(at.pos.wrapping_add(i as u64)).store(*item);
+            }
+            Ok(n)
+        })?;
+        Ok(put.unwrap_or(0) as usize)
     }
 
     /// Takes up to `max` items at once, in order, waiting while the queue is empty: every
@@ -293,19 +330,60 @@ impl<T: SharedLayout> Queue<T> {
     /// # Ok::<(), sharedctypes::Error>(())
     /// ```
     pub fn get_many(&self, max: usize) -> Result<Vec<T>> {
+        self.get_many_wait(max, Wait::Until(None))
+    }
+
+    /// [`get_many`](Self::get_many), waiting at most `timeout` for an item: empty if none
+    /// came.
+    ///
+    /// # Errors
+    /// As for [`get_many`](Self::get_many).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::Queue;
+    /// let q = Queue::<u64>::new(4)?;
+    /// assert_eq!(q.get_many_timeout(8, Duration::from_millis(10))?, []);
+    /// q.put(7)?;
+    /// assert_eq!(q.get_many_timeout(8, Duration::from_millis(10))?, [7]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn get_many_timeout(&self, max: usize, timeout: Duration) -> Result<Vec<T>> {
+        self.get_many_wait(max, Wait::timeout(timeout))
+    }
+
+    /// [`get_many`](Self::get_many) only of what is there now: empty if nothing is (also if
+    /// another getter keeps the getters' lock more than a millisecond).
+    ///
+    /// # Errors
+    /// As for [`get_many`](Self::get_many).
+    ///
+    /// ```
+    /// use sharedctypes::Queue;
+    /// let q = Queue::new(4)?;
+    /// assert_eq!(q.try_get_many(8)?, []);
+    /// q.put_many(&[1i8, 2])?;
+    /// assert_eq!(q.try_get_many(8)?, [1, 2]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_get_many(&self, max: usize) -> Result<Vec<T>> {
+        self.get_many_wait(max, Wait::No)
+    }
+
+    fn get_many_wait(&self, max: usize, wait: Wait) -> Result<Vec<T>> {
         if max == 0 {
             return Err(Error::InvalidArgument {
                 reason: "get_many needs a max of at least 1".into(),
             });
         }
         let want = max as u64;
-        let items = self.ring.get_some(want, Wait::Until(None), |_, at: At| {
+        let items = self.ring.get_some(want, wait, |_, at: At| {
             let n = at.used.min(want);
             let mut out = Vec::with_capacity(n as usize);
             out.extend((0..n).map(|i| self.slot(at.pos.wrapping_add(i)).load()));
             Ok((out, n))
         })?;
-        Ok(items.expect("a wait without deadline ends with an item"))
+        Ok(items.unwrap_or_default())
     }
 
     /// Items in the queue now (Python's `qsize()`): another process may change it at once.
