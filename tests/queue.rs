@@ -934,6 +934,68 @@ fn a_bytes_queue_refuses_a_message_position_that_is_not_a_multiple_of_8() {
     refused(q.get().unwrap_err());
 }
 
+/// `BytesQueue::put_many` puts the messages that fit, in order (zero-length ones too, around
+/// the end of the ring); a later message that can never fit ends the batch before it and is
+/// reported by the call that starts with it; between two processes, batches of messages of
+/// every length arrive whole and in order.
+#[test]
+fn bytes_put_many_puts_the_messages_that_fit_in_order() {
+    let q = BytesQueue::new(64).unwrap();
+    let none: [&[u8]; 0] = [];
+    assert_eq!(q.put_many(&none), Ok(0));
+    // 16 + 8 + 24 bytes; then 24 more do not fit in the 16 left.
+    let first: [&[u8]; 4] = [b"abc", b"", b"0123456789", b"0123456789"];
+    assert_eq!(q.put_many(&first), Ok(3));
+    assert_eq!(q.get_many(2).unwrap(), first[..2]);
+    // From byte 48, around the end: 24 bytes, then 16; then one that can never fit.
+    let huge = [0u8; 57];
+    let second: [&[u8]; 3] = [b"0123456789", b"xyz", &huge];
+    assert_eq!(q.put_many(&second), Ok(2));
+    assert_eq!(
+        q.put_many(&second[2..]),
+        Err(Error::MessageTooLarge {
+            len: 57,
+            capacity: 64
+        })
+    );
+    assert_eq!(q.get_many(8).unwrap(), [first[2], second[0], second[1]]);
+    q.close();
+    assert_eq!(q.put_many(&second[..1]), Err(Error::Closed));
+
+    const N: usize = 20_000;
+    let q = BytesQueue::new(256).unwrap();
+    let message = |i: usize| vec![i as u8; i % 37];
+    let producer = Process::start(|| -> sharedctypes::Result<()> {
+        let mut next = 0;
+        while next < N {
+            let batch: Vec<Vec<u8>> = (next..N.min(next + 1 + next % 7)).map(message).collect();
+            let mut sent = 0;
+            while sent < batch.len() {
+                sent += q.put_many(&batch[sent..])?;
+            }
+            next += batch.len();
+        }
+        q.close();
+        Ok(())
+    })
+    .unwrap();
+    let mut next = 0;
+    loop {
+        match q.get_many(1 + next % 5) {
+            Ok(messages) => {
+                for m in messages {
+                    assert_eq!(m, message(next), "message {next}");
+                    next += 1;
+                }
+            }
+            Err(Error::Closed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(next, N);
+    assert_eq!(finish(&producer, 60), 0);
+}
+
 /// `BytesQueue::get_many` takes the whole messages before one whose length another writer
 /// made impossible, and leaves that one for the next get to refuse, naming it.
 #[test]

@@ -125,34 +125,144 @@ impl BytesQueue {
         ring[start..].iter().chain(&ring[..start]).take(n)
     }
 
+    /// The ring, for the ring's tests.
+    #[cfg(test)]
+    pub(super) fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
     fn put_wait(&self, message: &[u8], wait: Wait) -> Result<bool> {
-        let need = footprint(message.len())
+        let need = self.need(message)?;
+        self.ring
+            .put(need, wait, |_, at: At| self.write_message(at.pos, message))
+    }
+
+    /// The units `message` takes, if it can ever fit; else the error that says so.
+    fn need(&self, message: &[u8]) -> Result<u64> {
+        footprint(message.len())
             .filter(|&n| n <= self.ring.capacity())
             .ok_or(Error::MessageTooLarge {
                 len: message.len(),
                 capacity: self.ring.capacity() as usize,
-            })?;
-        self.ring.put(need, wait, |_, at: At| {
-            check_position(at.pos)?;
-            let mut words = self.words(at.pos / 8, 1 + message.len().div_ceil(8));
-            if let Some(length) = words.next() {
-                length.store(message.len() as u64, Ordering::Relaxed);
+            })
+    }
+
+    /// Writes `message` (its length, then its bytes padded to 8) at byte `pos` of the ring,
+    /// which has room for it; checks the position.
+    fn write_message(&self, pos: u64, message: &[u8]) -> Result<()> {
+        check_position(pos)?;
+        let mut words = self.words(pos / 8, 1 + message.len().div_ceil(8));
+        if let Some(length) = words.next() {
+            length.store(message.len() as u64, Ordering::Relaxed);
+        }
+        let mut chunks = message.chunks_exact(8);
+        // `chunks` first: `zip` asks it first, so the word after the last whole chunk
+        // is not taken (and lost) when the chunks run out.
+        for (chunk, word) in (&mut chunks).zip(&mut words) {
+            let bytes: [u8; 8] = chunk.try_into().unwrap_or_default();
+            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        if let Some(word) = words.next() {
+            let tail = chunks.remainder();
+            let mut bytes = [0u8; 8];
+            bytes[..tail.len()].copy_from_slice(tail);
+            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Puts as many of `messages` as there is room for, in order and at once, waiting while
+    /// there is not room for the first: how many were put, at least one (`Ok(0)` for no
+    /// messages, without a look at the queue). One acquisition of the putters' lock and one
+    /// wake-up per getter for the batch; getters see it all at once, and a process killed in
+    /// the middle of one puts none of it. A later message that could never fit ends the
+    /// batch before it (the call that starts with it reports it).
+    ///
+    /// # Errors
+    /// As for [`put`](Self::put) (for the first message): nothing was put.
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(48)?;
+    /// assert_eq!(q.put_many(&["ab", "cde", "fghij"].map(str::as_bytes))?, 3); // 16 bytes each
+    /// assert_eq!(q.try_put_many(&[b"x"])?, 0); // full
+    /// assert_eq!(q.get_many(8)?, [&b"ab"[..], b"cde", b"fghij"]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn put_many<M: AsRef<[u8]>>(&self, messages: &[M]) -> Result<usize> {
+        self.put_many_wait(messages, Wait::Until(None))
+    }
+
+    /// [`put_many`](Self::put_many), waiting at most `timeout` for room for the first
+    /// message: `Ok(0)` if there was none.
+    ///
+    /// # Errors
+    /// As for [`put_many`](Self::put_many).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(32)?;
+    /// let ms = Duration::from_millis(10);
+    /// assert_eq!(q.put_many_timeout(&[b"1", b"2", b"3"], ms)?, 2); // room for two
+    /// assert_eq!(q.put_many_timeout(&[b"3"], ms)?, 0);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn put_many_timeout<M: AsRef<[u8]>>(
+        &self,
+        messages: &[M],
+        timeout: Duration,
+    ) -> Result<usize> {
+        self.put_many_wait(messages, Wait::timeout(timeout))
+    }
+
+    /// [`put_many`](Self::put_many) only if there is room for the first message now: `Ok(0)`
+    /// if not (also if another putter keeps the putters' lock more than a millisecond).
+    ///
+    /// # Errors
+    /// As for [`put_many`](Self::put_many).
+    ///
+    /// ```
+    /// use sharedctypes::BytesQueue;
+    /// let q = BytesQueue::new(32)?;
+    /// assert_eq!(q.try_put_many(&[b"a", b"b"])?, 2); // 16 bytes each
+    /// assert_eq!(q.try_put_many(&[b""])?, 0); // full
+    /// assert_eq!(q.try_get_many(8)?, [b"a", b"b"]);
+    /// # Ok::<(), sharedctypes::Error>(())
+    /// ```
+    pub fn try_put_many<M: AsRef<[u8]>>(&self, messages: &[M]) -> Result<usize> {
+        self.put_many_wait(messages, Wait::No)
+    }
+
+    fn put_many_wait<M: AsRef<[u8]>>(&self, messages: &[M], wait: Wait) -> Result<usize> {
+        let Some(first) = messages.first() else {
+            return Ok(0);
+        };
+        let need = self.need(first.as_ref())?;
+        // As far as the messages that could ever fit go (the first call to reach one that
+        // cannot reports it).
+        let capacity = self.ring.capacity();
+        let want = messages
+            .iter()
+            .map_while(|m| footprint(m.as_ref().len()).filter(|&n| n <= capacity))
+            .fold(0u64, u64::saturating_add);
+        let put = self.ring.put_some(need, want, wait, |ring, at: At| {
+            let room = ring.capacity() - at.used;
+            let (mut units, mut n) = (0, 0);
+            for message in messages {
+                let message = message.as_ref();
+                match footprint(message.len()) {
+                    Some(f) if f <= room - units => {
+                        self.write_message(at.pos.wrapping_add(units), message)?;
+                        units += f;
+                        n += 1;
+                    }
+                    _ => break,
+                }
             }
-            let mut chunks = message.chunks_exact(8);
-            // `chunks` first: `zip` asks it first, so the word after the last whole chunk
-            // is not taken (and lost) when the chunks run out.
-            for (chunk, word) in (&mut chunks).zip(&mut words) {
-                let bytes: [u8; 8] = chunk.try_into().unwrap_or_default();
-                word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
-            }
-            if let Some(word) = words.next() {
-                let tail = chunks.remainder();
-                let mut bytes = [0u8; 8];
-                bytes[..tail.len()].copy_from_slice(tail);
-                word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
-            }
-            Ok(())
-        })
+            Ok((units, n))
+        })?;
+        Ok(put.map_or(0, |(_, n)| n as usize))
     }
 
     fn get_wait(&self, wait: Wait) -> Result<Option<Vec<u8>>> {

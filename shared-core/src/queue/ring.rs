@@ -431,46 +431,47 @@ impl Ring {
         wait: Wait,
         write: impl FnOnce(&Self, At) -> Result<()>,
     ) -> Result<bool> {
-        let put = self.put_some(need, need, wait, |ring, at| write(ring, at).map(|()| need))?;
+        let put = self.put_some(need, need, wait, |ring, at| {
+            write(ring, at).map(|()| (need, 1))
+        })?;
         Ok(put.is_some())
     }
 
     /// Puts at least `need` units and as many as `want` if there is room (`need <= want`,
     /// `need` at most the capacity): `write` fills them from the position it is given, with
-    /// at least `need` free, and says how many it filled (between `need` and the room, that
-    /// is the capacity less `At::used`), then they become visible at once. How many units
-    /// were put; `Ok(None)` if there was no room in time.
+    /// at least `need` free, and says how many units it filled (between `need` and the room,
+    /// that is the capacity less `At::used`) with how many items, then they become visible at
+    /// once and as many sleeping getters are woken. How many units and items were put;
+    /// `Ok(None)` if there was no room in time.
     pub(crate) fn put_some(
         &self,
         need: u64,
         want: u64,
         wait: Wait,
-        write: impl FnOnce(&Self, At) -> Result<u64>,
-    ) -> Result<Option<u64>> {
+        write: impl FnOnce(&Self, At) -> Result<(u64, u64)>,
+    ) -> Result<Option<(u64, u64)>> {
         debug_assert!(need <= self.capacity && need <= want);
         let mut write = Some(write);
         let room = || self.capacity - self.used() >= need;
         let put = self.until(wait, self.putters(), room, || {
             self.put_once(need, want, wait, &mut write)
         })?;
-        if let Some(units) = put {
-            // A `Queue`'s units are items, each for one getter; a `BytesQueue` puts one.
-            let items = if self.uniform { units } else { 1 };
+        if let Some((_, items)) = put {
             self.getters()
                 .wake(u32::try_from(items).unwrap_or(u32::MAX));
         }
         Ok(put)
     }
 
-    /// One attempt of [`put_some`](Self::put_some) under the put lock: the units put, or
-    /// `None` if there is no room.
+    /// One attempt of [`put_some`](Self::put_some) under the put lock: the units and items
+    /// put, or `None` if there is no room.
     fn put_once(
         &self,
         need: u64,
         want: u64,
         wait: Wait,
-        write: &mut Option<impl FnOnce(&Self, At) -> Result<u64>>,
-    ) -> Result<Option<u64>> {
+        write: &mut Option<impl FnOnce(&Self, At) -> Result<(u64, u64)>>,
+    ) -> Result<Option<(u64, u64)>> {
         let s = self.state();
         let Some(_guard) = Self::acquire(&self.put_lock, wait)? else {
             return Ok(None);
@@ -494,14 +495,14 @@ impl Ring {
             return Ok(None);
         }
         let write = write.take().expect("written once");
-        let wrote = write(self, At { pos: tail, used })?;
+        let (wrote, items) = write(self, At { pos: tail, used })?;
         assert!(
             wrote >= need && wrote <= self.capacity - used,
             "a put wrote {wrote} units where {need} to {} fit",
             self.capacity - used
         );
         s.tail.store(tail.wrapping_add(wrote), Ordering::SeqCst);
-        Ok(Some(wrote))
+        Ok(Some((wrote, items)))
     }
 
     /// Gets the item at `head`: `read` reads it (under the get lock) and says how many units
@@ -831,8 +832,8 @@ mod tests {
         }
     }
 
-    /// A batch wakes as many sleeping getters as it has items, and taking a batch as many
-    /// sleeping putters as it frees slots. With no look at 100 ms, a sleeper left out would
+    /// A batch wakes as many sleeping getters as it has items (or messages), and taking a
+    /// batch as many sleeping putters as it frees slots. With no look at 100 ms, a sleeper left out would
     /// sleep for a minute: the test fails after 10 s.
     #[test]
     fn a_batch_wakes_a_sleeper_for_each_item_or_slot() {
@@ -867,6 +868,23 @@ mod tests {
             rest.sort();
             assert_eq!(rest, [7, 8, 9]);
         });
+        // A batch of messages: a getter per message.
+        let b = &crate::queue::BytesQueue::new(64).unwrap();
+        let state = b.ring().state();
+        std::thread::scope(|s| {
+            let getters: Vec<_> = (0..3).map(|_| s.spawn(|| b.get())).collect();
+            wait_for("three getters asleep", || sleepers(&state.getters) == 3);
+            assert_eq!(b.put_many(&[b"1", b"2", b"3"]), Ok(3));
+            wait_for("every getter woken", || {
+                getters.iter().all(|g| g.is_finished())
+            });
+            let mut got: Vec<Vec<u8>> = getters
+                .into_iter()
+                .map(|g| g.join().unwrap().unwrap())
+                .collect();
+            got.sort();
+            assert_eq!(got, [b"1", b"2", b"3"]);
+        });
     }
 
     /// A process killed inside a batch (in the middle of its copy, before `tail` or `head`
@@ -881,11 +899,11 @@ mod tests {
         let die = || send_signal(crate::fork::current_pid(), Sig::Kill);
         let putter = Process::start(|| {
             q.ring()
-                .put_some(1, 4, Wait::Until(None), |_, _| -> Result<u64> {
+                .put_some(1, 4, Wait::Until(None), |_, _| -> Result<(u64, u64)> {
                     die()?; // in the middle of the copy
-
-                    Ok(4)
+                    Ok((4, 4))
                 })
+                .map(drop)
         })
         .unwrap();
         assert_eq!(putter.join().unwrap(), -9);

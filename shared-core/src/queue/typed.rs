@@ -306,9 +306,9 @@ impl<T: SharedLayout> Queue<T> {
             for (i, item) in items[..n as usize].iter().enumerate() {
                 self.slot(at.pos.wrapping_add(i as u64)).store(*item);
             }
-            Ok(n)
+            Ok((n, n))
         })?;
-        Ok(put.unwrap_or(0) as usize)
+        Ok(put.map_or(0, |(_, items)| items as usize))
     }
 
     /// Takes up to `max` items at once, in order, waiting while the queue is empty: every
