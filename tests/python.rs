@@ -893,6 +893,24 @@ fn rust_batches_and_python_batches_move_the_same_items() {
     assert_eq!(q.get_many(4), Ok(vec![11, 12, 13, 14]));
     assert_eq!(q.get_many(4), Ok(vec![15, 16]));
     assert_eq!(q.try_get(), Ok(None));
+    // Messages: 16 + 8 + 24 bytes of a ring of 64, then around its end.
+    let name = unique("bytes-queue-batches");
+    let b = BytesQueue::create_named(&name, 64).unwrap();
+    let python = |script: &str| {
+        let script =
+            format!("import sys, sharedctypes as sc\nq = sc.open_named(sys.argv[1])\n{script}");
+        check(&run_python(py, &script, &[&name])).trim().to_string()
+    };
+    assert_eq!(b.put_many(&[&b"abc"[..], b"", b"0123456789"]), Ok(3));
+    assert_eq!(python("print(q.get_many(2))"), "[b'abc', b'']");
+    assert_eq!(
+        python("print(q.put_many([b'wraps', b'x' * 12, b'y']))"),
+        "2"
+    ); // 16 + 24
+    assert_eq!(
+        b.get_many(8).unwrap(),
+        [&b"0123456789"[..], b"wraps", &[b'x'; 12]]
+    );
 }
 
 /// Rust and Python putters and getters at once on a small ring (Python's blocking `put` and

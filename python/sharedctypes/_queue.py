@@ -379,10 +379,11 @@ class _Ring:
 
     def _put(self, need, write, block, timeout, want=None):
         """Puts an item of `need` units (at most the capacity): ``write(tail, room)`` writes
-        it under the putters' lock, then ``tail`` moves past it; how many units were put.
-        With `want` (a batch, at least `need`), ``write`` may write more, up to the `room`
-        it is given, and returns how many units it wrote; a batch's items wake a getter
-        each. ``queue.Full`` if there is no room in time (at once if not `block`)."""
+        it under the putters' lock, then ``tail`` moves past it; how many items were put.
+        With `want` (a batch, at least `need` units), ``write`` may write more, up to the
+        `room` it is given, and returns ``(units, items)`` it wrote; each item wakes a
+        sleeping getter. ``queue.Full`` if there is no room in time (at once if not
+        `block`)."""
         deadline = deadline_after(timeout) if block else None
         load32 = self._load32
         capacity = self._capacity
@@ -399,9 +400,9 @@ class _Ring:
                     self._pass_on(self._space_at, self._putters_at, self._putters_per_room(1), room)
                 raise
             if done:
-                # A Queue's units are items, each for one getter; a BytesQueue puts one.
-                self._wake_sleepers(self._items_at, self._getters_at, done if self._uniform else 1, 0)
-                return done
+                _, items = done
+                self._wake_sleepers(self._items_at, self._getters_at, items, 0)  # one getter each
+                return items
             if not block:
                 raise _stdqueue.Full
             if _passed(deadline):  # an attempt may have waited that long for the lock
@@ -417,8 +418,8 @@ class _Ring:
 
     def _put_once(self, need, write, lock_wait, want=None):
         """One attempt of ``_put`` under the putters' lock (waited for at most `lock_wait`
-        seconds, ``None``: for ever): the units put, ``0`` if there is no room, or the lock
-        did not come free in time."""
+        seconds, ``None``: for ever): ``(units, items)`` put, ``0`` if there is no room, or
+        the lock did not come free in time."""
         load32, load64 = self._load32, self._load64
         capacity = self._capacity
         lock = self._putters_lock
@@ -441,12 +442,11 @@ class _Ring:
             if capacity - used < need:
                 return 0
             wrote = write(tail, capacity - used)
-            if wrote is None:
-                wrote = need
+            wrote, items = (need, 1) if wrote is None else wrote
             if not need <= wrote <= capacity - used:  # pragma: no cover - a bug of this module
                 raise AssertionError("a put wrote %d units where %d to %d fit" % (wrote, need, capacity - used))
             self._store64(self._tail_at, tail, tail + wrote, "tail")
-            return wrote
+            return wrote, items
         finally:
             lock.give_back(before)
 
@@ -717,7 +717,7 @@ class Queue(_Ring):
             self._mm[ring + first * size : ring + (first + upto) * size] = blob[: upto * size]
             if upto < k:
                 self._mm[ring : ring + (k - upto) * size] = blob[upto * size : k * size]
-            return k
+            return k, k
 
         return self._put(1, write, block, timeout, want=n)
 
@@ -940,16 +940,55 @@ class BytesQueue(_Ring):
         `block`): ``queue.Full`` if there was none. ``MessageTooLarge`` if it could never fit;
         ``Closed`` once closed; ``ParticipantDied`` (once) after a process died in the middle
         of an operation: the message was not put."""
-        data = bytes(memoryview(message).cast("B")) if not isinstance(message, bytes) else message
-        length = len(data)
-        need = _footprint(length)
-        capacity = self._capacity
-        if need > capacity:
-            raise MessageTooLarge(length, capacity)
-        message = (length, data + bytes(need - _PREFIX - length))
+        need, message = self._prepare(message)
+        if need > self._capacity:
+            raise MessageTooLarge(message[0], self._capacity)
         if block and timeout is None and self._put_first(need, self._write, message):
             return
         self._put(need, lambda tail, room: self._write(tail, message), block, timeout)
+
+    @staticmethod
+    def _prepare(message):
+        """The units `message` takes, and ``(length, bytes padded to a multiple of 8)``."""
+        data = bytes(memoryview(message).cast("B")) if not isinstance(message, bytes) else message
+        length = len(data)
+        need = _footprint(length)
+        return need, (length, data + bytes(need - _PREFIX - length))
+
+    def put_many(self, messages, block=True, timeout=None):
+        """Puts as many of `messages` (a sequence) as there is room for, in order and at
+        once, waiting while there is not room for the first (at most `timeout` seconds; not
+        at all if not `block`): how many were put, at least one (``0`` for none, without a
+        look at the queue); the rest (``messages[n:]``) is the caller's to put again. A later
+        message that could never fit ends the batch before it (the call that starts with it
+        raises ``MessageTooLarge``). One lock for the batch; getters see it all at once.
+        ``queue.Full``, ``MessageTooLarge``, ``Closed``, ``ParticipantDied`` as for ``put``
+        (for the first message): nothing was put."""
+        if not hasattr(messages, "__len__"):
+            raise TypeError("put_many takes a sequence (a list, a tuple), not %s" % type(messages).__name__)
+        capacity = self._capacity
+        prepared = []
+        for m in messages:  # as far as the messages that could ever fit go
+            need, message = self._prepare(m)
+            if need > capacity:
+                if not prepared:
+                    raise MessageTooLarge(message[0], capacity)
+                break
+            prepared.append((need, message))
+        if not prepared:
+            return 0
+
+        def write(tail, room):
+            units = items = 0
+            for need, message in prepared:
+                if need > room - units:
+                    break
+                self._write(tail + units, message)
+                units += need
+                items += 1
+            return units, items
+
+        return self._put(prepared[0][0], write, block, timeout, want=sum(n for n, _ in prepared))
 
     def _write(self, tail, message):
         """Writes `message` (its length, and its bytes padded to a multiple of 8) at `tail`."""

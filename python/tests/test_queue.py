@@ -549,6 +549,41 @@ class BytesQueues(unittest.TestCase):
         self.assertEqual((q.get(), q.qsize()), (b"12345", 0))
         self.assertEqual(self.f.state()[5:7], (0, 0))
 
+    def test_put_many_puts_the_messages_that_fit_in_order(self):
+        q = sc.open_named(Forged(self, 64).name)
+        self.assertEqual(q.put_many([]), 0)
+        first = [b"abc", b"", b"0123456789", b"0123456789"]  # 16 + 8 + 24 (+ 24 that do not fit)
+        self.assertEqual(q.put_many(first), 3)
+        self.assertEqual(q.get_many(2), first[:2])
+        # From byte 48, around the end: 24 bytes, then 16; then one that can never fit.
+        second = [bytearray(b"0123456789"), memoryview(b"xyz"), bytes(57)]
+        self.assertEqual(q.put_many(second), 2)
+        with self.assertRaises(sc.MessageTooLarge):
+            q.put_many(second[2:])
+        self.assertEqual(q.get_many(8), [first[2], b"0123456789", b"xyz"])
+        with self.assertRaises(TypeError):
+            q.put_many(m for m in [b"x"])
+        q.put(bytes(56))  # full
+        with self.assertRaises(queue.Full):
+            q.put_many([b"x"], timeout=0.01)
+        self.assertEqual(q.get(), bytes(56))
+        q.close()
+        with self.assertRaises(sc.Closed):
+            q.put_many([b"x"])
+
+    def test_a_batch_of_messages_wakes_a_sleeping_getter_per_message(self):
+        q = self.q
+        rescue, _queue._RESCUE = _queue._RESCUE, 60.0  # no look at 100 ms: only a wake-up
+        try:
+            threads = [support.in_thread(q.get) for _ in range(3)]
+            self.assertTrue(support.wait_until(lambda: self.f.state()[5] == 3))  # getters
+            self.assertEqual(q.put_many([b"1", b"2", b"3"]), 3)
+            for thread, _ in threads:
+                thread.join(10)
+        finally:
+            _queue._RESCUE = rescue
+        self.assertEqual(sorted(r for _, results in threads for r in results), [b"1", b"2", b"3"])
+
     def test_a_get_wakes_every_putter_the_first_may_need_more_room_than_it_freed(self):
         q = sc.open_named(Forged(self, 64).name)
         q.put(b"12345678")  # 16 bytes
