@@ -961,6 +961,12 @@ fn bytes_put_many_puts_the_messages_that_fit_in_order() {
     assert_eq!(q.get_many(8).unwrap(), [first[2], second[0], second[1]]);
     q.close();
     assert_eq!(q.put_many(&second[..1]), Err(Error::Closed));
+    // A batch that wants more room than the putters' last look at `head` showed looks again.
+    let q = BytesQueue::new(64).unwrap();
+    let three = [[b'a'; 8]; 3]; // 16 bytes each
+    assert_eq!(q.put_many(&three), Ok(3));
+    assert_eq!(q.get_many(3).unwrap(), three);
+    assert_eq!(q.put_many(&three), Ok(3));
 
     const N: usize = 20_000;
     let q = BytesQueue::new(256).unwrap();
@@ -1087,6 +1093,22 @@ fn a_stopped_holder_holds_up_no_try_or_timed_operation_for_good() {
         (q2.get_timeout(Duration::from_millis(50)), started.elapsed())
     });
     assert_eq!(timed.0, Ok(None));
+    assert!(timed.1 >= Duration::from_millis(50), "{:?}", timed.1);
+    // The batch forms keep the same bounds.
+    let q2 = Queue::<u64>::open_named(&name).unwrap();
+    assert_eq!(
+        within_10_s("try_get_many", move || q2.try_get_many(4)),
+        Ok(vec![])
+    );
+    let q2 = Queue::<u64>::open_named(&name).unwrap();
+    let timed = within_10_s("get_many_timeout", move || {
+        let started = Instant::now();
+        (
+            q2.get_many_timeout(4, Duration::from_millis(50)),
+            started.elapsed(),
+        )
+    });
+    assert_eq!(timed.0, Ok(vec![]));
     assert!(timed.1 >= Duration::from_millis(50), "{:?}", timed.1);
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(q.try_put(8), Ok(true)); // the putters' lock is free

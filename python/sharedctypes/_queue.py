@@ -47,6 +47,7 @@ next look at 100 ms, if the waker died in between).
 
 import ctypes
 import errno as _errno
+import itertools
 import os
 import queue as _stdqueue
 import struct
@@ -695,16 +696,17 @@ class Queue(_Ring):
         """Puts as many of `items` (a sequence) as there is room for, in order and at once,
         waiting while the queue is full (at most `timeout` seconds; not at all if not
         `block`): how many were put, at least one (``0`` for no items, without a look at the
-        queue); the rest (``items[n:]``) is the caller's to put again (each call encodes all
-        the items it is given: batches much larger than the queue cost more). One lock and one wake-up per batch; getters see the whole batch at once, and
-        a process killed in the middle of one puts none of it. ``queue.Full`` if there was no
-        room in time; ``Closed``, ``ParticipantDied`` as for ``put`` (nothing was put). Every
-        item is checked before the lock is taken: a bad one changes nothing."""
+        queue); the rest (``items[n:]``) is the caller's to put again. One lock and one
+        wake-up per batch; getters see the whole batch at once, and a process killed in the
+        middle of one puts none of it. ``queue.Full`` if there was no room in time;
+        ``Closed``, ``ParticipantDied`` as for ``put`` (nothing was put). The items that could
+        go in (at most a queue's capacity of them: a call looks at no more) are checked
+        before the lock is taken: a bad one changes nothing."""
         if not hasattr(items, "__len__"):
             # What does not fit is the caller's to put again: an iterator would lose it.
             raise TypeError("put_many takes a sequence (a list, a tuple, a ctypes array), not %s"
                             % type(items).__name__)
-        blob, n = self._encode_many(items)
+        blob, n = self._encode_many(itertools.islice(items, self._capacity))
         if n == 0:
             return 0
 
@@ -968,13 +970,17 @@ class BytesQueue(_Ring):
             raise TypeError("put_many takes a sequence (a list, a tuple), not %s" % type(messages).__name__)
         capacity = self._capacity
         prepared = []
-        for m in messages:  # as far as the messages that could ever fit go
+        total = 0
+        for m in messages:  # as far as the messages that could ever fit go, a ring's worth
             need, message = self._prepare(m)
             if need > capacity:
                 if not prepared:
                     raise MessageTooLarge(message[0], capacity)
                 break
             prepared.append((need, message))
+            total += need
+            if total >= capacity:
+                break
         if not prepared:
             return 0
 

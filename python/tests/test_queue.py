@@ -561,6 +561,16 @@ class BytesQueues(unittest.TestCase):
         with self.assertRaises(sc.MessageTooLarge):
             q.put_many(second[2:])
         self.assertEqual(q.get_many(8), [first[2], b"0123456789", b"xyz"])
+        # One that can never fit ends the batch before it, in the middle too.
+        self.assertEqual(q.put_many([b"a", bytes(57), b"b"]), 1)
+        self.assertEqual(q.get_many(8), [b"a"])
+        # A batch that wants more room than the putters' last look at `head` showed looks again.
+        fresh = sc.open_named(Forged(self, 64).name)
+        three = [b"a" * 8] * 3  # 16 bytes each
+        self.assertEqual(fresh.put_many(three), 3)
+        self.assertEqual(fresh.get_many(3), three)
+        self.assertEqual(fresh.put_many(three), 3)  # its last look (0) shows room for one
+        self.assertEqual(fresh.get_many(3), three)
         with self.assertRaises(TypeError):
             q.put_many(m for m in [b"x"])
         q.put(bytes(56))  # full

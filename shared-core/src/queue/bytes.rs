@@ -235,22 +235,33 @@ impl BytesQueue {
     }
 
     fn put_many_wait<M: AsRef<[u8]>>(&self, messages: &[M], wait: Wait) -> Result<usize> {
-        let Some(first) = messages.first() else {
+        // Each message's bytes asked for once, as far as a ring's worth goes (what fits at
+        // most; each call looks at no more, so a loop over a long slice stays linear).
+        let capacity = self.ring.capacity();
+        let mut total = 0u64;
+        let slices: Vec<&[u8]> = messages
+            .iter()
+            .map(AsRef::as_ref)
+            .take_while(|m| {
+                let go = total < capacity;
+                total = total.saturating_add(footprint(m.len()).unwrap_or(u64::MAX));
+                go
+            })
+            .collect();
+        let Some(first) = slices.first() else {
             return Ok(0);
         };
-        let need = self.need(first.as_ref())?;
+        let need = self.need(first)?;
         // As far as the messages that could ever fit go (the first call to reach one that
         // cannot reports it).
-        let capacity = self.ring.capacity();
-        let want = messages
+        let want = slices
             .iter()
-            .map_while(|m| footprint(m.as_ref().len()).filter(|&n| n <= capacity))
+            .map_while(|m| footprint(m.len()).filter(|&n| n <= capacity))
             .fold(0u64, u64::saturating_add);
         let put = self.ring.put_some(need, want, wait, |ring, at: At| {
             let room = ring.capacity() - at.used;
             let (mut units, mut n) = (0, 0);
-            for message in messages {
-                let message = message.as_ref();
+            for &message in &slices {
                 match footprint(message.len()) {
                     Some(f) if f <= room - units => {
                         self.write_message(at.pos.wrapping_add(units), message)?;
