@@ -757,21 +757,34 @@ fn batches_put_what_fits_and_get_what_is_there_in_order() {
         Ok(())
     })
     .unwrap();
+    let got = take_in_batches(|i| q.get_many(1 + i % 17), |i| i as u32);
+    assert_eq!(got, N as usize);
+    assert_eq!(finish(&producer, 60), 0);
+}
+
+/// Takes batches (`get_many(i)`, `i` the items taken so far) until the queue is closed and
+/// drained, checking each item against `expected(i)`: how many it took.
+fn take_in_batches<T: PartialEq + std::fmt::Debug>(
+    mut get_many: impl FnMut(usize) -> sharedctypes::Result<Vec<T>>,
+    expected: impl Fn(usize) -> T,
+) -> usize {
     let mut next = 0;
     loop {
-        match q.get_many(1 + next as usize % 17) {
+        match get_many(next) {
             Ok(items) => {
                 for item in items {
-                    assert_eq!(item, next, "out of order or duplicated");
+                    assert_eq!(
+                        item,
+                        expected(next),
+                        "item {next}: out of order or duplicated"
+                    );
                     next += 1;
                 }
             }
-            Err(Error::Closed) => break,
+            Err(Error::Closed) => return next,
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(next, N);
-    assert_eq!(finish(&producer, 60), 0);
 }
 
 /// The timed and try forms of the batches: what fits, or what is there, now or within the
@@ -985,20 +998,7 @@ fn bytes_put_many_puts_the_messages_that_fit_in_order() {
         Ok(())
     })
     .unwrap();
-    let mut next = 0;
-    loop {
-        match q.get_many(1 + next % 5) {
-            Ok(messages) => {
-                for m in messages {
-                    assert_eq!(m, message(next), "message {next}");
-                    next += 1;
-                }
-            }
-            Err(Error::Closed) => break,
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert_eq!(next, N);
+    assert_eq!(take_in_batches(|i| q.get_many(1 + i % 5), message), N);
     assert_eq!(finish(&producer, 60), 0);
 }
 
